@@ -1,0 +1,159 @@
+"""Throughput of lstmkit's LSTM fast path vs torch.nn.LSTM, same shapes, interleaved in one run.
+
+    .venv/bin/python bench/lstm_layer.py [--reps 5] [--seconds 1.5] [--threads 2]
+
+Rows: the lecture's shapes — IMDB (batch 32 and 128, time 500, features 32, hidden 32) and the
+char model (batch 128, time 60, features 57, hidden 128) — for a training step (forward, loss on
+the last output, backward) and inference (no_grad forward). Training is timed twice: with
+denormals flushed to zero (as lstmkit trains) and with PyTorch's default (denormals kept).
+A last row times the whole lecture IMDB model (Embedding -> LSTM -> Dense, BCE, RMSprop) at batch
+128, against the same model built from torch.nn and against 4 accumulated chunks of 32.
+Prints samples/s as median [min-max] over the reps and the median of per-rep ratios.
+Synthetic data: timing does not depend on the values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from lstmkit.nn import flush_denormals
+from lstmkit.presets import PRESETS
+
+LAYER_SHAPES = [  # name, batch, time, features, hidden
+    ("imdb", 32, 500, 32, 32),
+    ("imdb", 128, 500, 32, 32),
+    ("char", 128, 60, 57, 128),
+]
+
+
+def samples_per_second(step, batch: int, seconds: float) -> float:
+    step()  # warm-up: oneDNN builds its primitives on the first call
+    count, start = 0, time.perf_counter()
+    while True:
+        step()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count * batch / elapsed
+
+
+def layer_variants(batch, steps, features, hidden):
+    """{variant: (train_step, infer_step)} for torch.nn.LSTM and lstmkit.nn.LSTM, same weights."""
+    from lstmkit.nn import LSTM
+
+    ours = LSTM(features, hidden)
+    theirs = nn.LSTM(features, hidden, batch_first=True)
+    with torch.no_grad():  # same weights, PyTorch's second bias zero
+        theirs.weight_ih_l0.copy_(ours.weight_ih)
+        theirs.weight_hh_l0.copy_(ours.weight_hh)
+        theirs.bias_ih_l0.copy_(ours.bias)
+        theirs.bias_hh_l0.zero_()
+    x = torch.randn(batch, steps, features, requires_grad=True)
+    projection = torch.randn(hidden)  # loss = a random projection of the last output
+
+    def steps_for(last_output):
+        def train():
+            (last_output(x) @ projection).sum().backward()
+
+        def infer():
+            with torch.no_grad():
+                last_output(x)
+
+        return train, infer
+
+    return {"torch.nn.LSTM": steps_for(lambda inputs: theirs(inputs)[1][0][0]),
+            "lstmkit LSTM": steps_for(ours)}
+
+
+class TorchImdb(nn.Module):
+    """The lecture's IMDB model from torch.nn parts (as the peers' benchmark builds it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(10_000, 32)
+        self.lstm = nn.LSTM(32, 32, batch_first=True)
+        self.dense = nn.Linear(32, 1)
+
+    def forward(self, ids):
+        return torch.sigmoid(self.dense(self.lstm(self.embedding(ids))[1][0][0]))
+
+
+def model_variants(batch):
+    """{variant: train_step} for the whole IMDB model, RMSprop as Keras sets it."""
+    ids = torch.randint(0, 10_000, (batch, 500))
+    labels = torch.randint(0, 2, (batch, 1)).float()
+
+    def train_step(model, chunks=1):
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            for part_ids, part_labels in zip(ids.chunk(chunks), labels.chunk(chunks)):
+                loss = nn.functional.binary_cross_entropy(model(part_ids), part_labels) / chunks
+                loss.backward()
+            optimizer.step()
+
+        return step
+
+    ours = PRESETS["imdb-lstm"].build()
+    return {"torch.nn model": train_step(TorchImdb()),
+            "lstmkit model": train_step(ours),
+            "lstmkit model, 4 chunks": train_step(ours, chunks=4)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=1.5, help="timed seconds per measurement")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", help="also write the raw measurements to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    rows = []  # (label, batch, {variant: step}, flush)
+    for name, batch, steps, features, hidden in LAYER_SHAPES:
+        shape = f"{name} b{batch} t{steps} x{features} h{hidden}"
+        variants = layer_variants(batch, steps, features, hidden)
+        rows.append((f"{shape} train", batch, {v: s[0] for v, s in variants.items()}, True))
+        rows.append((f"{shape} train, denormals kept", batch, {v: s[0] for v, s in variants.items()}, False))
+        rows.append((f"{shape} inference", batch, {v: s[1] for v, s in variants.items()}, False))
+    rows.append(("imdb model b128 train", 128, model_variants(128), True))
+
+    results = {label: {variant: [] for variant in variants} for label, _, variants, _ in rows}
+    for rep in range(args.reps):
+        for label, batch, variants, flush in rows:
+            names = list(variants)
+            names = names[rep % len(names):] + names[: rep % len(names)]  # rotate the order each rep
+            with flush_denormals(flush):
+                for variant in names:
+                    results[label][variant].append(samples_per_second(variants[variant], batch, args.seconds))
+        print(f"rep {rep + 1}/{args.reps} done", flush=True)
+
+    print(f"\nsamples/s, median [min-max] of {args.reps} interleaved reps; torch {torch.__version__}, "
+          f"{args.threads} threads, {platform.processor() or platform.machine()}")
+    print("| row | variant | samples/s | ratio to first |")
+    print("|---|---|---|---|")
+    for label, values in results.items():
+        baseline = None
+        for variant, rates in values.items():
+            text = f"{statistics.median(rates):,.0f} [{min(rates):,.0f}-{max(rates):,.0f}]"
+            if baseline is None:
+                baseline, ratio = rates, ""
+            else:
+                ratio = f"{statistics.median(r / b for r, b in zip(rates, baseline)):.2f}x"
+            print(f"| {label} | {variant} | {text} | {ratio} |")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

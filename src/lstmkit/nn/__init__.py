@@ -1,0 +1,15 @@
+"""lstmkit's building blocks: recurrent layers, Bidirectional, Embedding, Dense, summary.
+
+Inputs are batch-first, (batch, time, features). This package imports nothing else of lstmkit's.
+"""
+
+from .bidirectional import Bidirectional
+from .denormals import denormals_flushed, flush_denormals
+from .layers import Dense, Embedding
+from .lstm import LSTM
+from .recurrent import Recurrent, reverse_padded
+from .simple import GRU, SimpleRNN
+from .summary import summary
+
+__all__ = ["LSTM", "SimpleRNN", "GRU", "Bidirectional", "Embedding", "Dense", "Recurrent",
+           "reverse_padded", "summary", "flush_denormals", "denormals_flushed"]

@@ -1,0 +1,130 @@
+"""The lecture's LSTM, gate by gate, with one bias vector per gate (as the lecture and Keras count).
+
+    f_t = σ(W_f·[h_{t-1}, x_t] + b_f)      forget gate
+    i_t = σ(W_i·[h_{t-1}, x_t] + b_i)      input gate
+    c̃_t = tanh(W_c·[h_{t-1}, x_t] + b_c)   new values
+    o_t = σ(W_o·[h_{t-1}, x_t] + b_o)      output gate
+    c_t = f_t∘c_{t-1} + i_t∘c̃_t            the cell state, the "conveyor belt"
+    h_t = o_t∘tanh(c_t)
+
+Parameters: 4·h·(h+x) + 4·h. W·[h, x] is stored as two matrices, `weight_ih` (4h, x) and
+`weight_hh` (4h, h), with the gates stacked in the order (i, f, c̃, o) — Keras's and PyTorch's order —
+so the fused kernel takes them as they are. PyTorch's own nn.LSTM adds a second bias vector `b_hh`
+(4·h more parameters: 8,448 instead of 8,320 for LSTM(32) on 32 inputs); here that vector is a
+constant zero.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .recurrent import Recurrent, reverse_padded
+
+
+def lstm_gates(pre: torch.Tensor):
+    """Pre-activations (..., 4h) in the order (i, f, c̃, o) -> the four gate activations."""
+    i, f, g, o = pre.chunk(4, -1)
+    return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+
+
+def lstm_cell_states(x, outputs, h0, c0, weight_ih, weight_hh, bias):
+    """Every step's cell state c_t (batch, time, hidden), rebuilt from the outputs h_t a fused kernel
+    returned (which gives only the last c). The gates of all steps need one matrix product; only the
+    cheap c_t = f_t∘c_{t-1} + i_t∘c̃_t runs step by step. Differentiable.
+    """
+    h_prev = torch.cat([h0[:, None], outputs[:, :-1]], 1)
+    pre = x @ weight_ih.t() + h_prev @ weight_hh.t() + bias
+    i, f, g, _ = lstm_gates(pre)
+    written = i * g
+    cells, c = [], c0
+    for t in range(x.shape[1]):
+        c = torch.addcmul(written[:, t], f[:, t], c)
+        cells.append(c)
+    return torch.stack(cells, 1)
+
+
+def lstm_fused(x, h0, c0, weight_ih, weight_hh, bias):
+    """All steps of one LSTM layer on PyTorch's fused kernel (oneDNN on CPU, cuDNN on GPU), the
+    second bias set to zero -> (outputs (batch, time, hidden), h_n, c_n (batch, hidden))."""
+    params = (weight_ih, weight_hh, bias, torch.zeros_like(bias))
+    train = torch.is_grad_enabled()  # oneDNN keeps its workspace for the backward only when set
+    # args: hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first
+    output, h_n, c_n = torch.lstm(x, (h0[None], c0[None]), params, True, 1, 0.0, train, False, True)
+    return output, h_n[0], c_n[0]
+
+
+class LSTM(Recurrent):
+    """LSTM(input_size, hidden_size, *, return_sequences=False, return_state=False, dropout=0.0,
+    go_backwards=False, implementation="fused").
+
+    Inputs (batch, time, input_size); state (h, c), each (batch, hidden_size). `dropout` drops input
+    features with one mask per sequence (Keras's `dropout`). `implementation="reference"` runs
+    the readable step-by-step path; `gates()` returns every gate's activations for inspection.
+    Initialised as Keras does: Glorot-uniform input weights, orthogonal recurrent weights,
+    zero biases except the forget gate's, which is 1.
+    """
+
+    state_names = ("h", "c")
+
+    def __init__(self, input_size: int, hidden_size: int, **options):
+        super().__init__(input_size, hidden_size, **options)
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+        self.bias = nn.Parameter(torch.empty(4 * hidden_size))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        hidden = self.hidden_size
+        nn.init.xavier_uniform_(self.weight_ih)
+        nn.init.orthogonal_(self.weight_hh)
+        with torch.no_grad():
+            self.bias.zero_()
+            self.bias[hidden: 2 * hidden] = 1.0  # forget gate open at the start: the belt carries
+
+    def _step(self, x_t, h, c):
+        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden)."""
+        pre = x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias
+        i, f, candidate, o = lstm_gates(pre)
+        c = f * c + i * candidate
+        h = o * torch.tanh(c)
+        return f, i, candidate, o, c, h
+
+    def cell(self, x_t, state):
+        *_, c, h = self._step(x_t, *state)
+        return h, c
+
+    def gates(self, inputs: torch.Tensor, initial_state=None, lengths=None) -> dict[str, torch.Tensor]:
+        """Every step's activations through the reference path (dropout as in forward):
+        {"f", "i", "c~", "o", "c", "h"} -> (batch, time, hidden). With lengths, padding steps keep
+        the state of the last real step."""
+        x, (h, c), lengths = self._prepare(inputs, initial_state, lengths)
+        if lengths is not None:
+            x = x[:, : int(lengths.max())]
+        if self.go_backwards:
+            x = reverse_padded(x, lengths)
+        names = ("f", "i", "c~", "o", "c", "h")
+        steps = {name: [] for name in names}
+        for t in range(x.shape[1]):
+            values = self._step(x[:, t], h, c)
+            if lengths is not None:
+                running = (t < lengths)[:, None]
+                values = values[:4] + tuple(torch.where(running, new, old) for new, old in zip(values[4:], (c, h)))
+            c, h = values[4], values[5]
+            for name, value in zip(names, values):
+                steps[name].append(value)
+        stacked = {name: torch.stack(values, 1) for name, values in steps.items()}
+        if self.go_backwards:  # aligned with the input positions, as forward() returns them
+            stacked = {name: reverse_padded(value, lengths) for name, value in stacked.items()}
+        return stacked
+
+    def _run_fused(self, x, state, lengths, need_state):
+        h0, c0 = state
+        output, h_n, c_n = lstm_fused(x, h0, c0, self.weight_ih, self.weight_hh, self.bias)
+        if lengths is not None and int(lengths.min()) < x.shape[1]:
+            # the kernel ran on through the padding: take each sample's own last real step
+            h_n = self._last_real(output, lengths)
+            if need_state:
+                cells = lstm_cell_states(x, output, h0, c0, self.weight_ih, self.weight_hh, self.bias)
+                c_n = self._last_real(cells, lengths)
+        return output, (h_n, c_n)

@@ -1,0 +1,205 @@
+"""What every recurrent layer shares: argument and shape checks, Keras-style input dropout,
+per-sample lengths, go_backwards, and the return_sequences / return_state options.
+
+A subclass (LSTM, GRU, SimpleRNN) supplies its weights and two ways to run them:
+`cell` (one time step, the readable reference path) and `_run_fused` (PyTorch's fused kernel).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+IMPLEMENTATIONS = ("fused", "reference")
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Reverse each sequence of `x` (batch, time, ...) within its own length; padding stays at the end.
+
+    Applying it twice gives back `x`.
+    """
+    if lengths is None:
+        return x.flip(1)
+    time = x.shape[1]
+    steps = torch.arange(time, device=x.device)
+    last = (lengths.to(x.device) - 1)[:, None]
+    index = torch.where(steps[None, :] <= last, last - steps[None, :], steps[None, :])  # (batch, time)
+    index = index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, index)
+
+
+def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
+    """(batch, time) boolean mask, True at real (non-padding) steps."""
+    return torch.arange(time, device=device)[None, :] < lengths.to(device)[:, None]
+
+
+class Recurrent(nn.Module):
+    """Base of the recurrent layers. Inputs are `(batch, time, features)`.
+
+    forward(inputs, initial_state=None, lengths=None) returns
+      - `(batch, time, hidden)` if return_sequences else the last output `(batch, hidden)`;
+      - with return_state, the pair `(output, state)`, state being the layer's final state.
+
+    `lengths` (batch,) gives each sample's number of real steps; the steps after it are padding
+    (pad at the end). Padding is neither read nor run: outputs there are 0, the final state is the
+    one after the sample's last real step, and the whole batch runs only to its longest length.
+    `go_backwards` reads each sequence from its last real step to its first; unlike Keras, the
+    output sequence stays aligned with the input positions (output[t] is the state after reading
+    x[t:]), which is what Bidirectional concatenates.
+    """
+
+    state_names: tuple[str, ...] = ("h",)
+
+    def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
+                 return_state: bool = False, dropout: float = 0.0, go_backwards: bool = False,
+                 implementation: str = "fused"):
+        super().__init__()
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.dropout = float(dropout)
+        self.go_backwards = bool(go_backwards)
+        self.implementation = implementation
+
+    def config(self) -> dict:
+        """Constructor arguments: `type(layer)(**layer.config())` builds a layer of the same shape."""
+        return dict(input_size=self.input_size, hidden_size=self.hidden_size,
+                    return_sequences=self.return_sequences, return_state=self.return_state,
+                    dropout=self.dropout, go_backwards=self.go_backwards,
+                    implementation=self.implementation)
+
+    def extra_repr(self) -> str:
+        flags = [name for name in ("return_sequences", "return_state", "go_backwards") if getattr(self, name)]
+        extra = f", dropout={self.dropout}" if self.dropout else ""
+        return f"{self.input_size}, {self.hidden_size}{extra}" + "".join(f", {f}=True" for f in flags)
+
+    # --- to be supplied by a subclass -------------------------------------------------------
+    def cell(self, x_t: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """One step: x_t (batch, input_size), state tuple of (batch, hidden) -> the new state tuple."""
+        raise NotImplementedError
+
+    def _run_fused(self, x, state, lengths, need_state):
+        """All steps at once -> (outputs (batch, time, hidden), final state tuple)."""
+        raise NotImplementedError
+
+    # --- shared machinery ----------------------------------------------------------------
+    def forward(self, inputs: torch.Tensor, initial_state=None, lengths=None):
+        x, state, lengths = self._prepare(inputs, initial_state, lengths)
+        output, final = self._run(x, state, lengths, need_state=self.return_state)
+        result = output if self.return_sequences else final[0]
+        return (result, self._public_state(final)) if self.return_state else result
+
+    def reference(self, inputs: torch.Tensor, initial_state=None, lengths=None):
+        """forward() through the step-by-step reference path, whatever `implementation` says."""
+        saved, self.implementation = self.implementation, "reference"
+        try:
+            return self.forward(inputs, initial_state, lengths)
+        finally:
+            self.implementation = saved
+
+    def _prepare(self, inputs, initial_state, lengths):
+        """Checks shapes, applies input dropout; -> (x, state tuple, lengths or None)."""
+        self._check_input(inputs)
+        batch = inputs.shape[0]
+        lengths = self._check_lengths(lengths, batch, inputs.shape[1], inputs.device)
+        state = self._initial_state(initial_state, batch, inputs)
+        if self.training and self.dropout > 0:
+            # Keras drops input features with one mask per sequence, the same at every step.
+            keep = torch.full((batch, 1, self.input_size), 1 - self.dropout, device=inputs.device,
+                              dtype=inputs.dtype)
+            inputs = inputs * torch.bernoulli(keep) / (1 - self.dropout)
+        return inputs, state, lengths
+
+    def _run(self, x, state, lengths, need_state):
+        """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
+        time = x.shape[1]
+        if lengths is not None:
+            x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
+        if self.go_backwards:
+            x = reverse_padded(x, lengths)
+        if self.implementation == "reference":
+            output, final = self._run_reference(x, state, lengths)
+        else:
+            output, final = self._run_fused(x, state, lengths, need_state)
+        if lengths is not None:
+            output = output * time_mask(lengths, output.shape[1], output.device)[..., None]
+        if self.go_backwards:
+            output = reverse_padded(output, lengths)
+        if output.shape[1] < time:
+            output = nn.functional.pad(output, (0, 0, 0, time - output.shape[1]))
+        return output, final
+
+    def _run_reference(self, x, state, lengths):
+        outputs = []
+        for t in range(x.shape[1]):
+            new_state = self.cell(x[:, t], state)
+            if lengths is not None:  # a finished sample keeps its state
+                running = (t < lengths)[:, None]
+                new_state = tuple(torch.where(running, new, old) for new, old in zip(new_state, state))
+            state = new_state
+            outputs.append(state[0])
+        return torch.stack(outputs, 1), state
+
+    def _public_state(self, state: tuple):
+        return state if len(self.state_names) > 1 else state[0]
+
+    def _check_input(self, inputs):
+        expected = f"(batch, time, {self.input_size})"
+        name = type(self).__name__
+        if not isinstance(inputs, torch.Tensor):
+            raise ValueError(f"{name} expects a tensor of shape {expected}, got {type(inputs).__name__}")
+        if inputs.dim() != 3:
+            raise ValueError(f"{name} expects a 3-D input of shape {expected}, "
+                             f"got {inputs.dim()}-D shape {tuple(inputs.shape)}")
+        if inputs.shape[2] != self.input_size:
+            raise ValueError(f"{name} expects input of shape {expected}, got {tuple(inputs.shape)}")
+        if inputs.shape[1] == 0 or inputs.shape[0] == 0:
+            raise ValueError(f"{name} expects at least one sample and one time step, got {tuple(inputs.shape)}")
+        if not inputs.is_floating_point():
+            raise ValueError(f"{name} expects a floating-point input, got {inputs.dtype} "
+                             "(token ids go through an Embedding first)")
+
+    def _check_lengths(self, lengths, batch, time, device):
+        if lengths is None:
+            return None
+        lengths = torch.as_tensor(lengths, device=device)
+        if lengths.shape != (batch,) or lengths.is_floating_point():
+            raise ValueError(f"lengths must be integers of shape ({batch},), got shape {tuple(lengths.shape)} "
+                             f"of {lengths.dtype}")
+        if bool((lengths < 1).any()) or bool((lengths > time).any()):
+            raise ValueError(f"lengths must lie in [1, {time}] (the input's time steps), got "
+                             f"{lengths.min().item()}..{lengths.max().item()}")
+        return lengths
+
+    def _initial_state(self, initial_state, batch, inputs) -> tuple[torch.Tensor, ...]:
+        shape = (batch, self.hidden_size)
+        if initial_state is None:
+            zeros = inputs.new_zeros(shape)
+            return tuple(zeros for _ in self.state_names)
+        parts = (initial_state,) if isinstance(initial_state, torch.Tensor) else tuple(initial_state)
+        names = ", ".join(self.state_names)
+        if len(parts) != len(self.state_names):
+            raise ValueError(f"{type(self).__name__} initial_state must be ({names}), each of shape {shape}; "
+                             f"got {len(parts)} tensor(s)")
+        for name, part in zip(self.state_names, parts):
+            if not isinstance(part, torch.Tensor) or tuple(part.shape) != shape:
+                got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
+                raise ValueError(f"{type(self).__name__} initial state {name} must have shape {shape} "
+                                 f"(batch, hidden_size), got {got}")
+        return parts
+
+    @staticmethod
+    def _last_real(output: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(batch, time, hidden) -> (batch, hidden): each sample's output at its last real step."""
+        return output[torch.arange(output.shape[0], device=output.device), lengths.to(output.device) - 1]

@@ -1,0 +1,236 @@
+"""The LSTM: fused and reference paths agree, match torch.nn.LSTM, and follow the lecture's equations."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from lstmkit.nn import LSTM, flush_denormals, reverse_padded
+from lstmkit.nn.lstm import lstm_cell_states
+
+
+def run_both(layer, x, state=None, lengths=None):
+    """Outputs, final state and every gradient, through the fused and the reference path."""
+    results = []
+    for forward in (layer, layer.reference):
+        output, (h, c) = forward(x, state, lengths=lengths)
+        weights = torch.linspace(-1, 1, output.numel(), dtype=x.dtype).view_as(output)
+        loss = (output * weights).sum() + (h * h).sum() + (c * 0.3).sum()
+        inputs = [x, *([] if state is None else state), *layer.parameters()]
+        results.append(((output, h, c), torch.autograd.grad(loss, inputs)))
+    return results
+
+
+def max_difference(first, second):
+    return max((a - b).abs().max().item() for a, b in zip(first, second))
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("with_lengths", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_fused_and_reference_paths_agree(dtype, tolerance, with_lengths, go_backwards):
+    torch.manual_seed(0)
+    layer = LSTM(5, 7, return_sequences=True, return_state=True, go_backwards=go_backwards).to(dtype)
+    x = torch.randn(4, 9, 5, dtype=dtype, requires_grad=True)
+    state = tuple(torch.randn(4, 7, dtype=dtype, requires_grad=True) for _ in range(2))
+    lengths = torch.tensor([9, 3, 6, 1]) if with_lengths else None
+    (fused_values, fused_grads), (reference_values, reference_grads) = run_both(layer, x, state, lengths)
+    assert max_difference(fused_values, reference_values) < tolerance
+    assert max_difference(fused_grads, reference_grads) < tolerance
+
+
+def test_fused_path_equals_torch_lstm_with_zero_second_bias():
+    torch.manual_seed(1)
+    ours = LSTM(6, 8, return_sequences=True, return_state=True).double()
+    theirs = nn.LSTM(6, 8, batch_first=True).double()
+    with torch.no_grad():
+        theirs.weight_ih_l0.copy_(ours.weight_ih)
+        theirs.weight_hh_l0.copy_(ours.weight_hh)
+        theirs.bias_ih_l0.copy_(ours.bias)
+        theirs.bias_hh_l0.zero_()
+    x = torch.randn(3, 10, 6, dtype=torch.float64)
+    h0, c0 = torch.randn(3, 8, dtype=torch.float64), torch.randn(3, 8, dtype=torch.float64)
+    output, (h, c) = ours(x, (h0, c0))
+    expected, (expected_h, expected_c) = theirs(x, (h0[None], c0[None]))
+    assert torch.allclose(output, expected, atol=1e-12)
+    assert torch.allclose(h, expected_h[0], atol=1e-12) and torch.allclose(c, expected_c[0], atol=1e-12)
+
+
+def test_reference_step_is_the_lectures_equations():
+    torch.manual_seed(2)
+    layer = LSTM(3, 4).double()
+    x = torch.randn(2, 1, 3, dtype=torch.float64)
+    h, c = torch.randn(2, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    w_i, w_f, w_c, w_o = (torch.cat([wx, wh], 1) for wx, wh in zip(layer.weight_ih.chunk(4), layer.weight_hh.chunk(4)))
+    b_i, b_f, b_c, b_o = layer.bias.chunk(4)
+    joined = torch.cat([x[:, 0], h], 1)  # the lecture writes W·[h, x]; our columns are [x, h]
+    f = torch.sigmoid(joined @ w_f.t() + b_f)
+    i = torch.sigmoid(joined @ w_i.t() + b_i)
+    candidate = torch.tanh(joined @ w_c.t() + b_c)
+    o = torch.sigmoid(joined @ w_o.t() + b_o)
+    c_new = f * c + i * candidate
+    h_new = o * torch.tanh(c_new)
+    gates = layer.gates(x, (h, c))
+    for name, value in {"f": f, "i": i, "c~": candidate, "o": o, "c": c_new, "h": h_new}.items():
+        assert torch.allclose(gates[name][:, 0], value, atol=1e-14), name
+    assert torch.allclose(layer(x, (h, c)), h_new, atol=1e-14)
+
+
+def test_gates_cover_every_step_and_end_in_the_outputs():
+    layer = LSTM(3, 5, return_sequences=True)
+    x = torch.randn(2, 7, 3)
+    gates = layer.gates(x)
+    assert set(gates) == {"f", "i", "c~", "o", "c", "h"}
+    assert all(value.shape == (2, 7, 5) for value in gates.values())
+    assert torch.allclose(gates["h"], layer(x), atol=1e-6)
+    assert ((gates["f"] > 0) & (gates["f"] < 1)).all()
+
+
+def test_numeric_gradient_check_of_the_reference_path():
+    torch.manual_seed(3)
+    layer = LSTM(3, 4, return_sequences=True, return_state=True, implementation="reference").double()
+    x = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
+    c0 = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
+    weights = tuple(layer.parameters())
+
+    def function(x, h0, c0, *params):
+        output, (h, c) = layer(x, (h0, c0), lengths=torch.tensor([5, 3]))
+        return output, h, c
+
+    assert torch.autograd.gradcheck(function, (x, h0, c0, *weights))
+
+
+def test_parameter_count_is_the_lectures():
+    assert sum(p.numel() for p in LSTM(32, 32).parameters()) == 8_320
+    assert sum(p.numel() for p in LSTM(57, 128).parameters()) == 95_232
+    assert sum(p.numel() for p in nn.LSTM(32, 32).parameters()) == 8_448  # PyTorch's second bias
+
+
+def test_initialisation_is_keras():
+    layer = LSTM(16, 8)
+    forget = layer.bias[8:16]
+    assert torch.equal(forget, torch.ones(8))
+    assert torch.equal(torch.cat([layer.bias[:8], layer.bias[16:]]), torch.zeros(24))
+    recurrent = layer.weight_hh.detach()  # (4h, h), orthogonal columns
+    assert torch.allclose(recurrent.t() @ recurrent, torch.eye(8), atol=1e-5)
+    limit = (6 / (16 + 32)) ** 0.5  # Glorot-uniform over the (16, 32) kernel
+    assert layer.weight_ih.abs().max() <= limit
+
+
+def test_dropout_uses_one_mask_per_sequence():
+    torch.manual_seed(4)
+    layer = LSTM(20, 6, return_sequences=True, dropout=0.5)
+    x = torch.randn(8, 12, 20, requires_grad=True)
+    layer(x).sum().backward()
+    dropped = x.grad.abs().sum(1) == 0  # (batch, features): no gradient at any step
+    reached = (x.grad != 0).all(1)  # gradient at every step
+    assert (dropped | reached).all(), "a feature was dropped at some steps and kept at others"
+    assert 0.3 < dropped.float().mean() < 0.7
+    layer.eval()
+    assert torch.equal(layer(x), layer(x))  # no dropout at inference
+
+
+def test_lengths_give_the_state_of_each_samples_own_last_step():
+    torch.manual_seed(5)
+    layer = LSTM(4, 6, return_sequences=True, return_state=True)
+    x = torch.randn(3, 8, 4)
+    lengths = torch.tensor([8, 2, 5])
+    output, (h, c) = layer(x, lengths=lengths)
+    for b, length in enumerate(lengths.tolist()):
+        alone, (h_alone, c_alone) = layer(x[b: b + 1, :length])
+        assert torch.allclose(output[b, :length], alone[0], atol=1e-6)
+        assert (output[b, length:] == 0).all()
+        assert torch.allclose(h[b], h_alone[0], atol=1e-6) and torch.allclose(c[b], c_alone[0], atol=1e-6)
+
+
+def test_padding_values_do_not_matter():
+    layer = LSTM(4, 6)
+    x = torch.randn(2, 9, 4)
+    lengths = torch.tensor([4, 9])
+    noisy = x.clone()
+    noisy[0, 4:] = 100.0
+    assert torch.allclose(layer(x, lengths=lengths), layer(noisy, lengths=lengths))
+
+
+def test_go_backwards_reads_the_sequence_reversed():
+    layer = LSTM(3, 5, return_sequences=True, go_backwards=True)
+    forwards = LSTM(3, 5, return_sequences=True)
+    forwards.load_state_dict(layer.state_dict())
+    x = torch.randn(2, 6, 3)
+    assert torch.allclose(layer(x), forwards(x.flip(1)).flip(1), atol=1e-6)
+
+
+def test_cell_states_rebuilt_from_outputs_match_the_reference():
+    torch.manual_seed(6)
+    layer = LSTM(3, 4).double()
+    x = torch.randn(2, 7, 3, dtype=torch.float64)
+    h0, c0 = torch.randn(2, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    gates = layer.gates(x, (h0, c0))
+    cells = lstm_cell_states(x, gates["h"], h0, c0, layer.weight_ih, layer.weight_hh, layer.bias)
+    assert torch.allclose(cells, gates["c"], atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.integers(1, 4), time=st.integers(1, 6), lengths_seed=st.integers(0, 1000),
+       go_backwards=st.booleans())
+def test_any_lengths_fused_equals_reference(batch, time, lengths_seed, go_backwards):
+    generator = torch.Generator().manual_seed(lengths_seed)
+    lengths = torch.randint(1, time + 1, (batch,), generator=generator)
+    layer = LSTM(2, 3, return_sequences=True, return_state=True, go_backwards=go_backwards).double()
+    x = torch.randn(batch, time, 2, dtype=torch.float64, generator=generator)
+    output, (h, c) = layer(x, lengths=lengths)
+    expected, (expected_h, expected_c) = layer.reference(x, lengths=lengths)
+    assert output.shape == (batch, time, 3)
+    assert torch.allclose(output, expected, atol=1e-12)
+    assert torch.allclose(h, expected_h, atol=1e-12) and torch.allclose(c, expected_c, atol=1e-12)
+
+
+def test_reverse_padded_keeps_padding_in_place_and_is_its_own_inverse():
+    x = torch.arange(8.0).view(2, 4, 1)
+    reversed_ = reverse_padded(x, torch.tensor([4, 2]))
+    assert reversed_[:, :, 0].tolist() == [[3, 2, 1, 0], [5, 4, 6, 7]]
+    assert torch.equal(reverse_padded(reversed_, torch.tensor([4, 2])), x)
+
+
+def test_flush_denormals_restores_the_previous_setting():
+    tiny = torch.tensor([1e-40])
+    with flush_denormals():
+        assert (tiny * 1.0).item() == 0.0
+        with flush_denormals(False):
+            assert (tiny * 1.0).item() != 0.0
+        assert (tiny * 1.0).item() == 0.0
+    assert (tiny * 1.0).item() != 0.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda layer: layer(torch.randn(2, 3)), r"3-D input of shape \(batch, time, 4\)"),
+    (lambda layer: layer(torch.randn(2, 3, 5)), r"input of shape \(batch, time, 4\), got \(2, 3, 5\)"),
+    (lambda layer: layer(torch.randn(2, 3, 4), (torch.zeros(2, 6), torch.zeros(2, 5))),
+     r"initial state h must have shape \(2, 5\)"),
+    (lambda layer: layer(torch.randn(2, 3, 4), (torch.zeros(2, 5),)), r"initial_state must be \(h, c\)"),
+    (lambda layer: layer(torch.randn(2, 3, 4), lengths=torch.tensor([3, 4])), r"lengths must lie in \[1, 3\]"),
+    (lambda layer: layer(torch.randn(2, 3, 4), lengths=torch.tensor([3])), r"lengths must be integers of shape \(2,\)"),
+    (lambda layer: layer(torch.zeros(2, 3, 4, dtype=torch.long)), "floating-point"),
+])
+def test_bad_shapes_raise_value_errors_naming_the_expected_shape(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(LSTM(4, 5))
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ((0, 5), "input_size must be a positive integer"),
+    ((4, -1), "hidden_size must be a positive integer"),
+    ((4, 2.5), "hidden_size must be a positive integer"),
+])
+def test_bad_sizes_raise_value_errors(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        LSTM(*arguments)
+
+
+def test_bad_options_raise_value_errors():
+    with pytest.raises(ValueError, match="dropout"):
+        LSTM(4, 5, dropout=1.0)
+    with pytest.raises(ValueError, match="implementation"):
+        LSTM(4, 5, implementation="cudnn")
