@@ -1,6 +1,6 @@
 """Throughput of lstmkit's LSTM fast path vs torch.nn.LSTM, same shapes, interleaved in one run.
 
-    .venv/bin/python bench/lstm_layer.py [--reps 5] [--seconds 1.5] [--threads 2]
+    .venv/bin/python bench/lstm_layer.py [--reps 5] [--seconds 2] [--threads 2]
 
 Rows: the lecture's shapes — IMDB (batch 32 and 128, time 500, features 32, hidden 32) and the
 char model (batch 128, time 60, features 57, hidden 128) — for a training step (forward, loss on
@@ -8,7 +8,8 @@ the last output, backward) and inference (no_grad forward). Training is timed tw
 denormals flushed to zero (as lstmkit trains) and with PyTorch's default (denormals kept).
 A last row times the whole lecture IMDB model (Embedding -> LSTM -> Dense, BCE, RMSprop) at batch
 128, against the same model built from torch.nn and against 4 accumulated chunks of 32.
-Prints samples/s as median [min-max] over the reps and the median of per-rep ratios.
+Within a rep the variants take turns in short slices; prints samples/s as median [min-max]
+over the reps and the median of the per-rep ratios.
 Synthetic data: timing does not depend on the values.
 """
 
@@ -33,15 +34,23 @@ LAYER_SHAPES = [  # name, batch, time, features, hidden
 ]
 
 
-def samples_per_second(step, batch: int, seconds: float) -> float:
-    step()  # warm-up: oneDNN builds its primitives on the first call
-    count, start = 0, time.perf_counter()
-    while True:
+def interleaved_rates(variants: dict, batch: int, seconds: float, slices: int = 8) -> dict[str, float]:
+    """Samples/s of each variant, timed in `slices` short alternating turns (A B A B ...), so
+    that the machine's drifting load falls on all variants alike."""
+    steps = {}
+    for name, step in variants.items():
+        step()  # warm-up: oneDNN builds its primitives on the first call
+        start = time.perf_counter()
         step()
-        count += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return count * batch / elapsed
+        steps[name] = max(1, round(seconds / slices / (time.perf_counter() - start)))
+    elapsed = dict.fromkeys(variants, 0.0)
+    for _ in range(slices):
+        for name, step in variants.items():
+            start = time.perf_counter()
+            for _ in range(steps[name]):
+                step()
+            elapsed[name] += time.perf_counter() - start
+    return {name: slices * steps[name] * batch / elapsed[name] for name in variants}
 
 
 def layer_variants(batch, steps, features, hidden):
@@ -49,12 +58,7 @@ def layer_variants(batch, steps, features, hidden):
     from lstmkit.nn import LSTM
 
     ours = LSTM(features, hidden)
-    theirs = nn.LSTM(features, hidden, batch_first=True)
-    with torch.no_grad():  # same weights, PyTorch's second bias zero
-        theirs.weight_ih_l0.copy_(ours.weight_ih)
-        theirs.weight_hh_l0.copy_(ours.weight_hh)
-        theirs.bias_ih_l0.copy_(ours.bias)
-        theirs.bias_hh_l0.zero_()
+    theirs = ours.to_torch()  # same weights, PyTorch's second bias zero
     x = torch.randn(batch, steps, features, requires_grad=True)
     projection = torch.randn(hidden)  # loss = a random projection of the last output
 
@@ -103,7 +107,13 @@ def model_variants(batch):
         return step
 
     ours = PRESETS["imdb-lstm"].build()
-    return {"torch.nn model": train_step(TorchImdb()),
+    theirs = TorchImdb()
+    with torch.no_grad():  # same starting weights: the same model, two implementations
+        theirs.embedding.weight.copy_(ours[0].weight)
+        theirs.lstm = ours[1].to_torch()
+        theirs.dense.weight.copy_(ours[2].weight)
+        theirs.dense.bias.copy_(ours[2].bias)
+    return {"torch.nn model": train_step(theirs),
             "lstmkit model": train_step(ours),
             "lstmkit model, 4 chunks": train_step(ours, chunks=4)}
 
@@ -111,7 +121,7 @@ def model_variants(batch):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=1.5, help="timed seconds per measurement")
+    parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per variant and rep")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the raw measurements to this file")
     args = parser.parse_args()
@@ -131,10 +141,11 @@ def main():
     for rep in range(args.reps):
         for label, batch, variants, flush in rows:
             names = list(variants)
-            names = names[rep % len(names):] + names[: rep % len(names)]  # rotate the order each rep
+            names = names[rep % len(names):] + names[: rep % len(names)]  # rotate who goes first
             with flush_denormals(flush):
-                for variant in names:
-                    results[label][variant].append(samples_per_second(variants[variant], batch, args.seconds))
+                rates = interleaved_rates({name: variants[name] for name in names}, batch, args.seconds)
+            for name, rate in rates.items():
+                results[label][name].append(rate)
         print(f"rep {rep + 1}/{args.reps} done", flush=True)
 
     print(f"\nsamples/s, median [min-max] of {args.reps} interleaved reps; torch {torch.__version__}, "

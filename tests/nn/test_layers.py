@@ -7,25 +7,12 @@ from torch import nn
 from lstmkit.nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
 
 
-def copy_into_torch(ours, theirs):
-    """Copies an lstmkit layer's weights into the matching torch.nn layer."""
-    with torch.no_grad():
-        theirs.weight_ih_l0.copy_(ours.weight_ih)
-        theirs.weight_hh_l0.copy_(ours.weight_hh)
-        if isinstance(ours, GRU):
-            theirs.bias_ih_l0.copy_(ours.bias_ih)
-            theirs.bias_hh_l0.copy_(ours.bias_hh)
-        else:
-            theirs.bias_ih_l0.copy_(ours.bias)
-            theirs.bias_hh_l0.zero_()
-
-
 @pytest.mark.parametrize("ours_type, theirs_type", [(SimpleRNN, nn.RNN), (GRU, nn.GRU)])
 def test_fused_equals_reference_and_torch(ours_type, theirs_type):
     torch.manual_seed(0)
     ours = ours_type(4, 6, return_sequences=True, return_state=True).double()
-    theirs = theirs_type(4, 6, batch_first=True).double()
-    copy_into_torch(ours, theirs)
+    theirs = ours.to_torch()
+    assert type(theirs) is theirs_type
     x = torch.randn(3, 8, 4, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([8, 5, 2])
     output, h = ours(x)

@@ -43,12 +43,8 @@ def test_fused_and_reference_paths_agree(dtype, tolerance, with_lengths, go_back
 def test_fused_path_equals_torch_lstm_with_zero_second_bias():
     torch.manual_seed(1)
     ours = LSTM(6, 8, return_sequences=True, return_state=True).double()
-    theirs = nn.LSTM(6, 8, batch_first=True).double()
-    with torch.no_grad():
-        theirs.weight_ih_l0.copy_(ours.weight_ih)
-        theirs.weight_hh_l0.copy_(ours.weight_hh)
-        theirs.bias_ih_l0.copy_(ours.bias)
-        theirs.bias_hh_l0.zero_()
+    theirs = ours.to_torch()
+    assert isinstance(theirs, nn.LSTM) and not theirs.bias_hh_l0.any()
     x = torch.randn(3, 10, 6, dtype=torch.float64)
     h0, c0 = torch.randn(3, 8, dtype=torch.float64), torch.randn(3, 8, dtype=torch.float64)
     output, (h, c) = ours(x, (h0, c0))

@@ -66,6 +66,7 @@ class LSTM(Recurrent):
     """
 
     state_names = ("h", "c")
+    torch_type = nn.LSTM
 
     def __init__(self, input_size: int, hidden_size: int, **options):
         super().__init__(input_size, hidden_size, **options)

@@ -84,7 +84,25 @@ class Recurrent(nn.Module):
         extra = f", dropout={self.dropout}" if self.dropout else ""
         return f"{self.input_size}, {self.hidden_size}{extra}" + "".join(f", {f}=True" for f in flags)
 
+    def to_torch(self) -> nn.RNNBase:
+        """The same layer as its torch.nn module (batch_first=True) with the same weights; where
+        lstmkit keeps one bias vector per gate, torch's second one is zero."""
+        module = self.torch_type(self.input_size, self.hidden_size, batch_first=True).to(self.weight_ih)
+        with torch.no_grad():
+            module.weight_ih_l0.copy_(self.weight_ih)
+            module.weight_hh_l0.copy_(self.weight_hh)
+            bias_ih, bias_hh = self._torch_biases()
+            module.bias_ih_l0.copy_(bias_ih)
+            module.bias_hh_l0.copy_(bias_hh)
+        return module
+
     # --- to be supplied by a subclass -------------------------------------------------------
+    torch_type: type[nn.RNNBase]  # the torch.nn module with the same equations
+
+    def _torch_biases(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(b_ih, b_hh) as PyTorch's kernels take them: one bias and a zero."""
+        return self.bias, torch.zeros_like(self.bias)
+
     def cell(self, x_t: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """One step: x_t (batch, input_size), state tuple of (batch, hidden) -> the new state tuple."""
         raise NotImplementedError

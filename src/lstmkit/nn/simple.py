@@ -14,6 +14,8 @@ class SimpleRNN(Recurrent):
     Inputs (batch, time, input_size); state h (batch, hidden_size). Options as for LSTM.
     """
 
+    torch_type = nn.RNN
+
     def __init__(self, input_size: int, hidden_size: int, **options):
         super().__init__(input_size, hidden_size, **options)
         self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size))
@@ -31,7 +33,7 @@ class SimpleRNN(Recurrent):
         return (torch.tanh(x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias),)
 
     def _run_fused(self, x, state, lengths, need_state):
-        params = (self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias))
+        params = (self.weight_ih, self.weight_hh, *self._torch_biases())
         output, h_n = torch.rnn_tanh(x, state[0][None], params, True, 1, 0.0, False, False, True)
         h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)
@@ -47,6 +49,8 @@ class GRU(Recurrent):
     redundant here). Gates stacked (r, z, n) as in PyTorch. State h (batch, hidden_size).
     """
 
+    torch_type = nn.GRU
+
     def __init__(self, input_size: int, hidden_size: int, **options):
         super().__init__(input_size, hidden_size, **options)
         self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
@@ -61,6 +65,9 @@ class GRU(Recurrent):
         nn.init.zeros_(self.bias_ih)
         nn.init.zeros_(self.bias_hh)
 
+    def _torch_biases(self):
+        return self.bias_ih, self.bias_hh
+
     def cell(self, x_t, state):
         (h,) = state
         from_x = (x_t @ self.weight_ih.t() + self.bias_ih).chunk(3, -1)
@@ -71,7 +78,7 @@ class GRU(Recurrent):
         return ((1 - update) * candidate + update * h,)
 
     def _run_fused(self, x, state, lengths, need_state):
-        params = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        params = (self.weight_ih, self.weight_hh, *self._torch_biases())
         output, h_n = torch.gru(x, state[0][None], params, True, 1, 0.0, False, False, True)
         h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)
