@@ -95,7 +95,9 @@ def model_variants(batch):
     labels = torch.randint(0, 2, (batch, 1)).float()
 
     def train_step(model, chunks=1):
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+        # lr 0: the full RMSprop update is computed, but the weights stay put, so every variant
+        # and rep times the same model (training would drift them apart, and their costs with them)
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=0.0, alpha=0.9, eps=1e-7)
 
         def step():
             optimizer.zero_grad(set_to_none=True)

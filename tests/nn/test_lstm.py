@@ -200,6 +200,19 @@ def test_flush_denormals_restores_the_previous_setting():
     assert (tiny * 1.0).item() != 0.0
 
 
+def test_flush_denormals_reaches_the_worker_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        small = torch.full((4_000_000,), 1e-20)  # large enough to be split across threads
+        assert (small * 1e-20 != 0).all()  # 1e-40: a denormal, kept by default
+        with flush_denormals():
+            assert (small * 1e-20 == 0).all()
+        assert (small * 1e-20 != 0).all()
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda layer: layer(torch.randn(2, 3)), r"3-D input of shape \(batch, time, 4\)"),
     (lambda layer: layer(torch.randn(2, 3, 5)), r"input of shape \(batch, time, 4\), got \(2, 3, 5\)"),
