@@ -7,15 +7,15 @@ a traceback only with --debug.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 
 from . import __version__
 from .nn import summary
 from .presets import PRESETS
-
-
-class UsageError(Exception):
-    """Bad arguments or input: reported in one line, exit code 2."""
+from .text.readers import DataError
+from .training.run import RunError
 
 
 def _summary(args) -> None:
@@ -31,6 +31,160 @@ def _demo(args) -> None:
         print()
 
 
+def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
+    """The options every task's `train` takes (guide §2b)."""
+    parser.add_argument("--out", required=True, metavar="RUN", help="run directory to write")
+    parser.add_argument("--preset", choices=sorted(presets), default="lecture",
+                        help="starting recipe; the options below override it (default: lecture)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def config_from(args, presets: dict):
+    """The preset's config with every option the user gave laid over it."""
+    config = presets[args.preset]
+    given = {field.name: getattr(args, field.name) for field in dataclasses.fields(config)
+             if getattr(args, field.name, None) is not None}
+    return dataclasses.replace(config, **given)
+
+
+def read_inputs(args, what: str) -> list[str]:
+    """Texts from the arguments, else from --file (one per line; '-' is stdin), else stdin."""
+    if args.texts:
+        return args.texts
+    if args.file and args.file != "-":
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            raise DataError(f"--file {args.file}: not found; expected a UTF-8 file with one {what} per line") from None
+        except UnicodeDecodeError as error:
+            raise DataError(f"--file {args.file}: not UTF-8 (byte {error.start}); expected one {what} per line") from None
+    elif args.file == "-" or not sys.stdin.isatty():
+        lines = sys.stdin.read().splitlines()
+    else:
+        raise DataError(f"no {what} given; pass it as an argument, with --file FILE, or on standard input")
+    texts = [line for line in lines if line.strip()]
+    if not texts:
+        raise DataError(f"no {what} to read: the input holds only empty lines")
+    return texts
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=1, ensure_ascii=False))
+
+
+def _print_report(report: dict) -> None:
+    print(f"accuracy  {report['accuracy']:.4f}   ({report['count']:,} texts)")
+    print(f"precision {report['precision']:.4f}\nrecall    {report['recall']:.4f}\nf1        {report['f1']:.4f}")
+    classes = report["classes"]
+    width = max(len(name) for name in classes + ["true \\ predicted"]) + 2
+    print("true \\ predicted".ljust(width) + "".join(name.rjust(width) for name in classes))
+    for name, row in zip(classes, report["confusion_matrix"]):
+        print(name.ljust(width) + "".join(f"{count:,}".rjust(width) for count in row))
+
+
+# --- sentiment -------------------------------------------------------------------------------
+def _sentiment_train(args) -> None:
+    from .tasks import sentiment
+
+    config = config_from(args, sentiment.PRESETS)
+    result = sentiment.train(config, args.data, args.out, resume=args.resume, device=args.device,
+                             text_column=args.text_column, label_column=args.label_column,
+                             unlabelled=args.unlabelled, progress=not args.quiet)
+    validation = result["validation"]
+    if validation["accuracy"] is not None:
+        print(f"best epoch {validation['epoch']}: validation accuracy {validation['accuracy']:.4f}")
+    if "test" in result:
+        print(f"test accuracy {result['test']['accuracy']:.4f} on {result['test']['count']:,} texts "
+              f"(best checkpoint)")
+    print(f"run saved in {args.out}")
+
+
+def _sentiment_evaluate(args) -> None:
+    from .tasks import sentiment
+
+    report = sentiment.evaluate(args.run, args.data, device=args.device, text_column=args.text_column,
+                                label_column=args.label_column)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"{report['source']} ({report['split']} split)")
+        _print_report(report)
+
+
+def _sentiment_predict(args) -> None:
+    from .tasks import sentiment
+
+    results = sentiment.predict(args.run, read_inputs(args, "text"), device=args.device)
+    if args.json:
+        _print_json(results)
+        return
+    for item in results:
+        excerpt = item["text"] if len(item["text"]) <= 70 else item["text"][:67] + "..."
+        print(f"{item['label']}\t{item['probability']:.3f}\t{excerpt}")
+
+
+def _add_sentiment(commands) -> None:
+    from .tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
+
+    task = commands.add_parser("sentiment", help="text classification (the lecture's IMDB model)")
+    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def data_options(parser, required=True):
+        parser.add_argument("--data", required=required, metavar="PATH",
+                            help="aclImdb .tar.gz or folder, a folder of class sub-folders, or CSV/TSV/JSONL")
+        parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
+        parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
+
+    train = verbs.add_parser("train", help="train a classifier")
+    data_options(train)
+    add_train_options(train, SENTIMENT_PRESETS)
+    train.add_argument("--rnn", choices=sorted(RECURRENT))
+    train.add_argument("--layers", type=int, help="stacked recurrent layers")
+    train.add_argument("--units", type=int, help="units per recurrent layer")
+    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
+    train.add_argument("--dropout", type=float, help="input dropout of each recurrent layer")
+    train.add_argument("--embedding-dim", type=int)
+    train.add_argument("--num-words", type=int, help="vocabulary size (with padding and unknown ids)")
+    train.add_argument("--maxlen", type=int, help="words kept per text (its last ones)")
+    train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
+    train.add_argument("--pretrained", metavar="word2vec|FILE",
+                       help="'word2vec' trains vectors on the unlabelled texts; or a GloVe/word2vec text file")
+    train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
+                                                             "(default: --data)")
+    train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
+    train.add_argument("--unfreeze-after", type=int, metavar="EPOCHS")
+    train.add_argument("--optimizer", choices=["rmsprop", "adam"])
+    train.add_argument("--val-split", type=float)
+    train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation accuracy")
+    train.add_argument("--clip-norm", type=float, help="clip the gradient norm")
+    train.add_argument("--batching", choices=["length", "padded"],
+                       help="length: similar lengths together, real words only (default); padded: the lecture's")
+    train.add_argument("--micro-batch", type=int, help="CPU: run each batch in chunks of this size (0: off)")
+    train.set_defaults(handler=_sentiment_train)
+
+    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
+    evaluate.add_argument("run", metavar="RUN")
+    data_options(evaluate)
+    evaluate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=_sentiment_evaluate)
+
+    predict = verbs.add_parser("predict", help="label and probability for texts")
+    predict.add_argument("run", metavar="RUN")
+    predict.add_argument("texts", nargs="*", metavar="TEXT")
+    predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
+    predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    predict.add_argument("--json", action="store_true")
+    predict.set_defaults(handler=_sentiment_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
@@ -44,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the lecture's models, summarised")
     demo.set_defaults(handler=_demo)
+    _add_sentiment(commands)
     return parser
 
 
@@ -52,13 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits with 2 and a usage line on bad arguments
     try:
         args.handler(args)
-    except UsageError as error:
+    except (DataError, RunError, ValueError) as error:  # bad input or arguments
         if args.debug:
             raise
         print(f"lstmkit: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lstmkit: interrupted", file=sys.stderr)
+        out = getattr(args, "out", None)
+        saved = f"; the last completed epoch is saved in {out} (continue with --resume)" if out else ""
+        print(f"lstmkit: interrupted{saved}", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one line for people; --debug shows the rest
         if args.debug:

@@ -1,0 +1,26 @@
+"""Metrics: classification (accuracy, precision, recall, F1, confusion matrix)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, classes: int) -> torch.Tensor:
+    """(classes, classes) counts: row = true class, column = predicted class."""
+    flat = targets.long() * classes + predictions.long()
+    return torch.bincount(flat, minlength=classes * classes).view(classes, classes)
+
+
+def classification_report(targets: torch.Tensor, predictions: torch.Tensor, class_names: list[str]) -> dict:
+    """accuracy (0-1), precision/recall/F1 (of the positive class, the last, for two classes;
+    macro-averaged over classes for more), and the confusion matrix as nested lists."""
+    matrix = confusion_matrix(targets, predictions, len(class_names)).double()
+    true_positive = matrix.diagonal()
+    precision = true_positive / matrix.sum(0).clamp(min=1)
+    recall = true_positive / matrix.sum(1).clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    pick = (lambda v: v[-1].item()) if len(class_names) == 2 else (lambda v: v.mean().item())
+    return {"accuracy": (true_positive.sum() / matrix.sum().clamp(min=1)).item(),
+            "precision": pick(precision), "recall": pick(recall), "f1": pick(f1),
+            "count": int(matrix.sum().item()), "classes": list(class_names),
+            "confusion_matrix": matrix.long().tolist()}

@@ -1,0 +1,324 @@
+"""Sentiment (text classification): the lecture's IMDB model and its variants, as a tool.
+
+    Embedding(num_words, dim) -> [LSTM | SimpleRNN | GRU](units) x layers (optionally
+    bidirectional) -> last state, or max/mean over time -> Dense(1, sigmoid) | Dense(K, softmax)
+
+The model returns logits; the sigmoid/softmax is applied by the loss and by predict().
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .. import __version__
+from ..metrics import classification_report
+from ..nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
+from ..text.batching import length_batches, pad_right, padded_batches
+from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
+from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
+from ..text.words import WordVocabulary, words
+from ..training.loop import FitOptions, fit
+from ..training.run import LAST, RunDirectory
+
+RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
+POOLING = ("last", "max", "mean")
+
+
+@dataclass
+class SentimentConfig:
+    num_words: int = 10_000  # vocabulary size, padding and unknown-word ids included
+    maxlen: int = 500  # words kept per text (its last maxlen)
+    embedding_dim: int = 32
+    rnn: str = "lstm"
+    units: int = 32
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0  # Keras-style input dropout of every recurrent layer
+    pooling: str = "last"  # what the classifier sees: the last state, or max/mean over time
+    pretrained: str | None = None  # "word2vec" (trained on the unlabelled texts) or a vectors file
+    freeze_embedding: bool = False
+    unfreeze_after: int | None = None  # make a frozen embedding trainable from this epoch on
+    optimizer: str = "rmsprop"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 10
+    val_split: float = 0.2  # taken from the training texts, never from the test texts
+    patience: int | None = None
+    clip_norm: float | None = None
+    batching: str = "length"  # "length": similar lengths together, real words only; "padded": the lecture's
+    micro_batch: int | None = 32  # run a batch in chunks of this size: same gradient, faster on CPU
+    seed: int = 0
+    classes: list[str] = field(default_factory=list)  # from the training labels, sorted
+
+
+PRESETS = {
+    # Deep Learning with Python 6.2 / the lecture: Embedding(10000, 32) -> LSTM(32) -> Dense(1, sigmoid),
+    # RMSprop 1e-3, batch 128, 20% validation, 10 epochs.
+    "lecture": SentimentConfig(),
+    # The best recipe measured here (docs/RESULTS.md).
+    "best": SentimentConfig(num_words=30_000, maxlen=800, embedding_dim=128, units=64, bidirectional=True,
+                            pooling="max", pretrained="word2vec", optimizer="adam", lr=2e-3, batch_size=64,
+                            epochs=8, dropout=0.2, clip_norm=1.0),
+}
+
+
+def validate_config(config: SentimentConfig) -> None:
+    checks = [
+        (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
+        (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
+        (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
+        (config.optimizer in ("rmsprop", "adam"), f"--optimizer must be rmsprop or adam, got {config.optimizer!r}"),
+        (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
+        (0 <= config.dropout < 1, f"--dropout must lie in [0, 1), got {config.dropout}"),
+        (config.num_words >= 3, f"--num-words must be at least 3, got {config.num_words}"),
+    ]
+    for name in ("maxlen", "embedding_dim", "units", "layers", "batch_size", "epochs"):
+        checks.append((getattr(config, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, "
+                                                      f"got {getattr(config, name)}"))
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
+class SentimentModel(nn.Module):
+    """ids (batch, time) [+ lengths (batch,)] -> logits (batch, 1) for two classes, (batch, K) for K."""
+
+    def __init__(self, config: SentimentConfig, vocabulary_size: int, num_classes: int):
+        super().__init__()
+        self.pooling = config.pooling
+        self.embedding = Embedding(vocabulary_size, config.embedding_dim, trainable=not config.freeze_embedding)
+        layers, size = [], config.embedding_dim
+        for index in range(config.layers):
+            sequences = index < config.layers - 1 or config.pooling != "last"
+            layer = RECURRENT[config.rnn](size, config.units, return_sequences=sequences, dropout=config.dropout)
+            layers.append(Bidirectional(layer) if config.bidirectional else layer)
+            size = config.units * (2 if config.bidirectional else 1)
+        self.recurrent = nn.ModuleList(layers)
+        self.output = Dense(size, 1 if num_classes == 2 else num_classes)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embedding(ids)
+        for layer in self.recurrent:
+            x = layer(x, lengths=lengths)
+        if self.pooling != "last":  # x: (batch, time, features); padding must not count
+            mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+                    if lengths is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
+            if self.pooling == "max":
+                x = x.masked_fill(~mask[..., None], float("-inf")).amax(1)
+            else:
+                x = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        return self.output(x)
+
+
+def loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy (binary on one logit, categorical on K) and the number right."""
+    if logits.shape[1] == 1:
+        loss = nn.functional.binary_cross_entropy_with_logits(logits[:, 0], targets.float())
+        predictions = (logits[:, 0] > 0).long()
+    else:
+        loss = nn.functional.cross_entropy(logits, targets)
+        predictions = logits.argmax(1)
+    return loss, int((predictions == targets).sum())
+
+
+def probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """(batch, K) class probabilities from the model's logits."""
+    if logits.shape[1] == 1:
+        positive = torch.sigmoid(logits[:, 0])
+        return torch.stack([1 - positive, positive], 1)
+    return torch.softmax(logits, 1)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+class Prepared:
+    """Texts turned into id sequences and class indices, for one split."""
+
+    def __init__(self, data: LabelledTexts, vocabulary: WordVocabulary, classes: list[str], maxlen: int):
+        index = {name: position for position, name in enumerate(classes)}
+        unseen = sorted(set(data.labels) - set(index))
+        if unseen:
+            raise DataError(f"{data.source}: label {unseen[0]!r} was never seen in training; "
+                            f"the model knows: {', '.join(classes)}")
+        self.sequences = [vocabulary.encode(text, maxlen) for text in data.texts]
+        self.targets = [index[label] for label in data.labels]
+
+    def __len__(self):
+        return len(self.targets)
+
+
+def _split(data: LabelledTexts, fraction: float, seed: int) -> tuple[LabelledTexts, LabelledTexts]:
+    """(train, validation): a seeded shuffle, the last `fraction` for validation."""
+    order = torch.randperm(len(data.texts), generator=torch.Generator().manual_seed(seed)).tolist()
+    cut = len(order) - max(1, round(len(order) * fraction))
+    pick = lambda rows: LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows],  # noqa: E731
+                                      data.source)
+    return pick(order[:cut]), pick(order[cut:])
+
+
+def batches_of(prepared: Prepared, config: SentimentConfig, generator=None, batch_size=None) -> list:
+    size = batch_size or config.batch_size
+    if config.batching == "padded":
+        return list(padded_batches(prepared.sequences, prepared.targets, size, config.maxlen, generator))
+    return list(length_batches(prepared.sequences, prepared.targets, size, generator))
+
+
+def predict_logits(model: SentimentModel, batches, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> (logits (n, ·), targets (n,)) over batches, in batch order."""
+    model.eval()
+    outputs, targets = [], []
+    with torch.no_grad():
+        for ids, lengths, target in batches:
+            outputs.append(model(ids.to(device), None if lengths is None else lengths.to(device)).cpu())
+            targets.append(target)
+    return torch.cat(outputs), torch.cat(targets)
+
+
+def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data_path, train_texts, unlabelled,
+                       log) -> torch.Tensor:
+    """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding."""
+    generator = torch.Generator().manual_seed(config.seed)
+    if config.pretrained == "word2vec":
+        corpus = read_unlabelled(unlabelled or data_path) + list(train_texts)
+        started = time.perf_counter()
+        vectors = train_word2vec(corpus, config.embedding_dim, seed=config.seed)
+        log(f"word2vec: {len(corpus):,} texts, {len(vectors.key_to_index):,} words, "
+            f"{time.perf_counter() - started:.0f} s")
+    else:
+        vectors = load_word_vectors(config.pretrained)
+        if vectors.vector_size != config.embedding_dim:
+            log(f"embedding dim set to {vectors.vector_size}, the vectors' size")
+            config.embedding_dim = vectors.vector_size
+    matrix, found = embedding_matrix(vectors, vocabulary, generator=generator)
+    log(f"pretrained vectors for {found:,} of {len(vocabulary.kept_words):,} vocabulary words")
+    return matrix
+
+
+def train(config: SentimentConfig, data_path, out, *, resume: bool = False, device: str = "auto",
+          text_column=None, label_column=None, unlabelled=None, progress: bool = True, log=print) -> dict:
+    """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
+    "test" (if the data has a test split)} with the best checkpoint's metrics."""
+    validate_config(config)
+    run = RunDirectory(out)
+    resume = resume and run.exists()
+    if resume:
+        config = SentimentConfig(**{**run.load_config()["config"], "epochs": config.epochs})
+    elif run.exists():
+        raise ValueError(f"--out {out} already holds a run; pass --resume to continue it or choose another folder")
+    target = resolve_device(device)
+    splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
+    training_texts = splits.get("train") or splits["all"]
+    train_part, validation_part = _split(training_texts, config.val_split, config.seed)
+    config.classes = sorted(set(training_texts.labels))
+    if len(config.classes) < 2:
+        raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
+    if resume:
+        vocabulary = WordVocabulary.from_json(run.load_vocab())
+    else:
+        vocabulary = WordVocabulary.fit(train_part.texts, config.num_words)
+    torch.manual_seed(config.seed)
+    model = SentimentModel(config, vocabulary.size, len(config.classes))
+    if config.pretrained and not (resume and run.file(LAST).is_file()):  # else the checkpoint has it
+        model.embedding.load_pretrained(_pretrained_matrix(config, vocabulary, data_path, train_part.texts,
+                                                           unlabelled, log))
+    model.to(target)
+    run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
+                     "config": dataclasses.asdict(config)})
+    if not resume:
+        run.save_vocab(vocabulary.to_json())
+    train_data = Prepared(train_part, vocabulary, config.classes, config.maxlen)
+    validation_data = Prepared(validation_part, vocabulary, config.classes, config.maxlen)
+    validation_batches = batches_of(validation_data, config, batch_size=512)
+    log(f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
+        f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}; {sum(p.numel() for p in model.parameters()):,} "
+        f"parameters on {target}")
+
+    def batch_loss(model, batch):
+        ids, lengths, targets = batch
+        loss, correct = loss_and_correct(model(ids.to(target), None if lengths is None else lengths.to(target)),
+                                         targets.to(target))
+        return loss, {"count": len(targets), "correct": correct}
+
+    def validate(model):
+        logits, targets = predict_logits(model, validation_batches, target)
+        loss, correct = loss_and_correct(logits, targets)
+        return {"val_loss": loss.item(), "val_accuracy": correct / len(targets)}
+
+    def on_epoch_start(epoch):
+        if config.unfreeze_after is not None and epoch > config.unfreeze_after:
+            model.embedding.unfreeze()
+
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer_type = torch.optim.RMSprop if config.optimizer == "rmsprop" else torch.optim.Adam
+    extra = {"alpha": 0.9, "eps": 1e-7} if config.optimizer == "rmsprop" else {"eps": 1e-7}  # Keras's defaults
+    optimizer = optimizer_type(model.parameters(), lr=config.lr, **extra)
+    options = FitOptions(epochs=config.epochs, monitor="val_accuracy", mode="max", patience=config.patience,
+                         clip_norm=config.clip_norm,
+                         micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
+    history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
+                  batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,
+                  resume=resume, on_epoch_start=on_epoch_start)
+    best = max(history, key=lambda row: row["val_accuracy"]) if history else {}
+    result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
+    if "test" in splits:
+        result["test"] = evaluate_loaded(model, vocabulary, config, splits["test"], target)
+    return result
+
+
+def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary, SentimentConfig]:
+    """A trained run -> (model in eval mode on `device`, vocabulary, config)."""
+    run = RunDirectory(run_path)
+    saved = run.load_config()
+    if saved.get("task") != "sentiment":
+        raise ValueError(f"{run_path} holds a {saved.get('task')!r} run, not a sentiment one")
+    config = SentimentConfig(**saved["config"])
+    vocabulary = WordVocabulary.from_json(run.load_vocab())
+    model = run.load_weights(SentimentModel(config, vocabulary.size, len(config.classes)))
+    return model.to(resolve_device(device)).eval(), vocabulary, config
+
+
+def evaluate_loaded(model, vocabulary, config, data: LabelledTexts, device) -> dict:
+    prepared = Prepared(data, vocabulary, config.classes, config.maxlen)
+    logits, targets = predict_logits(model, batches_of(prepared, config, batch_size=512), device)
+    return classification_report(targets, probabilities(logits).argmax(1), config.classes)
+
+
+def evaluate(run_path, data_path, *, device="auto", text_column=None, label_column=None) -> dict:
+    """Metrics of a trained run on a dataset's test split (or all of it if it has no splits)."""
+    model, vocabulary, config = load(run_path, device)
+    splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
+    name = "test" if "test" in splits else "all"
+    report = evaluate_loaded(model, vocabulary, config, splits[name], next(model.parameters()).device)
+    return {"split": name, "source": splits[name].source, **report}
+
+
+def predict(run_path, texts: list[str], *, device="auto") -> list[dict]:
+    """[{"text", "label", "probability", "probabilities": {class: p}}] for each text."""
+    model, vocabulary, config = load(run_path, device)
+    for number, text in enumerate(texts, 1):
+        if not words(text):
+            raise DataError(f"text {number} to predict is empty (no words after removing punctuation)")
+    sequences = [vocabulary.encode(text, config.maxlen) for text in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(sequences[i]))  # similar lengths share a batch
+    device_ = next(model.parameters()).device
+    results = [None] * len(texts)
+    with torch.no_grad():
+        for start in range(0, len(order), 256):
+            rows = order[start: start + 256]
+            ids, lengths = pad_right([sequences[r] for r in rows])
+            for row, probs in zip(rows, probabilities(model(ids.to(device_), lengths.to(device_)).cpu())):
+                best = int(probs.argmax())
+                results[row] = {"text": texts[row], "label": config.classes[best], "probability": float(probs[best]),
+                                "probabilities": {name: float(p) for name, p in zip(config.classes, probs)}}
+    return results

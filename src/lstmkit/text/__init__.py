@@ -1,0 +1,1 @@
+"""Text: tokenizers, vocabularies, dataset readers, batching."""

@@ -1,0 +1,35 @@
+"""curves.png: losses and metrics per epoch, from a run's history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .run import atomic_write  # noqa: E402
+
+SKIP = {"epoch", "seconds", "val_seconds", "best_epoch", "skipped_steps"}
+
+
+def plot_curves(history: list[dict], path: Path) -> None:
+    """Two panels: every key containing 'loss' (or 'nats'/'bits'), and every other metric."""
+    if not history:
+        return
+    keys = [k for k in history[-1] if k not in SKIP and isinstance(history[-1][k], (int, float))]
+    losses = [k for k in keys if any(word in k for word in ("loss", "nats", "bits"))]
+    metrics = [k for k in keys if k not in losses]
+    panels = [group for group in (losses, metrics) if group]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    for axis, group in zip(axes[0], panels):
+        for key in group:
+            points = [(row["epoch"], row[key]) for row in history if key in row]
+            axis.plot(*zip(*points), marker="o", label=key)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    atomic_write(Path(path), lambda temporary: figure.savefig(temporary, format="png", dpi=90))
+    plt.close(figure)

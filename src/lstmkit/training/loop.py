@@ -1,0 +1,163 @@
+"""The fit loop every task shares: progress bar, metrics, validation every epoch, best checkpoint,
+early stopping, gradient clipping, a divergence guard, micro-batches, and resuming."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from ..nn import flush_denormals
+from .curves import plot_curves
+from .run import BEST, CURVES, LAST, RunDirectory
+
+Batch = Sequence  # a tuple of tensors whose first dimension is the batch (or None)
+
+
+@dataclass
+class FitOptions:
+    epochs: int
+    monitor: str = "val_accuracy"  # a key of validate()'s result
+    mode: str = "max"  # "max" or "min": which way is better
+    patience: int | None = None  # stop after this many epochs without improvement
+    clip_norm: float | None = None  # clip the gradient's global norm
+    micro_batch: int | None = None  # run each batch in chunks of this many samples (same gradient)
+    max_bad_steps: int = 20  # non-finite losses tolerated in one epoch before rolling back
+    progress: bool = True
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss kept coming out NaN/inf even after rolling back and lowering the learning rate."""
+
+
+def _chunks(batch: Batch, size: int | None) -> list[tuple[Batch, float]]:
+    """Splits a batch into micro-batches: [(part, fraction of the batch)]."""
+    count = next(len(part) for part in batch if part is not None)
+    if not size or count <= size:
+        return [(batch, 1.0)]
+    pieces = [part.split(size) if part is not None else None for part in batch]
+    total = math.ceil(count / size)
+    return [(tuple(p[i] if p is not None else None for p in pieces), len(pieces[0][i]) / count)
+            for i in range(total)]
+
+
+def _better(value: float, best: float | None, mode: str) -> bool:
+    return best is None or (value > best if mode == "max" else value < best)
+
+
+def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
+        batches: Callable[[int], list[Batch]],
+        batch_loss: Callable[[torch.nn.Module, Batch], tuple[torch.Tensor, dict]],
+        validate: Callable[[torch.nn.Module], dict],
+        options: FitOptions, run: RunDirectory | None = None, generator: torch.Generator | None = None,
+        resume: bool = False, on_epoch_start: Callable[[int], None] | None = None) -> list[dict]:
+    """Trains `model` for options.epochs epochs and returns the history (one dict per epoch).
+
+    batches(epoch) -> the epoch's batches; batch_loss(model, batch) -> (mean loss, {"count": n,
+    "correct": k (optional)}); validate(model) -> {metric: value}, containing options.monitor.
+    With a run directory: after each epoch the latest state (last.safetensors, trainer.pt,
+    history.jsonl, curves.png) is saved, and model.safetensors whenever the monitored metric
+    improves. At the end the model holds the best weights.
+    """
+    history, start_epoch, best, best_epoch, bad_epochs = [], 1, None, 0, 0
+    if resume and run is not None and run.file(LAST).is_file():
+        state = run.load_trainer()
+        run.load_weights(model, LAST)
+        optimizer.load_state_dict(state["optimizer"])
+        if generator is not None:
+            generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        history = run.load_history()[: state["epoch"]]
+        start_epoch, best, best_epoch, bad_epochs = (state["epoch"] + 1, state["best"], state["best_epoch"],
+                                                     state["bad_epochs"])
+    device = next(model.parameters()).device
+    with flush_denormals(device.type == "cpu"):
+        for epoch in range(start_epoch, options.epochs + 1):
+            if options.patience is not None and bad_epochs >= options.patience:
+                break
+            if on_epoch_start is not None:
+                on_epoch_start(epoch)
+            row = {"epoch": epoch, **_train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch)}
+            started = time.perf_counter()
+            model.eval()
+            with torch.no_grad():
+                row.update(validate(model))
+            row["val_seconds"] = round(time.perf_counter() - started, 2)
+            history.append(row)
+            if _better(row[options.monitor], best, options.mode):
+                best, best_epoch, bad_epochs = row[options.monitor], epoch, 0
+                if run is not None:
+                    run.save_weights(model, BEST)
+            else:
+                bad_epochs += 1
+            row["best_epoch"] = best_epoch
+            if run is not None:
+                run.save_weights(model, LAST)
+                run.save_trainer({"epoch": epoch, "optimizer": optimizer.state_dict(),
+                                  "generator": generator.get_state() if generator is not None else torch.zeros(0),
+                                  "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
+                                  "bad_epochs": bad_epochs})
+                run.save_history(history)
+                plot_curves(history, run.file(CURVES))
+            if options.progress:
+                shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
+                tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+    if run is not None and run.file(BEST).is_file():
+        run.load_weights(model, BEST)
+    return history
+
+
+def _train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int) -> dict:
+    """One pass over the batches -> {"loss", "accuracy" (if reported), "seconds", "skipped_steps"}."""
+    model.train()
+    totals = {"loss": 0.0, "count": 0, "correct": 0}
+    has_accuracy, skipped = False, 0
+    good_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    started = time.perf_counter()
+    bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
+    for batch in bar:
+        optimizer.zero_grad(set_to_none=True)
+        batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
+        for part, fraction in _chunks(batch, options.micro_batch):
+            loss, stats = batch_loss(model, part)
+            (loss * fraction).backward()
+            batch_total += loss.item() * stats["count"]
+            for key in batch_stats:
+                batch_stats[key] += stats.get(key, 0)
+            has_accuracy |= "correct" in stats
+        if not math.isfinite(batch_total):
+            skipped += 1
+            if skipped > options.max_bad_steps:
+                _roll_back(model, optimizer, good_state)
+                skipped = 0
+            continue
+        if options.clip_norm:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
+        optimizer.step()
+        totals["loss"] += batch_total
+        for key in batch_stats:
+            totals[key] += batch_stats[key]
+        shown = {"loss": f"{totals['loss'] / max(totals['count'], 1):.4f}"}
+        if has_accuracy:
+            shown["acc"] = f"{totals['correct'] / max(totals['count'], 1):.4f}"
+        bar.set_postfix(shown, refresh=False)
+    result = {"loss": totals["loss"] / max(totals["count"], 1)}
+    if has_accuracy:
+        result["accuracy"] = totals["correct"] / max(totals["count"], 1)
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    if skipped:
+        result["skipped_steps"] = skipped
+    return result
+
+
+def _roll_back(model, optimizer, good_state) -> None:
+    """Divergence guard: back to the epoch's starting weights, learning rate halved."""
+    model.load_state_dict(good_state)
+    for group in optimizer.param_groups:
+        group["lr"] /= 2
+        if group["lr"] < 1e-8:
+            raise TrainingDiverged("the loss stayed NaN/inf after lowering the learning rate below 1e-8")

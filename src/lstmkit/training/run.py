@@ -1,0 +1,102 @@
+"""A run directory: everything a trained model is, written atomically.
+
+    config.json        what rebuilds the model and its preprocessing
+    vocab.json         the vocabulary (UTF-8)
+    model.safetensors  the best weights so far (what evaluate / predict / sample load)
+    last.safetensors   the latest weights, and
+    trainer.pt         optimizer, RNG and loop state (for --resume; loaded with weights_only=True)
+    history.jsonl      one line per epoch
+    curves.png         the loss/metric curves
+
+Each file is written to a temporary name and renamed, so a crash or Ctrl-C leaves the previous
+good version of every file in place. Weights load on a CPU whatever device trained them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
+    "config.json", "vocab.json", "model.safetensors", "last.safetensors", "trainer.pt", "history.jsonl", "curves.png")
+
+
+class RunError(ValueError):
+    """A run directory that is missing or incomplete; the message names it."""
+
+
+def atomic_write(path: Path, write) -> None:
+    """Calls write(temporary_path), then renames the result onto `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
+class RunDirectory:
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def exists(self) -> bool:
+        return self.file(CONFIG).is_file()
+
+    # --- writing -----------------------------------------------------------------------
+    def save_config(self, config: dict) -> None:
+        _write_text(self.file(CONFIG), json.dumps(config, indent=1, ensure_ascii=False) + "\n")
+
+    def save_vocab(self, vocab: dict) -> None:
+        _write_text(self.file(VOCAB), json.dumps(vocab, ensure_ascii=False) + "\n")
+
+    def save_weights(self, model: torch.nn.Module, name: str = BEST) -> None:
+        tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+        atomic_write(self.file(name), lambda temporary: save_file(tensors, temporary))
+
+    def save_trainer(self, state: dict) -> None:
+        atomic_write(self.file(TRAINER), lambda temporary: torch.save(state, temporary))
+
+    def save_history(self, rows: list[dict]) -> None:
+        _write_text(self.file(HISTORY), "".join(json.dumps(row) + "\n" for row in rows))
+
+    # --- reading -----------------------------------------------------------------------
+    def _require(self, name: str) -> Path:
+        path = self.file(name)
+        if not path.is_file():
+            what = "is not a run directory (no config.json)" if name == CONFIG else f"has no {name}"
+            raise RunError(f"{self.path} {what}; expected a folder written by `lstmkit ... train --out`")
+        return path
+
+    def load_config(self) -> dict:
+        return json.loads(self._require(CONFIG).read_text(encoding="utf-8"))
+
+    def load_vocab(self) -> dict:
+        return json.loads(self._require(VOCAB).read_text(encoding="utf-8"))
+
+    def load_weights(self, model: torch.nn.Module, name: str = BEST) -> torch.nn.Module:
+        model.load_state_dict(load_file(self._require(name), device="cpu"))
+        return model
+
+    def load_trainer(self) -> dict:
+        return torch.load(self._require(TRAINER), map_location="cpu", weights_only=True)
+
+    def load_history(self) -> list[dict]:
+        path = self.file(HISTORY)
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,129 @@
+"""The shared fit loop and the run directory it writes."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.nn import LSTM, Dense
+from lstmkit.training.loop import FitOptions, fit
+from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory, RunError
+
+
+class Classifier(nn.Module):
+    def __init__(self, dropout=0.1):
+        super().__init__()
+        self.lstm = LSTM(2, 8, dropout=dropout)
+        self.dense = Dense(8, 1)
+
+    def forward(self, x, lengths=None):
+        return self.dense(self.lstm(x, lengths=lengths))[:, 0]
+
+
+def make_problem(seed=0, count=256):
+    """Label: is the first feature's sum over time positive? Random lengths."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(count, 12, 2, generator=generator)
+    lengths = torch.randint(3, 13, (count,), generator=generator)
+    mask = torch.arange(12)[None, :] < lengths[:, None]
+    y = ((x[..., 0] * mask).sum(1) > 0).long()
+    return x, lengths, y
+
+
+def train(tmp_path, epochs, *, resume=False, fail_at=None, nan_batches=(), patience=None, micro_batch=None,
+          validate=None, seed=0, dropout=0.1):
+    torch.manual_seed(seed)
+    model = Classifier(dropout)
+    x, lengths, y = make_problem()
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)
+    calls = {"n": 0}
+
+    def batches(epoch):
+        order = torch.randperm(192, generator=generator)
+        return [(x[rows], lengths[rows], y[rows]) for rows in order.split(32)]
+
+    def batch_loss(model, batch):
+        calls["n"] += 1
+        if fail_at is not None and calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        xb, lb, yb = batch
+        logits = model(xb, lb)
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, yb.float())
+        if calls["n"] in nan_batches:
+            loss = loss * float("nan")
+        return loss, {"count": len(yb), "correct": int(((logits > 0).long() == yb).sum())}
+
+    def default_validate(model):
+        logits = model(x[192:], lengths[192:])
+        return {"val_accuracy": ((logits > 0).long() == y[192:]).float().mean().item()}
+
+    run = RunDirectory(tmp_path)
+    run.save_config({"task": "test"})
+    history = fit(model, optimizer, batches=batches, batch_loss=batch_loss, validate=validate or default_validate,
+                  options=FitOptions(epochs=epochs, patience=patience, micro_batch=micro_batch, progress=False),
+                  run=run, generator=generator, resume=resume)
+    return model, history, run
+
+
+def test_training_learns_and_writes_the_run_directory(tmp_path):
+    model, history, run = train(tmp_path, 6)
+    assert len(history) == 6
+    assert history[-1]["accuracy"] > history[0]["accuracy"]
+    assert max(row["val_accuracy"] for row in history) > 0.75
+    for name in (CONFIG, BEST, LAST, TRAINER, HISTORY, CURVES):
+        assert run.file(name).is_file(), name
+    assert run.file(CURVES).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [json.loads(line)["epoch"] for line in run.file(HISTORY).read_text().splitlines()] == list(range(1, 7))
+    best_epoch = max(history, key=lambda row: row["val_accuracy"])["epoch"]
+    assert history[-1]["best_epoch"] == best_epoch
+    reloaded = run.load_weights(Classifier(), BEST)  # the model ends with the best weights
+    assert all(torch.equal(a, b) for a, b in zip(reloaded.state_dict().values(), model.state_dict().values()))
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_resuming_gives_the_same_model_as_training_straight_through(tmp_path):
+    straight, _, _ = train(tmp_path / "straight", 4)
+    train(tmp_path / "split", 2)
+    resumed, history, run = train(tmp_path / "split", 4, resume=True)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    last_straight = RunDirectory(tmp_path / "straight").load_weights(Classifier(), LAST).state_dict()
+    last_resumed = run.load_weights(Classifier(), LAST).state_dict()
+    assert all(torch.allclose(last_straight[k], last_resumed[k]) for k in last_straight)
+
+
+def test_interrupt_keeps_the_last_completed_epoch(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, 5, fail_at=6 * 2 + 3)  # 6 batches an epoch: dies inside epoch 3
+    run = RunDirectory(tmp_path)
+    assert run.load_trainer()["epoch"] == 2
+    assert len(run.load_history()) == 2
+    run.load_weights(Classifier(), LAST)
+    _, history, _ = train(tmp_path, 4, resume=True)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+
+
+def test_non_finite_losses_are_skipped(tmp_path):
+    _, history, _ = train(tmp_path, 2, nan_batches={2, 3})
+    assert history[0]["skipped_steps"] == 2
+    assert all(torch.isfinite(torch.tensor(row["loss"])) for row in history)
+
+
+def test_early_stopping_stops_after_patience(tmp_path):
+    scores = iter([0.5, 0.6, 0.55, 0.54, 0.53, 0.52, 0.51])
+    _, history, _ = train(tmp_path, 7, patience=2, validate=lambda model: {"val_accuracy": next(scores)})
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[-1]["best_epoch"] == 2
+
+
+def test_micro_batches_give_the_same_training(tmp_path):
+    whole, _, _ = train(tmp_path / "whole", 1, dropout=0.0)  # dropout would draw its masks per chunk
+    chunked, _, _ = train(tmp_path / "chunked", 1, micro_batch=10, dropout=0.0)
+    for key, value in whole.state_dict().items():
+        assert torch.allclose(value, chunked.state_dict()[key], atol=1e-5), key
+
+
+def test_missing_run_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(RunError, match="is not a run directory"):
+        RunDirectory(tmp_path / "nothing").load_config()
