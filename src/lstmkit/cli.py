@@ -204,7 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits with 2 and a usage line on bad arguments
+    args, extra = parser.parse_known_args(argv)  # exits with 2 and a usage line on bad arguments
+    if extra and hasattr(args, "texts") and not any(item.startswith("-") for item in extra):
+        args.texts += extra  # texts given after an option: `predict RUN --json "text" ...`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         args.handler(args)
     except (DataError, RunError, ValueError) as error:  # bad input or arguments

@@ -158,7 +158,24 @@ class Prepared:
         return len(self.targets)
 
 
-def _split(data: LabelledTexts, fraction: float, seed: int) -> tuple[LabelledTexts, LabelledTexts]:
+def make_optimizer(config: SentimentConfig, model: nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's defaults
+    return torch.optim.Adam(model.parameters(), lr=config.lr, eps=1e-7)
+
+
+def batch_loss_on(device: torch.device):
+    """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit()."""
+    def batch_loss(model, batch):
+        ids, lengths, targets = batch
+        logits = model(ids.to(device), None if lengths is None else lengths.to(device))
+        loss, correct = loss_and_correct(logits, targets.to(device))
+        return loss, {"count": len(targets), "correct": correct}
+
+    return batch_loss
+
+
+def split_validation(data: LabelledTexts, fraction: float, seed: int) -> tuple[LabelledTexts, LabelledTexts]:
     """(train, validation): a seeded shuffle, the last `fraction` for validation."""
     order = torch.randperm(len(data.texts), generator=torch.Generator().manual_seed(seed)).tolist()
     cut = len(order) - max(1, round(len(order) * fraction))
@@ -219,7 +236,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     target = resolve_device(device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     training_texts = splits.get("train") or splits["all"]
-    train_part, validation_part = _split(training_texts, config.val_split, config.seed)
+    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed)
     config.classes = sorted(set(training_texts.labels))
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
@@ -227,11 +244,13 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         vocabulary = WordVocabulary.from_json(run.load_vocab())
     else:
         vocabulary = WordVocabulary.fit(train_part.texts, config.num_words)
+    pretrained = None
+    if config.pretrained and not (resume and run.file(LAST).is_file()):  # else the checkpoint has it
+        pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
     torch.manual_seed(config.seed)
     model = SentimentModel(config, vocabulary.size, len(config.classes))
-    if config.pretrained and not (resume and run.file(LAST).is_file()):  # else the checkpoint has it
-        model.embedding.load_pretrained(_pretrained_matrix(config, vocabulary, data_path, train_part.texts,
-                                                           unlabelled, log))
+    if pretrained is not None:
+        model.embedding.load_pretrained(pretrained)
     model.to(target)
     run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
                      "config": dataclasses.asdict(config)})
@@ -244,12 +263,6 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}; {sum(p.numel() for p in model.parameters()):,} "
         f"parameters on {target}")
 
-    def batch_loss(model, batch):
-        ids, lengths, targets = batch
-        loss, correct = loss_and_correct(model(ids.to(target), None if lengths is None else lengths.to(target)),
-                                         targets.to(target))
-        return loss, {"count": len(targets), "correct": correct}
-
     def validate(model):
         logits, targets = predict_logits(model, validation_batches, target)
         loss, correct = loss_and_correct(logits, targets)
@@ -260,14 +273,12 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
             model.embedding.unfreeze()
 
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer_type = torch.optim.RMSprop if config.optimizer == "rmsprop" else torch.optim.Adam
-    extra = {"alpha": 0.9, "eps": 1e-7} if config.optimizer == "rmsprop" else {"eps": 1e-7}  # Keras's defaults
-    optimizer = optimizer_type(model.parameters(), lr=config.lr, **extra)
+    optimizer = make_optimizer(config, model)
     options = FitOptions(epochs=config.epochs, monitor="val_accuracy", mode="max", patience=config.patience,
                          clip_norm=config.clip_norm,
                          micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
     history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
-                  batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,
+                  batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
                   resume=resume, on_epoch_start=on_epoch_start)
     best = max(history, key=lambda row: row["val_accuracy"]) if history else {}
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}

@@ -81,7 +81,7 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 break
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
-            row = {"epoch": epoch, **_train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch)}
+            row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch)}
             started = time.perf_counter()
             model.eval()
             with torch.no_grad():
@@ -111,8 +111,9 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     return history
 
 
-def _train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int) -> dict:
-    """One pass over the batches -> {"loss", "accuracy" (if reported), "seconds", "skipped_steps"}."""
+def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int) -> dict:
+    """One pass over the batches -> {"loss", "accuracy" (if reported), "seconds", "skipped_steps"}.
+    Call it inside flush_denormals() on a CPU, as fit() does."""
     model.train()
     totals = {"loss": 0.0, "count": 0, "correct": 0}
     has_accuracy, skipped = False, 0

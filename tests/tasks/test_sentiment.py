@@ -1,0 +1,191 @@
+"""The sentiment task through its command line, on small made-up reviews, and its model."""
+
+import json
+import random
+
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel
+from lstmkit.training.run import RunDirectory
+
+POSITIVE = "good great wonderful superb loved brilliant moving".split()
+NEGATIVE = "bad awful boring terrible hated dull weak".split()
+NEUTRAL = "the movie film plot actor scene it was and a of story".split()
+
+
+def review(rng, words, length):
+    return " ".join(rng.choice(words if rng.random() < 0.3 else NEUTRAL) for _ in range(length)) + ".<br />"
+
+
+def make_aclimdb(root, per_class=120, seed=0):
+    """A tiny aclImdb layout: train/test x pos/neg plus train/unsup."""
+    rng = random.Random(seed)
+    for split in ("train", "test"):
+        for label, words in (("pos", POSITIVE), ("neg", NEGATIVE)):
+            folder = root / "aclImdb" / split / label
+            folder.mkdir(parents=True)
+            for number in range(per_class):
+                (folder / f"{number}_7.txt").write_text(review(rng, words, rng.randint(5, 60)), encoding="utf-8")
+    unsup = root / "aclImdb" / "train" / "unsup"
+    unsup.mkdir()
+    for number in range(200):
+        (unsup / f"{number}_0.txt").write_text(review(rng, rng.choice([POSITIVE, NEGATIVE]), 40), encoding="utf-8")
+    return root / "aclImdb"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_aclimdb(tmp_path_factory.mktemp("data"))
+
+
+def run_cli(capsys, *args):
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def train(capsys, data, out, *extra):
+    return run_cli(capsys, "sentiment", "train", "--data", data, "--out", out, "--epochs", 4, "--quiet",
+                   "--embedding-dim", 16, "--units", 16, "--batch-size", 32, "--lr", 0.01, *extra)
+
+
+def test_train_evaluate_predict(tmp_path, data, capsys):
+    code, out, err = train(capsys, data, tmp_path / "run")
+    assert code == 0, err
+    assert "test accuracy" in out
+    code, out, _ = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", data, "--json")
+    report = json.loads(out)
+    assert report["split"] == "test" and report["count"] == 240
+    assert report["accuracy"] > 0.85
+    assert sum(map(sum, report["confusion_matrix"])) == 240
+    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "--json",
+                           "a wonderful superb film, loved it", "awful boring terrible and dull")
+    labels = [item["label"] for item in json.loads(out)]
+    assert code == 0 and labels == ["pos", "neg"]
+    history = RunDirectory(tmp_path / "run").load_history()
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+
+
+def test_predict_reads_a_file_and_prints_label_and_probability(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "run", "--epochs", 2)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("superb brilliant\n\nterrible awful\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "--file", texts)
+    lines = out.strip().splitlines()
+    assert code == 0 and len(lines) == 2
+    label, probability, text = lines[0].split("\t")
+    assert label in ("pos", "neg") and 0.5 <= float(probability) <= 1 and text == "superb brilliant"
+
+
+def test_resume_continues_from_the_last_epoch(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "run", "--epochs", 2)
+    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 3, "--resume")
+    assert code == 0, err
+    assert [row["epoch"] for row in RunDirectory(tmp_path / "run").load_history()] == [1, 2, 3]
+    code, _, err = train(capsys, data, tmp_path / "run")
+    assert code == 2 and "already holds a run" in err
+
+
+@pytest.mark.parametrize("options", [
+    ["--rnn", "simplernn"], ["--rnn", "gru", "--layers", 2, "--dropout", 0.2], ["--bidirectional", "--pooling", "max"],
+    ["--batching", "padded", "--maxlen", 40], ["--pooling", "mean", "--micro-batch", 0, "--optimizer", "adam"],
+])
+def test_the_lectures_variants_train(tmp_path, data, capsys, options):
+    code, out, err = train(capsys, data, tmp_path / "run", "--epochs", 2, *options)
+    assert code == 0, err
+    assert float(out.split("test accuracy ")[1].split()[0]) > 0.6
+
+
+def test_pretraining_word2vec_then_frozen_embedding(tmp_path, data, capsys):
+    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 2, "--pretrained", "word2vec",
+                         "--freeze-embedding")
+    assert code == 0, err
+    from lstmkit.tasks.sentiment import load
+
+    model, vocabulary, config = load(tmp_path / "run")
+    assert config.freeze_embedding and not model.embedding.trainable
+    good, great, bad = (model.embedding.weight[vocabulary.index[word]] for word in ("good", "great", "bad"))
+    similarity = torch.nn.functional.cosine_similarity
+    assert similarity(good, great, 0) > similarity(good, bad, 0)  # word2vec put like words together
+
+
+def test_glove_file_loads_into_the_embedding(tmp_path, data, capsys):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")
+    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 1, "--pretrained", vectors,
+                         "--freeze-embedding")
+    assert code == 0, err
+    from lstmkit.tasks.sentiment import load
+
+    model, vocabulary, config = load(tmp_path / "run")
+    assert config.embedding_dim == 3
+    assert model.embedding.weight[vocabulary.index["good"]].tolist() == [0.5, 0.25, -1]
+
+
+def test_lecture_model_has_the_lectures_parameters():
+    model = SentimentModel(PRESETS["lecture"], 10_000, 2)
+    assert sum(p.numel() for p in model.parameters()) == 328_353
+    stacked = SentimentModel(SentimentConfig(layers=3), 10_000, 2)
+    assert sum(p.numel() for p in stacked.parameters()) == 344_993
+    bidirectional = SentimentModel(SentimentConfig(bidirectional=True), 10_000, 2)
+    assert sum(p.numel() for p in bidirectional.parameters()) == 336_705
+
+
+def test_pooling_ignores_padding():
+    model = SentimentModel(SentimentConfig(pooling="max", embedding_dim=4, units=3), 20, 3).eval()
+    ids = torch.tensor([[5, 6, 7, 0, 0], [5, 6, 7, 9, 9]])
+    lengths = torch.tensor([3, 3])
+    padded = model(ids, lengths)
+    assert padded.shape == (2, 3)
+    assert torch.allclose(padded[0], padded[1])  # what lies past the length never counts
+
+
+def bad_inputs(tmp_path, data):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    no_classes = tmp_path / "flat"
+    no_classes.mkdir()
+    (no_classes / "a.txt").write_text("hello", encoding="utf-8")
+    columns = tmp_path / "columns.csv"
+    columns.write_text("body,stars\nnice,5\n", encoding="utf-8")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"text,label\n\xff\xfe\x00bad,1\n")
+    return [
+        (["sentiment", "train", "--data", tmp_path / "missing.csv", "--out", tmp_path / "r"], "not found"),
+        (["sentiment", "train", "--data", empty, "--out", tmp_path / "r"], "empty"),
+        (["sentiment", "train", "--data", no_classes, "--out", tmp_path / "r"], "class"),
+        (["sentiment", "train", "--data", columns, "--out", tmp_path / "r"], "column"),
+        (["sentiment", "train", "--data", binary, "--out", tmp_path / "r"], "UTF-8"),
+        (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--val-split", 1.5], "--val-split"),
+        (["sentiment", "evaluate", tmp_path / "nowhere", "--data", data], "not a run directory"),
+    ]
+
+
+def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, data, capsys):
+    for args, expected in bad_inputs(tmp_path, data):
+        code, _, err = run_cli(capsys, *args)
+        assert code == 2, (args, err)
+        assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_prediction_errors(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "run", "--epochs", 1)
+    code, _, err = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "...")
+    assert code == 2 and "empty" in err
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\ngood film,pos\nodd film,meh\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", other)
+    assert code == 2 and "'meh' was never seen in training" in err
+
+
+def test_unknown_words_map_to_the_unknown_id(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "run", "--epochs", 1)
+    from lstmkit.tasks.sentiment import load
+    from lstmkit.text.words import OOV
+
+    _, vocabulary, _ = load(tmp_path / "run")
+    assert vocabulary.encode("zyzzyva good") == [OOV, vocabulary.index["good"]]
+    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "zyzzyva quux")
+    assert code == 0 and out.count("\t") == 2
