@@ -43,7 +43,7 @@ def main():
     splits = read_labelled(args.data)
     lecture = dataclasses.replace(sentiment.PRESETS["lecture"], seed=args.seed, classes=["neg", "pos"])
     train_part, _ = sentiment.split_validation(splits["train"], lecture.val_split, lecture.seed)
-    vocabulary = WordVocabulary.fit(train_part.texts, lecture.num_words)
+    vocabulary = WordVocabulary.fit(splits["train"].texts, lecture.num_words)
     train_data = sentiment.Prepared(train_part, vocabulary, lecture.classes, lecture.maxlen)
     device = torch.device("cpu")
     batch_loss = sentiment.batch_loss_on(device)

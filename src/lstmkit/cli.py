@@ -130,6 +130,15 @@ def _sentiment_predict(args) -> None:
         print(f"{item['label']}\t{item['probability']:.3f}\t{excerpt}")
 
 
+def _sentiment_vectors(args) -> None:
+    from .tasks import sentiment
+
+    vectors = sentiment.pretrain_word_vectors(args.data, args.dim, unlabelled=args.unlabelled, seed=args.seed)
+    vectors.save_word2vec_format(args.out, binary=False)
+    print(f"{len(vectors.key_to_index):,} word vectors of size {args.dim} saved in {args.out} "
+          f"(use with train --pretrained {args.out})")
+
+
 def _add_sentiment(commands) -> None:
     from .tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
 
@@ -168,6 +177,14 @@ def _add_sentiment(commands) -> None:
                        help="length: similar lengths together, real words only (default); padded: the lecture's")
     train.add_argument("--micro-batch", type=int, help="CPU: run each batch in chunks of this size (0: off)")
     train.set_defaults(handler=_sentiment_train)
+
+    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
+    vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
+    vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
+    vectors.add_argument("--dim", type=int, default=32, help="vector size (default 32)")
+    vectors.add_argument("--seed", type=int, default=0)
+    vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
+    vectors.set_defaults(handler=_sentiment_vectors)
 
     evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
     evaluate.add_argument("run", metavar="RUN")

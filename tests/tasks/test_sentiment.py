@@ -111,6 +111,18 @@ def test_pretraining_word2vec_then_frozen_embedding(tmp_path, data, capsys):
     assert similarity(good, great, 0) > similarity(good, bad, 0)  # word2vec put like words together
 
 
+def test_vectors_command_writes_vectors_that_train_loads(tmp_path, data, capsys):
+    code, out, err = run_cli(capsys, "sentiment", "vectors", "--data", data, "--dim", 8, "--out", tmp_path / "v.txt")
+    assert code == 0, err
+    count, dim = (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[0].split()
+    assert int(dim) == 8 and int(count) > 20
+    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 1, "--pretrained", tmp_path / "v.txt")
+    assert code == 0, err
+    from lstmkit.tasks.sentiment import load
+
+    assert load(tmp_path / "run")[2].embedding_dim == 8
+
+
 def test_glove_file_loads_into_the_embedding(tmp_path, data, capsys):
     vectors = tmp_path / "glove.txt"
     vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")

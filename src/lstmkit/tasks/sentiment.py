@@ -202,16 +202,27 @@ def predict_logits(model: SentimentModel, batches, device) -> tuple[torch.Tensor
     return torch.cat(outputs), torch.cat(targets)
 
 
+def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=None, seed: int = 0, log=print):
+    """Step 1 of the lecture's pretraining: word2vec on the unlabelled reviews (aclImdb's
+    train/unsup, or `unlabelled`) plus the training texts (all of `data_path`'s training split if
+    not given). Test texts are never read. -> gensim KeyedVectors."""
+    if train_texts is None:
+        splits = read_labelled(data_path)
+        train_texts = (splits.get("train") or splits["all"]).texts
+    corpus = read_unlabelled(unlabelled or data_path) + list(train_texts)
+    started = time.perf_counter()
+    vectors = train_word2vec(corpus, dim, seed=seed)
+    log(f"word2vec: {len(corpus):,} texts, {len(vectors.key_to_index):,} words, {time.perf_counter() - started:.0f} s")
+    return vectors
+
+
 def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data_path, train_texts, unlabelled,
                        log) -> torch.Tensor:
     """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding."""
     generator = torch.Generator().manual_seed(config.seed)
     if config.pretrained == "word2vec":
-        corpus = read_unlabelled(unlabelled or data_path) + list(train_texts)
-        started = time.perf_counter()
-        vectors = train_word2vec(corpus, config.embedding_dim, seed=config.seed)
-        log(f"word2vec: {len(corpus):,} texts, {len(vectors.key_to_index):,} words, "
-            f"{time.perf_counter() - started:.0f} s")
+        vectors = pretrain_word_vectors(data_path, config.embedding_dim, train_texts=train_texts,
+                                        unlabelled=unlabelled, seed=config.seed, log=log)
     else:
         vectors = load_word_vectors(config.pretrained)
         if vectors.vector_size != config.embedding_dim:
@@ -243,7 +254,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     if resume:
         vocabulary = WordVocabulary.from_json(run.load_vocab())
     else:
-        vocabulary = WordVocabulary.fit(train_part.texts, config.num_words)
+        # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
+        vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
     pretrained = None
     if config.pretrained and not (resume and run.file(LAST).is_file()):  # else the checkpoint has it
         pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)

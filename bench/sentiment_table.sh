@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The lecture's IMDB table, every row trained and evaluated on the full 25,000-review test set.
+#   bash bench/sentiment_table.sh [ROW ...]     (default: every row; runs go to runs/table/)
+# Each row: lstmkit sentiment train ... then evaluate --json; one line per run is appended to
+# runs/table/results.jsonl. One torch thread per run (OMP_NUM_THREADS=1) so that two rows can
+# run side by side on a 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data/imdb/aclImdb.tar.gz}
+OUT=${OUT:-runs/table}
+LSTMKIT=${LSTMKIT:-.venv/bin/lstmkit}
+mkdir -p "$OUT"
+
+declare -A ROWS=(
+  [lstm]="--preset lecture"
+  [simplernn]="--preset lecture --rnn simplernn"
+  [lstm-dropout]="--preset lecture --dropout 0.2"
+  [stacked]="--preset lecture --layers 3 --dropout 0.2"
+  [bilstm]="--preset lecture --bidirectional --dropout 0.2"
+  [pretrained]="--preset lecture --bidirectional --dropout 0.2 --pretrained word2vec --freeze-embedding"
+  [best]="--preset best"
+)
+SEEDS=${SEEDS:-0 1 2}
+
+for row in "${@:-${!ROWS[@]}}"; do
+  for seed in $SEEDS; do
+    run="$OUT/$row-s$seed"
+    [ -f "$run/model.safetensors" ] && [ -f "$run/evaluation.json" ] && continue
+    rm -rf "$run"
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    OMP_NUM_THREADS=1 $LSTMKIT sentiment train --data "$DATA" --out "$run" --seed "$seed" --quiet ${ROWS[$row]} \
+      > "$run.log" 2>&1
+    wall=$(( $(date +%s) - start ))
+    OMP_NUM_THREADS=1 $LSTMKIT sentiment evaluate "$run" --data "$DATA" --json > "$run/evaluation.json"
+    python3 - "$row" "$seed" "$wall" "$run" "${ROWS[$row]}" >> "$OUT/results.jsonl" <<'EOF'
+import json, sys
+row, seed, wall, run, options = sys.argv[1:]
+history = [json.loads(line) for line in open(f"{run}/history.jsonl")]
+best = max(history, key=lambda r: r["val_accuracy"])
+evaluation = json.load(open(f"{run}/evaluation.json"))
+print(json.dumps({"row": row, "seed": int(seed), "options": options, "test_accuracy": evaluation["accuracy"],
+                  "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"], "epochs": len(history),
+                  "train_wall_s": int(wall),
+                  "median_epoch_s": sorted(r["seconds"] for r in history)[len(history) // 2]}))
+EOF
+    tail -n 1 "$OUT/results.jsonl"
+  done
+done
