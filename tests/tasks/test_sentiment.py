@@ -201,3 +201,43 @@ def test_unknown_words_map_to_the_unknown_id(tmp_path, data, capsys):
     assert vocabulary.encode("zyzzyva good") == [OOV, vocabulary.index["good"]]
     code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "zyzzyva quux")
     assert code == 0 and out.count("\t") == 2
+
+
+def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes(tmp_path, data):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "lstmkit", "sentiment", "train", "--data", str(data), "--out", str(run),
+               "--epochs", "200", "--quiet", "--embedding-dim", "8", "--units", "8", "--batch-size", "16"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    history = run / "history.jsonl"
+    deadline = time.time() + 120
+    while not (history.is_file() and history.read_text().count("\n") >= 2) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    done = len(RunDirectory(run).load_history())
+    assert done >= 2 and RunDirectory(run).load_trainer()["epoch"] == done
+    code = main(["sentiment", "train", "--data", str(data), "--out", str(run), "--resume", "--epochs", str(done + 1),
+                 "--quiet"])
+    assert code == 0
+    assert [row["epoch"] for row in RunDirectory(run).load_history()] == list(range(1, done + 2))
+
+
+def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, capsys):
+    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 2, "--freeze-embedding", "--unfreeze-after", 1)
+    assert code == 0, err
+    from lstmkit.tasks.sentiment import SentimentModel, load
+
+    from lstmkit.training.run import LAST
+
+    model, vocabulary, config = load(tmp_path / "run")
+    RunDirectory(tmp_path / "run").load_weights(model, LAST)  # after epoch 2, whichever epoch was best
+    torch.manual_seed(config.seed)
+    initial = SentimentModel(config, vocabulary.size, 2).embedding.weight
+    assert not torch.equal(initial, model.embedding.weight)
