@@ -118,6 +118,13 @@ class Recurrent(nn.Module):
         result = output if self.return_sequences else final[0]
         return (result, self._public_state(final)) if self.return_state else result
 
+    def outputs_and_state(self, inputs: torch.Tensor, initial_state=None, lengths=None):
+        """-> (every output (batch, time, hidden), final state), whatever return_sequences and
+        return_state say (for callers that need both, such as Bidirectional and samplers)."""
+        x, state, lengths = self._prepare(inputs, initial_state, lengths)
+        output, final = self._run(x, state, lengths, need_state=True)
+        return output, self._public_state(final)
+
     def reference(self, inputs: torch.Tensor, initial_state=None, lengths=None):
         """forward() through the step-by-step reference path, whatever `implementation` says."""
         saved, self.implementation = self.implementation, "reference"

@@ -1,0 +1,166 @@
+"""Generating sequences from a trained recurrent language model, fast.
+
+Two parts:
+- `choose(logits, ...)`: the next token by greedy, multinomial, temperature (the lecture's
+  p**(1/T), renormalised, which is softmax(logits / T)), top-k or top-p sampling.
+- `StatefulSampler`: feeds a seed once, then carries (h, c) forward one token at a time. Each
+  step is a handful of small tensor ops: the input's contribution to the gates is looked up in a
+  precomputed (vocab, 4·hidden) table (a one-hot input, or an embedding, times W_ih is just a
+  row), stacked layers take one matrix product each, and sampling with temperature adds
+  pre-drawn Gumbel noise and takes the argmax (the same distribution as multinomial sampling).
+  Several streams are one batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .nn import LSTM
+
+STRATEGIES = ("greedy", "multinomial", "temperature", "top-k", "top-p")
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    strategy: str = "temperature"
+    temperature: float = 1.0  # used by temperature, top-k and top-p
+    top_k: int = 10
+    top_p: float = 0.9
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
+            raise ValueError(f"temperature must be a number > 0, got {self.temperature!r}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top-p must lie in (0, 1], got {self.top_p!r}")
+        if self.top_k < 1:
+            raise ValueError(f"top-k must be at least 1, got {self.top_k!r}")
+
+
+def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(streams, vocab) logits -> (streams,) chosen ids."""
+    if options.strategy == "greedy":
+        return logits.argmax(-1)
+    scaled = logits if options.strategy == "multinomial" else logits / options.temperature
+    if options.strategy == "top-k":
+        kth = scaled.topk(min(options.top_k, scaled.shape[-1]), -1).values[..., -1:]
+        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+    elif options.strategy == "top-p":
+        ordered, order = scaled.sort(-1, descending=True)
+        before = ordered.softmax(-1).cumsum(-1) - ordered.softmax(-1)  # mass of the more likely ids
+        drop = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, order, before >= options.top_p)
+        scaled = scaled.masked_fill(drop, float("-inf"))
+    return torch.multinomial(scaled.softmax(-1), 1, generator=generator)[:, 0]
+
+
+def _gumbel(shape, generator) -> torch.Tensor:
+    """Gumbel(0, 1) noise: argmax(logits + noise) samples from softmax(logits)."""
+    uniform = torch.rand(shape, generator=generator).clamp_(1e-20, 1.0)
+    return -torch.log(-torch.log(uniform))
+
+
+class StatefulSampler:
+    """Generates from `embed -> LSTM layers -> output` one token per step, carrying (h, c).
+
+    `input_table` (vocab, input_size) maps a token to the first layer's input: the identity for
+    one-hot inputs, an Embedding's weight otherwise. `layers` are lstmkit LSTMs (batch-first,
+    stacked), `output` a Linear/Dense producing logits (softmax activations are dropped: the
+    argmax and the sampling distribution need logits).
+    """
+
+    def __init__(self, input_table: torch.Tensor, layers: list[LSTM], output: nn.Linear):
+        with torch.no_grad():
+            first = layers[0]
+            # token -> its contribution to the first layer's gates, bias included: (vocab, 4h)
+            self.gate_table = (input_table.float() @ first.weight_ih.t() + first.bias).contiguous()
+            self.recurrent = [first.weight_hh.t().contiguous()]
+            self.stacked = [(torch.cat([layer.weight_ih, layer.weight_hh], 1).t().contiguous(), layer.bias.clone())
+                            for layer in layers[1:]]  # [h_below, h] @ W -> gates
+            self.output_weight = output.weight.t().contiguous()
+            self.output_bias = output.bias.detach().clone()
+        self.input_table = input_table.float()
+        self.layers = [layer.eval() for layer in layers]
+        self.hidden = layers[0].hidden_size
+
+    def prime(self, seeds: torch.Tensor, lengths: torch.Tensor | None = None):
+        """Feeds the seeds (streams, time) ids through the layers at once ->
+        (logits after each seed (streams, vocab), state [(h, c) per layer])."""
+        with torch.no_grad():
+            x = self.input_table[seeds]
+            states = []
+            for layer in self.layers:
+                x, state = layer.outputs_and_state(x, lengths=lengths)
+                states.append(state)
+            return torch.addmm(self.output_bias, states[-1][0], self.output_weight), states
+
+    def step(self, token: torch.Tensor, states):
+        """One token per stream -> (logits (streams, vocab), new states)."""
+        states = self._advance(token, states)
+        return torch.addmm(self.output_bias, states[-1][0], self.output_weight), states
+
+    def _advance(self, token: torch.Tensor, states):
+        """The LSTM layers' states after reading `token` (streams,)."""
+        hidden = self.hidden
+        gates = torch.addmm(self.gate_table[token], states[0][0], self.recurrent[0])
+        new_states = [_cell(gates, states[0][1], hidden)]
+        for (weight, bias), (h, c) in zip(self.stacked, states[1:]):
+            gates = torch.addmm(bias, torch.cat([new_states[-1][0], h], 1), weight)
+            new_states.append(_cell(gates, c, hidden))
+        return new_states
+
+    def generate(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
+                 generator: torch.Generator | None = None, lengths: torch.Tensor | None = None,
+                 on_token=None) -> torch.Tensor:
+        """(streams, length) generated ids after the seeds. `on_token(ids (streams,))` is called
+        after every step (for streaming to a terminal)."""
+        tokens = []
+        with torch.inference_mode(), _small_ops_threads(seeds.shape[0] * self.hidden):
+            logits, states = self.prime(seeds, lengths)
+            if options.strategy in ("multinomial", "temperature") and length:
+                # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
+                # into the output layer and the noise into its bias, one addmm gives the scores
+                scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
+                noisy_bias = self.output_bias * scale + _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
+                weight = self.output_weight * scale
+                token = (logits * scale + noisy_bias[0]).argmax(-1)
+                for position in range(1, length + 1):
+                    tokens.append(token)
+                    if on_token is not None:
+                        on_token(token)
+                    if position == length:
+                        break
+                    states = self._advance(token, states)
+                    token = torch.addmm(noisy_bias[position], states[-1][0], weight).argmax(-1)
+            else:
+                for _ in range(length):
+                    token = choose(logits, options, generator)
+                    tokens.append(token)
+                    if on_token is not None:
+                        on_token(token)
+                    logits, states = self.step(token, states)
+        return torch.stack(tokens, 1) if tokens else torch.empty(seeds.shape[0], 0, dtype=torch.long)
+
+
+@contextlib.contextmanager
+def _small_ops_threads(work: int):
+    """One intra-op thread while each step's tensors are small (up to 64 streams of 128 units):
+    waking a second thread costs more than it saves there."""
+    threads = torch.get_num_threads()
+    if work <= 64 * 128 and threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int):
+    """Gates (streams, 4h) in the order (i, f, c~, o) -> (h, c)."""
+    sigmoid = gates.sigmoid()
+    c = torch.addcmul(sigmoid[:, hidden: 2 * hidden] * c, sigmoid[:, :hidden], gates[:, 2 * hidden: 3 * hidden].tanh())
+    return sigmoid[:, 3 * hidden:] * c.tanh(), c
