@@ -74,9 +74,3 @@ def test_unknown_preset_is_a_usage_error():
     result = subprocess.run([sys.executable, "-m", "lstmkit", "summary", "imdb-gru"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "invalid choice: 'imdb-gru'" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_demo_prints_every_lecture_model(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert all(f'Model: "{name}"' in out for name in PRESETS)

@@ -24,11 +24,25 @@ def _summary(args) -> None:
 
 
 def _demo(args) -> None:
-    print("The lecture's models, as lstmkit builds them (see docs/MODELS.md):\n")
-    for name, preset in PRESETS.items():
-        print(f"{name}: {preset.description}")
-        summary(preset.build(), preset.example(), name=name)
-        print()
+    import tempfile
+
+    from .sampling import SamplingOptions
+    from .tasks import textgen
+
+    config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = args.out or scratch
+        print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
+              f"{args.minutes:g} minutes (fast mode: 2 x LSTM(256), every position predicts the next char)")
+        result = textgen.train(config, args.text, out, progress=not args.quiet)
+        best = result["best"]
+        print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
+              f"after {len(result['history'])} epochs")
+        for temperature in (0.2, 0.5, 1.0):
+            print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
+            textgen.sample(out, textgen.LECTURE_SEED, args.length, SamplingOptions(temperature=temperature),
+                           seed=0, on_text=lambda chars: print(chars, end="", flush=True))
+            print()
 
 
 def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
@@ -202,6 +216,115 @@ def _add_sentiment(commands) -> None:
     predict.set_defaults(handler=_sentiment_predict)
 
 
+# --- textgen ---------------------------------------------------------------------------------
+def _textgen_train(args) -> None:
+    from .tasks import textgen
+
+    args.preset = args.preset or args.mode or "fast"  # --mode lecture alone means the lecture's recipe
+    result = textgen.train(config_from(args, textgen.PRESETS), args.text, args.out, resume=args.resume,
+                           device=args.device, progress=not args.quiet)
+    best = result["best"]
+    if best:
+        print(f"best epoch {best['epoch']}: held-out {best['val_nats_per_char']:.4f} nats/char "
+              f"({best['val_bits_per_char']:.4f} bits/char)")
+    print(f"run saved in {args.out}")
+
+
+def _sampling_options(args):
+    from .sampling import SamplingOptions
+
+    strategy = args.strategy or ("top-k" if args.top_k else "top-p" if args.top_p else "temperature")
+    return SamplingOptions(strategy=strategy, temperature=args.temperature, top_k=args.top_k or 10,
+                           top_p=args.top_p if args.top_p is not None else 0.9)
+
+
+def _textgen_sample(args) -> None:
+    from .tasks import textgen
+
+    options = _sampling_options(args)
+    stream = args.num == 1 and not args.json
+    if stream:
+        print(args.seed_text, end="", flush=True)
+    samples = textgen.sample(args.run, args.seed_text, args.length, options, num=args.num, seed=args.seed,
+                             on_text=(lambda chars: print(chars, end="", flush=True)) if stream else None)
+    if args.json:
+        _print_json([{"seed_text": args.seed_text, "sample": text} for text in samples])
+    elif stream:
+        print()
+    else:
+        for number, text in enumerate(samples, 1):
+            print(f"--- sample {number} ---\n{args.seed_text}{text}")
+
+
+def _textgen_evaluate(args) -> None:
+    from .tasks import textgen
+
+    report = textgen.evaluate(args.run, args.text, device=args.device)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"{args.text}: {report['nats_per_char']:.4f} nats/char, {report['bits_per_char']:.4f} bits/char "
+              f"over {report['characters']:,} characters")
+        if report["skipped_unknown_characters"]:
+            print(f"skipped {report['skipped_unknown_characters']:,} characters the model never saw: "
+                  f"{report['unknown']!r}")
+
+
+def _temperature(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {value!r}") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {value!r}")
+    return number
+
+
+def _add_textgen(commands) -> None:
+    from .sampling import STRATEGIES
+    from .tasks.textgen import LECTURE_SEED, PRESETS as TEXTGEN_PRESETS
+
+    task = commands.add_parser("textgen", help="character-level text generation (the lecture's Nietzsche model)")
+    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+    train = verbs.add_parser("train", help="train a character model on a text file")
+    train.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the shipped Nietzsche text)")
+    add_train_options(train, TEXTGEN_PRESETS)
+    train.set_defaults(preset=None)
+    train.add_argument("--mode", choices=["lecture", "fast"], help="lecture: 60-char pairs; fast: every position")
+    train.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
+    train.add_argument("--hidden", type=int, help="units per LSTM layer")
+    train.add_argument("--layers", type=int)
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--embedding-dim", type=int, help="0: one-hot inputs")
+    train.add_argument("--window", type=int, help="fast mode: characters per window")
+    train.add_argument("--optimizer", choices=["rmsprop", "adam"])
+    train.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
+    train.add_argument("--clip-norm", type=float)
+    train.add_argument("--held-out", type=float, help="fraction of the text's end held out (default 0.1)")
+    train.add_argument("--minutes", type=float, help="stop after this much training time")
+    train.set_defaults(handler=_textgen_train)
+
+    sample = verbs.add_parser("sample", help="generate text from a trained run")
+    sample.add_argument("run", metavar="RUN")
+    sample.add_argument("--seed-text", default=LECTURE_SEED)
+    sample.add_argument("--length", type=int, default=400)
+    sample.add_argument("--strategy", choices=STRATEGIES)
+    sample.add_argument("--temperature", type=_temperature, default=1.0)
+    sample.add_argument("--top-k", type=int)
+    sample.add_argument("--top-p", type=float)
+    sample.add_argument("--num", type=int, default=1, help="samples at once")
+    sample.add_argument("--seed", type=int, help="random seed, for a reproducible sample")
+    sample.add_argument("--json", action="store_true")
+    sample.set_defaults(handler=_textgen_sample)
+
+    evaluate = verbs.add_parser("evaluate", help="nats/char and bits/char on a text")
+    evaluate.add_argument("run", metavar="RUN")
+    evaluate.add_argument("--text", required=True, metavar="FILE")
+    evaluate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=_textgen_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
@@ -213,9 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="one of: " + ", ".join(sorted(PRESETS)))
     show.set_defaults(handler=_summary)
 
-    demo = commands.add_parser("demo", help="the lecture's models, summarised")
+    demo = commands.add_parser("demo", help="train the lecture's char model for ~2 minutes and sample from it")
+    demo.add_argument("--minutes", type=float, default=2.0, help="training time (default 2)")
+    demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
+    demo.add_argument("--length", type=int, default=300, help="characters per sample")
+    demo.add_argument("--out", metavar="RUN", help="keep the run here (default: a temporary folder)")
+    demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_demo)
     _add_sentiment(commands)
+    _add_textgen(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .run import atomic_write  # noqa: E402
 
-SKIP = {"epoch", "seconds", "val_seconds", "best_epoch", "skipped_steps"}
+SKIP = {"epoch", "seconds", "val_seconds", "best_epoch", "skipped_steps", "lr"}
 
 
 def plot_curves(history: list[dict], path: Path) -> None:

@@ -27,6 +27,7 @@ class FitOptions:
     clip_norm: float | None = None  # clip the gradient's global norm
     micro_batch: int | None = None  # run each batch in chunks of this many samples (same gradient)
     max_bad_steps: int = 20  # non-finite losses tolerated in one epoch before rolling back
+    max_seconds: float | None = None  # stop after the epoch in which training time passes this
     progress: bool = True
 
 
@@ -54,20 +55,23 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
         batch_loss: Callable[[torch.nn.Module, Batch], tuple[torch.Tensor, dict]],
         validate: Callable[[torch.nn.Module], dict],
         options: FitOptions, run: RunDirectory | None = None, generator: torch.Generator | None = None,
-        resume: bool = False, on_epoch_start: Callable[[int], None] | None = None) -> list[dict]:
+        resume: bool = False, on_epoch_start: Callable[[int], None] | None = None,
+        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> list[dict]:
     """Trains `model` for options.epochs epochs and returns the history (one dict per epoch).
 
     batches(epoch) -> the epoch's batches; batch_loss(model, batch) -> (mean loss, {"count": n,
     "correct": k (optional)}); validate(model) -> {metric: value}, containing options.monitor.
     With a run directory: after each epoch the latest state (last.safetensors, trainer.pt,
     history.jsonl, curves.png) is saved, and model.safetensors whenever the monitored metric
-    improves. At the end the model holds the best weights.
+    improves. `scheduler` steps after every epoch. At the end the model holds the best weights.
     """
     history, start_epoch, best, best_epoch, bad_epochs = [], 1, None, 0, 0
     if resume and run is not None and run.file(LAST).is_file():
         state = run.load_trainer()
         run.load_weights(model, LAST)
         optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
         if generator is not None:
             generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
@@ -79,9 +83,15 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
         for epoch in range(start_epoch, options.epochs + 1):
             if options.patience is not None and bad_epochs >= options.patience:
                 break
+            trained = sum(row["seconds"] for row in history)
+            if options.max_seconds is not None and history and trained >= options.max_seconds:
+                break
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
             row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch)}
+            if scheduler is not None:
+                row["lr"] = optimizer.param_groups[0]["lr"]
+                scheduler.step()
             started = time.perf_counter()
             model.eval()
             with torch.no_grad():
@@ -100,7 +110,8 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 run.save_trainer({"epoch": epoch, "optimizer": optimizer.state_dict(),
                                   "generator": generator.get_state() if generator is not None else torch.zeros(0),
                                   "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
-                                  "bad_epochs": bad_epochs})
+                                  "bad_epochs": bad_epochs,
+                                  "scheduler": scheduler.state_dict() if scheduler is not None else {}})
                 run.save_history(history)
                 plot_curves(history, run.file(CURVES))
             if options.progress:

@@ -1,0 +1,127 @@
+"""Text generation through its command line, on a small piece of the real text."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.tasks.textgen import PRESETS, CharModel, TextgenConfig, load
+from lstmkit.training.run import RunDirectory
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" / "nietzsche.txt"
+
+
+@pytest.fixture(scope="module")
+def text(tmp_path_factory):
+    path = tmp_path_factory.mktemp("text") / "nietzsche-start.txt"
+    path.write_text(SHARED.read_text(encoding="utf-8")[:30_000], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(text, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["textgen", "train", "--text", str(text), "--out", str(out), "--epochs", "4", "--hidden", "64",
+                 "--layers", "1", "--quiet"]) == 0
+    return out
+
+
+def run_cli(capsys, *args):
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_training_lowers_the_held_out_loss(trained):
+    history = RunDirectory(trained).load_history()
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[-1]["val_nats_per_char"] < history[0]["val_nats_per_char"] < 4.0
+    assert abs(history[-1]["val_bits_per_char"] * 0.6931471805599453 - history[-1]["val_nats_per_char"]) < 1e-9
+
+
+def test_lecture_mode_is_the_lectures_model(text, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "textgen", "train", "--mode", "lecture", "--text", text, "--out", tmp_path / "r",
+                           "--epochs", 1, "--quiet")
+    assert code == 0, err
+    model, vocabulary, config = load(tmp_path / "r")
+    assert (config.mode, config.hidden, config.optimizer, config.lr, config.batch_size) == \
+        ("lecture", 128, "rmsprop", 0.01, 128)
+    assert config.embedding_dim == 0 and model.embedding is None  # one-hot, as the lecture
+    lecture_sized = CharModel(PRESETS["lecture"], 57)
+    assert sum(p.numel() for p in lecture_sized.parameters()) == 102_585
+
+
+def test_sample_is_reproducible_and_streams(trained, capsys):
+    args = ["textgen", "sample", trained, "--seed-text", "the will to ", "--length", 80, "--temperature", 0.5,
+            "--seed", 3]
+    code, first, _ = run_cli(capsys, *args)
+    _, second, _ = run_cli(capsys, *args)
+    assert code == 0 and first == second
+    assert first.startswith("the will to ") and len(first.rstrip("\n")) == len("the will to ") + 80
+
+
+def test_several_samples_and_every_strategy(trained, capsys):
+    for options in (["--strategy", "greedy"], ["--strategy", "multinomial"], ["--top-k", 5], ["--top-p", 0.8]):
+        code, out, err = run_cli(capsys, "textgen", "sample", trained, "--num", 3, "--length", 30, "--json",
+                                 "--seed", 0, *options)
+        assert code == 0, err
+        samples = json.loads(out)
+        assert len(samples) == 3 and all(len(item["sample"]) == 30 for item in samples)
+
+
+def test_seed_texts_of_any_length_and_unseen_characters(trained, capsys):
+    for seed_text in ("", "a", "x" * 500, "Ünïcode 🙂 and ∑ never seen"):
+        code, out, err = run_cli(capsys, "textgen", "sample", trained, "--seed-text", seed_text, "--length", 20,
+                                 "--json")
+        assert code == 0, err
+        assert len(json.loads(out)[0]["sample"]) == 20
+
+
+def test_evaluate_gives_the_guides_keys(trained, text, capsys):
+    code, out, _ = run_cli(capsys, "textgen", "evaluate", trained, "--text", text, "--json")
+    report = json.loads(out)
+    assert code == 0 and 0 < report["nats_per_char"] < 4 and report["bits_per_char"] > report["nats_per_char"]
+
+
+def test_resume_continues(text, tmp_path, capsys):
+    args = ["textgen", "train", "--text", text, "--out", tmp_path / "r", "--hidden", 32, "--layers", 1, "--quiet"]
+    assert run_cli(capsys, *args, "--epochs", 1)[0] == 0
+    assert run_cli(capsys, *args, "--epochs", 2, "--resume")[0] == 0
+    assert [row["epoch"] for row in RunDirectory(tmp_path / "r").load_history()] == [1, 2]
+
+
+def bad_cases(tmp_path, trained):
+    empty, binary, short = tmp_path / "empty.txt", tmp_path / "binary.bin", tmp_path / "short.txt"
+    empty.write_bytes(b"")
+    binary.write_bytes(b"\x00\x01\x02PNG" * 100)
+    short.write_text("only a few words here", encoding="utf-8")
+    train = ["textgen", "train", "--out", tmp_path / "r", "--text"]
+    return [
+        (train + [tmp_path / "missing.txt"], "not found"),
+        (train + [empty], "characters"),
+        (train + [binary], "binary"),
+        (train + [short], "characters"),
+        (["textgen", "sample", trained, "--temperature", 0], "must be a number > 0"),
+        (["textgen", "sample", trained, "--temperature", "warm"], "must be a number > 0"),
+        (["textgen", "sample", trained, "--top-p", 1.5], "top-p must lie in (0, 1]"),
+        (["textgen", "sample", trained, "--length", -1], "--length must be 0 or more"),
+    ]
+
+
+def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, trained, capsys):
+    for args, expected in bad_cases(tmp_path, trained):
+        try:
+            code, _, err = run_cli(capsys, *args)
+        except SystemExit as exit_:  # argparse rejects a bad --temperature itself
+            code, err = exit_.code, capsys.readouterr().err
+        assert code == 2, (args, err)
+        assert expected in err and "Traceback" not in err, err
+
+
+def test_demo_trains_and_samples_at_three_temperatures(text, capsys):
+    code, out, err = run_cli(capsys, "demo", "--text", text, "--minutes", 0.01, "--length", 40, "--quiet")
+    assert code == 0, err
+    assert out.count("--- temperature") == 3 and "held-out loss" in out
+    assert "immediately disclose what it really is--namely, a will to the" in out
