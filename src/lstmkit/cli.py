@@ -33,7 +33,7 @@ def _demo(args) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or scratch
         print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
-              f"{args.minutes:g} minutes (fast mode: 2 x LSTM(256), every position predicts the next char)")
+              f"{args.minutes:g} minutes (fast mode: LSTM(256), every position predicts the next char)")
         result = textgen.train(config, args.text, out, progress=not args.quiet)
         best = result["best"]
         print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "

@@ -59,8 +59,9 @@ class TextgenConfig:
 
 PRESETS = {
     "lecture": TextgenConfig(mode="lecture"),
-    "fast": TextgenConfig(mode="fast", hidden=256, layers=2, embedding_dim=32, optimizer="adam", lr=3e-3,
-                          batch_size=64, window=100, epochs=30, lr_decay=0.95),
+    # many small updates early: held-out 1.64 nats/char after 2 epochs (13 s), 1.37 after 9
+    "fast": TextgenConfig(mode="fast", hidden=256, layers=1, embedding_dim=32, optimizer="adam", lr=4e-3,
+                          batch_size=32, window=64, epochs=30, lr_decay=0.95),
 }
 
 
@@ -85,7 +86,7 @@ class CharModel(nn.Module):
         self.embedding = Embedding(vocab, config.embedding_dim) if config.embedding_dim else None
         sizes = [config.embedding_dim or vocab] + [config.hidden] * config.layers
         self.recurrent = nn.ModuleList(LSTM(sizes[i], config.hidden, return_sequences=True,
-                                            dropout=config.dropout if i else 0.0) for i in range(config.layers))
+                                            dropout=config.dropout) for i in range(config.layers))
         self.output = Dense(config.hidden, vocab)
 
     def input_table(self) -> torch.Tensor:
@@ -146,6 +147,33 @@ class _Epoch:
         return self.count
 
 
+def epoch_batches(config: TextgenConfig, train_ids: torch.Tensor, generator: torch.Generator):
+    """batches(epoch) for fit(): lecture pairs or fast-mode windows, made on the fly."""
+    if config.mode == "lecture":
+        starts = lecture_starts(len(train_ids), config.segment, config.stride)
+        count = math.ceil(len(starts) / config.batch_size)
+        return lambda epoch: _Epoch(
+            lambda: segment_batches(train_ids, starts, config.segment, config.batch_size, generator), count)
+    count = math.ceil((len(train_ids) - config.window) / config.window / config.batch_size)
+    return lambda epoch: _Epoch(lambda: window_batches(train_ids, config.window, config.batch_size, generator), count)
+
+
+def batch_loss_on(config: TextgenConfig, vocab: int, device):
+    """batch_loss(model, (inputs, targets)) -> (mean nats per predicted char, {"count"})."""
+    def batch_loss(model, batch):
+        x, y = batch
+        logits = model(x.to(device), last_only=config.mode == "lecture")
+        return nn.functional.cross_entropy(logits.reshape(-1, vocab), y.to(device).reshape(-1)), {"count": y.numel()}
+
+    return batch_loss
+
+
+def make_optimizer(config: TextgenConfig, model: nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's RMSprop
+    return torch.optim.Adam(model.parameters(), lr=config.lr)
+
+
 def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = False, device: str = "auto",
           progress: bool = True, log=print) -> dict:
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
@@ -169,31 +197,14 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     log(f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} distinct; "
         f"{config.mode} mode; {sum(p.numel() for p in model.parameters()):,} parameters on {target}")
     generator = torch.Generator().manual_seed(config.seed)
-    if config.mode == "lecture":
-        starts = lecture_starts(len(train_ids), config.segment, config.stride)
-        count = math.ceil(len(starts) / config.batch_size)
-
-        def batches(epoch):
-            return _Epoch(lambda: segment_batches(train_ids, starts, config.segment, config.batch_size, generator),
-                          count)
-    else:
-        count = math.ceil((len(train_ids) - config.window) / config.window / config.batch_size)
-
-        def batches(epoch):
-            return _Epoch(lambda: window_batches(train_ids, config.window, config.batch_size, generator), count)
-
-    def batch_loss(model, batch):
-        x, y = batch
-        logits = model(x.to(target), last_only=config.mode == "lecture")
-        loss = nn.functional.cross_entropy(logits.reshape(-1, vocabulary.size), y.to(target).reshape(-1))
-        return loss, {"count": y.numel()}
+    batches = epoch_batches(config, train_ids, generator)
+    batch_loss = batch_loss_on(config, vocabulary.size, target)
 
     def validate(model):
         nats = held_out_nats(model, held_ids, target, stride=config.stride)
         return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2)}
 
-    optimizer = (torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's RMSprop
-                 if config.optimizer == "rmsprop" else torch.optim.Adam(model.parameters(), lr=config.lr))
+    optimizer = make_optimizer(config, model)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     options = FitOptions(epochs=config.epochs, monitor="val_nats_per_char", mode="min", clip_norm=config.clip_norm,
                          max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)
