@@ -63,6 +63,16 @@ def test_same_seed_same_sample_and_streaming_callback():
     assert not torch.equal(first[0], first[1])  # four streams, four different samples
 
 
+def test_a_cold_temperature_samples_what_greedy_picks():
+    table, lstms, output = char_model()
+    torch.nn.init.normal_(output.bias, std=2.0)  # the output bias must count once, at every step
+    sampler = StatefulSampler(table, lstms, output)
+    seeds = torch.randint(0, 11, (4, 5), generator=torch.Generator().manual_seed(2))
+    greedy = sampler.generate(seeds, 20, SamplingOptions(strategy="greedy"))
+    cold = sampler.generate(seeds, 20, SamplingOptions(temperature=1e-4), torch.Generator().manual_seed(0))
+    assert torch.equal(cold, greedy)
+
+
 def test_gumbel_argmax_samples_the_softmax():
     logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
     draws = (logits + _gumbel((40_000, 4), torch.Generator().manual_seed(0))).argmax(-1)

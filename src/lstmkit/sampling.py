@@ -52,7 +52,8 @@ def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Gene
         scaled = scaled.masked_fill(scaled < kth, float("-inf"))
     elif options.strategy == "top-p":
         ordered, order = scaled.sort(-1, descending=True)
-        before = ordered.softmax(-1).cumsum(-1) - ordered.softmax(-1)  # mass of the more likely ids
+        probabilities = ordered.softmax(-1)
+        before = probabilities.cumsum(-1) - probabilities  # the mass of the more likely ids
         drop = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, order, before >= options.top_p)
         scaled = scaled.masked_fill(drop, float("-inf"))
     return torch.multinomial(scaled.softmax(-1), 1, generator=generator)[:, 0]
@@ -125,9 +126,10 @@ class StatefulSampler:
                 # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
                 # into the output layer and the noise into its bias, one addmm gives the scores
                 scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
-                noisy_bias = self.output_bias * scale + _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
+                noise = _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
+                noisy_bias = self.output_bias * scale + noise
                 weight = self.output_weight * scale
-                token = (logits * scale + noisy_bias[0]).argmax(-1)
+                token = (logits * scale + noise[0]).argmax(-1)
                 for position in range(1, length + 1):
                     tokens.append(token)
                     if on_token is not None:
