@@ -125,3 +125,8 @@ def test_demo_trains_and_samples_at_three_temperatures(text, capsys):
     assert code == 0, err
     assert out.count("--- temperature") == 3 and "held-out loss" in out
     assert "immediately disclose what it really is--namely, a will to the" in out
+
+
+def test_a_run_of_another_task_is_a_clear_error(trained, capsys):
+    code, _, err = run_cli(capsys, "sentiment", "predict", trained, "some text")
+    assert code == 2 and "holds a 'textgen' run, not a sentiment one" in err

@@ -22,6 +22,7 @@ from ..text.batching import length_batches, pad_right, padded_batches
 from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
+from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
 from ..training.run import LAST, RunDirectory
 
@@ -136,14 +137,6 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, 1)
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available here; use --device cpu or auto")
-    return torch.device(name)
-
-
 class Prepared:
     """Texts turned into id sequences and class indices, for one split."""
 
@@ -241,11 +234,9 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
     validate_config(config)
     run = RunDirectory(out)
-    resume = resume and run.exists()
+    resume = run.start(resume)
     if resume:
-        config = SentimentConfig(**{**run.load_config()["config"], "epochs": config.epochs})
-    elif run.exists():
-        raise ValueError(f"--out {out} already holds a run; pass --resume to continue it or choose another folder")
+        config = SentimentConfig(**{**run.load_task_config("sentiment"), "epochs": config.epochs})
     target = resolve_device(device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     training_texts = splits.get("train") or splits["all"]
@@ -304,10 +295,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
 def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary, SentimentConfig]:
     """A trained run -> (model in eval mode on `device`, vocabulary, config)."""
     run = RunDirectory(run_path)
-    saved = run.load_config()
-    if saved.get("task") != "sentiment":
-        raise ValueError(f"{run_path} holds a {saved.get('task')!r} run, not a sentiment one")
-    config = SentimentConfig(**saved["config"])
+    config = SentimentConfig(**run.load_task_config("sentiment"))
     vocabulary = WordVocabulary.from_json(run.load_vocab())
     model = run.load_weights(SentimentModel(config, vocabulary.size, len(config.classes)))
     return model.to(resolve_device(device)).eval(), vocabulary, config

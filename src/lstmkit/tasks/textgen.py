@@ -27,9 +27,9 @@ from ..sampling import SamplingOptions, StatefulSampler
 from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                           split_held_out, window_batches)
 from ..text.readers import DataError
+from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
 from ..training.run import RunDirectory
-from .sentiment import resolve_device
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
 LECTURE_SEED = "immediately disclose what it really is--namely, a will to the"
@@ -179,11 +179,9 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
     validate_config(config)
     run = RunDirectory(out)
-    resume = resume and run.exists()
+    resume = run.start(resume)
     if resume:
-        config = TextgenConfig(**{**run.load_config()["config"], "epochs": config.epochs})
-    elif run.exists():
-        raise ValueError(f"--out {out} already holds a run; pass --resume to continue it or choose another folder")
+        config = TextgenConfig(**{**run.load_task_config("textgen"), "epochs": config.epochs})
     text_path = text_path or nietzsche_path()
     target = resolve_device(device)
     vocabulary, train_ids, held_ids = prepare_text(
@@ -216,10 +214,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
 
 def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, TextgenConfig]:
     run = RunDirectory(run_path)
-    saved = run.load_config()
-    if saved.get("task") != "textgen":
-        raise ValueError(f"{run_path} holds a {saved.get('task')!r} run, not a textgen one")
-    config = TextgenConfig(**saved["config"])
+    config = TextgenConfig(**run.load_task_config("textgen"))
     vocabulary = CharVocabulary.from_json(run.load_vocab())
     model = run.load_weights(CharModel(config, vocabulary.size))
     return model.to(resolve_device(device)).eval(), vocabulary, config

@@ -57,6 +57,14 @@ class RunDirectory:
     def exists(self) -> bool:
         return self.file(CONFIG).is_file()
 
+    def start(self, resume: bool) -> bool:
+        """Before training into this folder -> whether to resume (asked, and there is a run to
+        continue). A run already here without `resume` is an error: nothing gets overwritten."""
+        if self.exists() and not resume:
+            raise RunError(f"--out {self.path} already holds a run; pass --resume to continue it "
+                           "or choose another folder")
+        return resume and self.exists()
+
     # --- writing -----------------------------------------------------------------------
     def save_config(self, config: dict) -> None:
         _write_text(self.file(CONFIG), json.dumps(config, indent=1, ensure_ascii=False) + "\n")
@@ -84,6 +92,13 @@ class RunDirectory:
 
     def load_config(self) -> dict:
         return json.loads(self._require(CONFIG).read_text(encoding="utf-8"))
+
+    def load_task_config(self, task: str) -> dict:
+        """The task's config as saved; RunError if the run belongs to another task."""
+        saved = self.load_config()
+        if saved.get("task") != task:
+            raise RunError(f"{self.path} holds a {saved.get('task')!r} run, not a {task} one")
+        return saved["config"]
 
     def load_vocab(self) -> dict:
         return json.loads(self._require(VOCAB).read_text(encoding="utf-8"))
