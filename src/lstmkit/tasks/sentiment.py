@@ -241,7 +241,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed)
-    config.classes = sorted(set(training_texts.labels))
+    config.classes = training_texts.classes
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
     if resume:

@@ -5,8 +5,6 @@ standard text formats (GloVe: `word v1 v2 ...` per line; word2vec: the same afte
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
-
 import torch
 
 from .readers import DataError
@@ -64,8 +62,3 @@ def embedding_matrix(vectors, vocabulary: WordVocabulary, *, generator: torch.Ge
             matrix[index] = torch.from_numpy(vectors[word].copy())
             found += 1
     return matrix, found
-
-
-def corpus_words(texts: Iterable[str]) -> int:
-    """Number of words in `texts` (for reporting the size of a pretraining corpus)."""
-    return sum(len(words(text)) for text in texts)
