@@ -1,4 +1,5 @@
-"""Metrics: classification (accuracy, precision, recall, F1, confusion matrix)."""
+"""Metrics: classification (accuracy, precision, recall, F1, confusion matrix) and translation
+(BLEU and chrF through sacrebleu, exact match)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,18 @@ def classification_report(targets: torch.Tensor, predictions: torch.Tensor, clas
             "precision": pick(precision), "recall": pick(recall), "f1": pick(f1),
             "count": int(matrix.sum().item()), "classes": list(class_names),
             "confusion_matrix": matrix.long().tolist()}
+
+
+def translation_scores(hypotheses: list[str], references: list[list[str]]) -> dict:
+    """Corpus BLEU and chrF (sacrebleu, 0-100, its default 13a tokenization of detokenized text) and
+    the exact-match rate (0-1). references[i] holds every reference translation of hypothesis i."""
+    import sacrebleu
+
+    if len(hypotheses) != len(references) or not hypotheses:
+        raise ValueError(f"need one non-empty list of references per hypothesis, got {len(hypotheses)} "
+                         f"hypotheses and {len(references)} reference lists")
+    width = max(len(refs) for refs in references)
+    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+    exact = sum(hypothesis in refs for hypothesis, refs in zip(hypotheses, references)) / len(hypotheses)
+    return {"bleu": sacrebleu.corpus_bleu(hypotheses, streams).score,
+            "chrf": sacrebleu.corpus_chrf(hypotheses, streams).score, "exact_match": exact}

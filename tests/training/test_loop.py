@@ -1,6 +1,7 @@
 """The shared fit loop and the run directory it writes."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -127,3 +128,22 @@ def test_micro_batches_give_the_same_training(tmp_path):
 def test_missing_run_directory_is_a_clear_error(tmp_path):
     with pytest.raises(RunError, match="is not a run directory"):
         RunDirectory(tmp_path / "nothing").load_config()
+
+
+def test_a_time_limit_ends_training_inside_an_epoch():
+    model = Classifier()
+    x, lengths, y = make_problem()
+    seen = []
+
+    def batch_loss(model, batch):
+        seen.append(1)
+        if len(seen) == 3:
+            time.sleep(0.3)  # the third step uses up the time
+        return nn.functional.binary_cross_entropy_with_logits(model(batch[0], batch[1]), batch[2].float()), \
+            {"count": len(batch[2])}
+
+    history = fit(model, torch.optim.SGD(model.parameters(), lr=0.1),
+                  batches=lambda epoch: [(x[i:i + 8], lengths[i:i + 8], y[i:i + 8]) for i in range(0, 256, 8)],
+                  batch_loss=batch_loss, validate=lambda model: {"val_accuracy": 0.5},
+                  options=FitOptions(epochs=5, max_seconds=0.2, progress=False))
+    assert len(seen) == 3 and len(history) == 1 and history[0]["stopped_early"]

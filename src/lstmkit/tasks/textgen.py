@@ -51,7 +51,7 @@ class TextgenConfig:
     lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
     batch_size: int = 128
     epochs: int = 2
-    minutes: float | None = None  # stop after the epoch that passes this much training time
+    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     held_out: float = 0.1  # the last 10% of the text scores the model
     clip_norm: float | None = 5.0
     seed: int = 0

@@ -27,7 +27,7 @@ class FitOptions:
     clip_norm: float | None = None  # clip the gradient's global norm
     micro_batch: int | None = None  # run each batch in chunks of this many samples (same gradient)
     max_bad_steps: int = 20  # non-finite losses tolerated in one epoch before rolling back
-    max_seconds: float | None = None  # stop after the epoch in which training time passes this
+    max_seconds: float | None = None  # stop training once this much training time has passed (mid-epoch too)
     progress: bool = True
 
 
@@ -88,7 +88,9 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 break
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
-            row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch)}
+            budget = options.max_seconds - trained if options.max_seconds is not None else None
+            row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
+                                                 budget)}
             if scheduler is not None:
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
@@ -122,8 +124,10 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     return history
 
 
-def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int) -> dict:
-    """One pass over the batches -> {"loss", "accuracy" (if reported), "seconds", "skipped_steps"}.
+def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int,
+                seconds: float | None = None) -> dict:
+    """One pass over the batches, or as many as `seconds` allow -> {"loss", "accuracy" (if
+    reported), "seconds", "skipped_steps", "stopped_early" (if the time ran out)}.
     Call it inside flush_denormals() on a CPU, as fit() does."""
     model.train()
     totals = {"loss": 0.0, "count": 0, "correct": 0}
@@ -131,7 +135,11 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     good_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
     started = time.perf_counter()
     bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
+    stopped_early = False
     for batch in bar:
+        if seconds is not None and time.perf_counter() - started > seconds:
+            stopped_early = True
+            break
         optimizer.zero_grad(set_to_none=True)
         batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
         for part, fraction in _chunks(batch, options.micro_batch):
@@ -163,6 +171,8 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     result["seconds"] = round(time.perf_counter() - started, 2)
     if skipped:
         result["skipped_steps"] = skipped
+    if stopped_early:
+        result["stopped_early"] = True
     return result
 
 

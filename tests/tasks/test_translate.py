@@ -1,0 +1,206 @@
+"""Translation: the model's pieces, decoding, and the command line on a small task it learns in seconds
+(English number words -> German number words), plus the lecture's model on real pairs."""
+
+import dataclasses
+import itertools
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.tasks.translate import (PRESETS, Seq2Seq, TranslateConfig, beam_decode, greedy_decode, load,
+                                     read_corpus, split_key)
+from lstmkit.text.batching import pad_right
+from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
+from lstmkit.training.run import RunDirectory
+
+ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"
+ENGLISH = "zero one two three four five six seven eight nine".split()
+GERMAN = "null eins zwei drei vier fünf sechs sieben acht neun".split()
+SMALL = ["--test-pairs", "40", "--validation-pairs", "40", "--bleu-sentences", "40"]
+
+
+def number_pairs(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    lines = set()
+    while len(lines) < count:
+        digits = [rng.randrange(10) for _ in range(rng.randint(1, 4))]
+        lines.add(" ".join(ENGLISH[d] for d in digits) + ".\t" + " ".join(GERMAN[d] for d in digits).capitalize() + ".")
+    return sorted(lines)
+
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pairs") / "deu-eng.txt"
+    path.write_text("\n".join(number_pairs(600, 0)) + "\nno tab on this line\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(numbers, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "numbers"
+    assert main(["translate", "train", "--pairs", str(numbers), "--out", str(out), "--level", "word",
+                 "--embedding-dim", "16", "--hidden", "48", "--attention", "--encoder", "bilstm", "--optimizer",
+                 "adam", "--lr", "0.01", "--epochs", "25", "--batch-size", "32", "--no-lowercase",
+                 "--no-strip-punctuation", "--quiet", *SMALL]) == 0
+    return out
+
+
+def run_cli(capsys, *args):
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def tiny(**options) -> TranslateConfig:
+    return dataclasses.replace(TranslateConfig(hidden=8, layers=1), **options)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(encoder="bilstm"), dict(attention=True),
+                                     dict(level="word", embedding_dim=4, encoder="bilstm", attention=True, layers=2)])
+def test_every_combination_gives_logits_per_target_step(options):
+    torch.manual_seed(0)
+    model = Seq2Seq(tiny(**options), 11, {"deu": 13, "fra": 7})
+    source, lengths = pad_right([[4, 5, 6], [7]])
+    target_in = torch.tensor([[2, 4, 5], [2, 6, 0]])
+    assert model(source, lengths, target_in, "deu").shape == (2, 3, 13)
+    assert model(source, lengths, target_in[:, :2], "fra").shape == (2, 2, 7)
+
+
+def test_lecture_model_is_an_encoder_lstm_and_a_decoder_lstm_on_one_hot_chars():
+    model = Seq2Seq(PRESETS["lecture"], 70, {"deu": 90})
+    lstm = lambda inputs, units: 4 * units * (units + inputs) + 4 * units  # noqa: E731  the lecture's count
+    assert sum(p.numel() for p in model.parameters()) == lstm(70, 256) + lstm(90, 256) + 256 * 90 + 90
+
+
+def test_padding_does_not_change_a_sentence_encoding():
+    torch.manual_seed(0)
+    model = Seq2Seq(tiny(encoder="bilstm", attention=True), 11, {"deu": 13}).eval()
+    alone = model.encode(*pad_right([[4, 5]]))
+    source, lengths = pad_right([[4, 5], [6, 7, 8, 9, 10]])
+    batched = model.encode(source, lengths)
+    torch.testing.assert_close(batched[0][:1, :2], alone[0])
+    for (h, c), (h1, c1) in zip(batched[2], alone[2]):
+        torch.testing.assert_close(h[:1], h1)
+        torch.testing.assert_close(c[:1], c1)
+
+
+def test_batched_greedy_equals_one_sentence_at_a_time():
+    torch.manual_seed(1)
+    model = Seq2Seq(tiny(attention=True, encoder="bilstm"), 12, {"deu": 9}).eval()
+    sentences = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [5, 5]]
+    batched, _ = greedy_decode(model, "deu", *pad_right(sentences), max_steps=12)
+    for row, sentence in enumerate(sentences):
+        alone, _ = greedy_decode(model, "deu", *pad_right([sentence]), max_steps=12)
+        assert batched[row].tolist() == alone[0].tolist()
+
+
+def _sequence_score(model, sentence, ids, alpha):
+    source, lengths = pad_right([sentence])
+    target_in = torch.tensor([[2] + ids[:-1]])
+    logits = model(source, lengths, target_in, "deu").log_softmax(-1)
+    return logits[0, torch.arange(len(ids)), torch.tensor(ids)].sum().item() / len(ids) ** alpha
+
+
+def test_a_beam_as_wide_as_the_search_space_finds_the_best_sequence():
+    torch.manual_seed(2)
+    model = Seq2Seq(tiny(attention=True), 8, {"deu": 6}).eval()  # tokens: unknown, 4, 5 and the stop token
+    sentence, steps = [4, 5, 6], 3
+    candidates = [list(body) + [STOP] for n in range(steps) for body in itertools.product([UNKNOWN, 4, 5], repeat=n)]
+    with torch.no_grad():
+        best = max(candidates, key=lambda ids: _sequence_score(model, sentence, ids, 1.0))
+        found = beam_decode(model, "deu", *pad_right([sentence]), max_steps=steps, beam=36, alpha=1.0)[0]
+    assert [i for i in found.tolist() if i != PAD] == best
+
+
+def test_training_learns_to_translate(trained, capsys):
+    history = RunDirectory(trained).load_history()
+    assert history[-1]["val_loss"] < history[0]["val_loss"] / 3
+    code, out, err = run_cli(capsys, "translate", "evaluate", trained, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["bleu"] > 80 and report["exact_match"] > 0.7
+    assert set(report) >= {"bleu", "chrf", "exact_match", "examples"}
+    code, out, _ = run_cli(capsys, "translate", "run", trained, "three one four.", "nine two.")
+    assert out.splitlines() == ["Drei eins vier.", "Neun zwei."]
+    code, out, _ = run_cli(capsys, "translate", "run", trained, "--beam", "4", "three one four.")
+    assert out.strip() == "Drei eins vier."
+
+
+def test_the_split_is_saved_and_never_trained_on(trained, numbers):
+    held = read_pairs(RunDirectory(trained).file("test.tsv")).pairs
+    assert 40 <= len(held) < 45
+    config = load(trained).config
+    corpus = read_corpus(numbers, config, log=lambda _: None)
+    trained_on = {split_key(english) for english, _ in corpus.part("deu", "train")}
+    assert not trained_on & {split_key(english) for english, _ in held}
+
+
+def test_unknown_words_and_overlong_input_translate(trained, capsys):
+    with pytest.warns(UserWarning, match="has 41 tokens; cut to the first"):
+        code, out, err = run_cli(capsys, "translate", "run", trained, "seven ✓ banana.",
+                                 " ".join(["one"] * 40) + ".")
+    assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_attention_heat_map(trained, tmp_path, capsys):
+    png = tmp_path / "attention.png"
+    code, out, err = run_cli(capsys, "translate", "run", trained, "two three.", "--show-attention", png)
+    assert code == 0 and png.read_bytes().startswith(b"\x89PNG")
+    source, target, weights = load(trained).translate(["two three."], keep_attention=True)[1][0]
+    assert source == ["two", "three", "."] and weights.shape == (len(target), 3)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(len(target)))
+
+
+def test_bad_input_is_one_clear_line(tmp_path, capsys, numbers):
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    junk = tmp_path / "junk.tsv"
+    junk.write_text("no tab\nnone here either\n")
+    for path, message in ((empty, "is empty"), (junk, "no valid pair"), (tmp_path / "none.tsv", "not found")):
+        code, _, err = run_cli(capsys, "translate", "train", "--pairs", path, "--out", tmp_path / "run")
+        assert code == 2 and message in err and "Traceback" not in err and len(err.splitlines()) == 1
+    code, _, err = run_cli(capsys, "translate", "run", tmp_path, "hello")
+    assert code == 2 and "not a run directory" in err
+
+
+def test_malformed_lines_are_reported(numbers, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "translate", "train", "--pairs", numbers, "--out", tmp_path / "run", "--epochs",
+                           "1", "--hidden", "8", "--quiet", *SMALL)
+    assert code == 0 and "skipped 1 malformed lines" in out
+
+
+def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers, tmp_path, capsys):
+    french = tmp_path / "fra-eng.txt"
+    french.write_text("\n".join(line.split("\t")[0] + "\tun deux." for line in number_pairs(300, 1)) + "\n")
+    out = tmp_path / "multi"
+    code, _, _ = run_cli(capsys, "translate", "train", "--pairs", numbers, "--also", french, "--out", out,
+                         "--epochs", "1", "--hidden", "8", "--quiet", *SMALL)
+    translator = load(out)
+    assert code == 0 and list(translator.model.decoders) == ["deu", "fra"]
+    assert len(translator.translate(["one two"], language="fra")) == 1
+    code, _, err = run_cli(capsys, "translate", "run", out, "one", "--language", "spa")
+    assert code == 2 and "translates into deu, fra" in err
+
+
+def test_resume_continues_the_run(numbers, tmp_path, capsys):
+    out = tmp_path / "resumed"
+    options = ["--pairs", numbers, "--out", out, "--hidden", "8", "--quiet", *SMALL]
+    assert run_cli(capsys, "translate", "train", *options, "--epochs", "1")[0] == 0
+    assert run_cli(capsys, "translate", "train", *options, "--epochs", "2", "--resume")[0] == 0
+    assert [row["epoch"] for row in RunDirectory(out).load_history()] == [1, 2]
+
+
+def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, capsys):
+    pairs = tmp_path / "deu-eng.tsv"
+    lines = (ANKI / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()[:4000]
+    pairs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "translate", "train", "--pairs", pairs, "--out", tmp_path / "lecture",
+                           "--preset", "lecture", "--epochs", "2", "--hidden", "64", "--quiet", *SMALL)
+    assert code == 0
+    history = RunDirectory(tmp_path / "lecture").load_history()
+    assert history[1]["val_loss"] < history[0]["val_loss"]
+    for sentence in ("go to sleep", "do you agree", "we will fight"):
+        assert f"{sentence} -> " in out
