@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from lstmkit.metrics import classification_report, confusion_matrix
+from lstmkit.metrics import classification_report, confusion_matrix, translation_scores
 
 
 def test_binary_report_counts_the_positive_class():
@@ -19,3 +20,14 @@ def test_multiclass_report_macro_averages():
     assert confusion_matrix(targets, predictions, 3).tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
     assert abs(report["recall"] - (1 + 0 + 1) / 3) < 1e-12
     assert abs(report["precision"] - (1 + 0 + 2 / 3) / 3) < 1e-12
+
+
+def test_translation_scores_use_every_reference():
+    perfect = translation_scores(["Ich bin müde.", "Hallo!"], [["Ich bin müde."], ["Grüß Gott!", "Hallo!"]])
+    assert perfect["bleu"] == pytest.approx(100) and perfect["chrf"] == pytest.approx(100)
+    assert perfect["exact_match"] == 1.0
+    assert perfect["bleu_single_reference"] < 100  # "Hallo!" against "Grüß Gott!" counts too
+    partial = translation_scores(["Ich bin mude."], [["Ich bin müde."]])
+    assert 0 < partial["chrf"] < 100 and partial["exact_match"] == 0.0
+    with pytest.raises(ValueError, match="one non-empty list of references per hypothesis"):
+        translation_scores(["a"], [])

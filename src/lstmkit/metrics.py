@@ -29,7 +29,8 @@ def classification_report(targets: torch.Tensor, predictions: torch.Tensor, clas
 
 def translation_scores(hypotheses: list[str], references: list[list[str]]) -> dict:
     """Corpus BLEU and chrF (sacrebleu, 0-100, its default 13a tokenization of detokenized text) and
-    the exact-match rate (0-1). references[i] holds every reference translation of hypothesis i."""
+    the exact-match rate (0-1). references[i] holds every reference translation of hypothesis i.
+    Also BLEU with each (hypothesis, reference) pair scored as a segment of its own."""
     import sacrebleu
 
     if len(hypotheses) != len(references) or not hypotheses:
@@ -38,5 +39,8 @@ def translation_scores(hypotheses: list[str], references: list[list[str]]) -> di
     width = max(len(refs) for refs in references)
     streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
     exact = sum(hypothesis in refs for hypothesis, refs in zip(hypotheses, references)) / len(hypotheses)
+    # the stricter reading: every (hypothesis, one reference) pair a segment of its own
+    per_pair = [(hypothesis, ref) for hypothesis, refs in zip(hypotheses, references) for ref in refs]
     return {"bleu": sacrebleu.corpus_bleu(hypotheses, streams).score,
-            "chrf": sacrebleu.corpus_chrf(hypotheses, streams).score, "exact_match": exact}
+            "chrf": sacrebleu.corpus_chrf(hypotheses, streams).score, "exact_match": exact,
+            "bleu_single_reference": sacrebleu.corpus_bleu([h for h, _ in per_pair], [[r for _, r in per_pair]]).score}
