@@ -487,7 +487,9 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     resume = run.start(resume)
     if resume:
         saved = run.load_config()
-        config = TranslateConfig(**{**run.load_task_config("translate"), "epochs": config.epochs})
+        # the saved recipe, with the length of training asked for now
+        config = TranslateConfig(**{**run.load_task_config("translate"), "epochs": config.epochs,
+                                    "minutes": config.minutes})
         pairs_path = saved["pairs"]
     target_device = resolve_device(device)
     corpus = read_corpus(pairs_path, config, log)
