@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 
 declare -A ROWS=(
   [lstm]="--preset lecture"
+  [lstm-val-loss]="--preset lecture --monitor val_loss"
   [simplernn]="--preset lecture --rnn simplernn"
   [lstm-dropout]="--preset lecture --dropout 0.2"
   [stacked]="--preset lecture --layers 3 --dropout 0.2"
@@ -37,7 +38,7 @@ for row in "${@:-${!ROWS[@]}}"; do
 import json, sys
 row, seed, wall, run, options = sys.argv[1:]
 history = [json.loads(line) for line in open(f"{run}/history.jsonl")]
-best = max(history, key=lambda r: r["val_accuracy"])
+best = history[history[-1]["best_epoch"] - 1]
 evaluation = json.load(open(f"{run}/evaluation.json"))
 print(json.dumps({"row": row, "seed": int(seed), "options": options, "test_accuracy": evaluation["accuracy"],
                   "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"], "epochs": len(history),

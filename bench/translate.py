@@ -129,7 +129,7 @@ def main():
             print(f"training  lstmkit / nn.LSTM = {rates['lstmkit'] / rates['nn.LSTM']:.2f}x")
         if args.run:
             translator = translate.load(args.run)
-            sentences = translate._references(translate.held_out_pairs(args.run))[0][: args.sentences]
+            sentences = translate.group_references(translate.held_out_pairs(args.run))[0][: args.sentences]
             what = f"{len(sentences)} test sentences of {args.run}"
         else:
             config = translate.PRESETS["lecture"]

@@ -186,7 +186,9 @@ def _add_sentiment(commands) -> None:
     train.add_argument("--unfreeze-after", type=int, metavar="EPOCHS")
     train.add_argument("--optimizer", choices=["rmsprop", "adam"])
     train.add_argument("--val-split", type=float)
-    train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation accuracy")
+    train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation score")
+    train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
+                       help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")
     train.add_argument("--clip-norm", type=float, help="clip the gradient norm")
     train.add_argument("--batching", choices=["length", "padded"],
                        help="length: similar lengths together, real words only (default); padded: the lecture's")

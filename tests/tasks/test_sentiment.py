@@ -241,3 +241,11 @@ def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, capsys):
     torch.manual_seed(config.seed)
     initial = SentimentModel(config, vocabulary.size, 2).embedding.weight
     assert not torch.equal(initial, model.embedding.weight)
+
+
+def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, data, capsys):
+    code, out, err = train(capsys, data, tmp_path / "run", "--monitor", "val_loss", "--lr", 0.05)
+    history = RunDirectory(tmp_path / "run").load_history()
+    lowest = min(history, key=lambda row: row["val_loss"])
+    assert code == 0 and history[-1]["best_epoch"] == lowest["epoch"]
+    assert f"best epoch {lowest['epoch']}:" in out

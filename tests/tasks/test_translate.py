@@ -183,6 +183,10 @@ def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers,
     assert len(translator.translate(["one two"], language="fra")) == 1
     code, _, err = run_cli(capsys, "translate", "run", out, "one", "--language", "spa")
     assert code == 2 and "translates into deu, fra" in err
+    code, _, err = run_cli(capsys, "translate", "evaluate", out, "--language", "fra")
+    assert code == 2 and "give --pairs FILE with fra translations" in err
+    code, out_text, _ = run_cli(capsys, "translate", "evaluate", out, "--language", "fra", "--pairs", french, "--json")
+    assert code == 0 and json.loads(out_text)["pairs"] == 300
 
 
 def test_resume_continues_the_run(numbers, tmp_path, capsys):

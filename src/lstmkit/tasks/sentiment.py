@@ -50,6 +50,7 @@ class SentimentConfig:
     epochs: int = 10
     val_split: float = 0.2  # taken from the training texts, never from the test texts
     patience: int | None = None
+    monitor: str = "val_accuracy"  # what picks the best checkpoint: "val_accuracy" or "val_loss" (Keras's default)
     clip_norm: float | None = None
     batching: str = "length"  # "length": similar lengths together, real words only; "padded": the lecture's
     micro_batch: int | None = 32  # run a batch in chunks of this size: same gradient, faster on CPU
@@ -76,6 +77,8 @@ def validate_config(config: SentimentConfig) -> None:
         (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
         (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
         (config.optimizer in ("rmsprop", "adam"), f"--optimizer must be rmsprop or adam, got {config.optimizer!r}"),
+        (config.monitor in ("val_accuracy", "val_loss"),
+         f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
         (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
         (0 <= config.dropout < 1, f"--dropout must lie in [0, 1), got {config.dropout}"),
         (config.num_words >= 3, f"--num-words must be at least 3, got {config.num_words}"),
@@ -279,13 +282,14 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
 
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(config, model)
-    options = FitOptions(epochs=config.epochs, monitor="val_accuracy", mode="max", patience=config.patience,
+    mode = "min" if config.monitor == "val_loss" else "max"
+    options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
                          clip_norm=config.clip_norm,
                          micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
     history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
                   batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
                   resume=resume, on_epoch_start=on_epoch_start)
-    best = max(history, key=lambda row: row["val_accuracy"]) if history else {}
+    best = history[history[-1]["best_epoch"] - 1] if history else {}
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits:
         result["test"] = evaluate_loaded(model, vocabulary, config, splits["test"], target)

@@ -436,7 +436,7 @@ class Translator:
         return (results, maps) if keep_attention else results
 
 
-def _references(pairs) -> tuple[list[str], list[list[str]]]:
+def group_references(pairs) -> tuple[list[str], list[list[str]]]:
     """Pairs -> (unique English sentences in first-seen order, every translation of each)."""
     grouped: dict[str, list[str]] = {}
     for english, other in pairs:
@@ -448,7 +448,7 @@ def score(translator: Translator, pairs, *, language: str | None = None, beam: i
           examples: int = 0) -> dict:
     """BLEU, chrF and exact match of the translations of the pairs' English sentences; each sentence
     is translated once and scored against all its translations in `pairs`."""
-    sources, references = _references(pairs)
+    sources, references = group_references(pairs)
     started = time.perf_counter()
     hypotheses = translator.translate(sources, language=language, beam=beam, alpha=alpha)
     seconds = time.perf_counter() - started
@@ -530,7 +530,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         f"{sum(p.numel() for p in model.parameters()):,} parameters on {target_device}")
     translator = Translator(model, config, source, targets, max_source, max_output)
     validation = corpus.part(corpus.main, "validation")
-    sentences, _ = _references(validation)
+    sentences, _ = group_references(validation)
     subset = set(random.Random(config.split_seed).sample(sentences, min(config.bleu_sentences, len(sentences))))
     bleu_pairs = [pair for pair in validation if pair[0] in subset]
     validation_encoded = encode_pairs(validation, source, targets[corpus.main])
@@ -581,6 +581,10 @@ def evaluate(run_path, pairs_path=None, *, beam: int = 1, alpha: float = 1.0, la
     """Scores on the run's test split, or on every pair of `pairs_path` (preprocessed as in training)."""
     translator = load(run_path, device)
     if pairs_path is None:
+        main_language = translator.model.languages[0]
+        if language not in (None, main_language):
+            raise ValueError(f"--language {language}: the run's test split holds {main_language} references; "
+                             f"give --pairs FILE with {language} translations")
         pairs = held_out_pairs(run_path, "test")
     else:
         pair_file = read_pairs(pairs_path)
