@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from torch import nn
 
 from lstmkit.nn import LSTM, flush_denormals, reverse_padded
-from lstmkit.nn.lstm import lstm_cell_states
 
 
 def run_both(layer, x, state=None, lengths=None):
@@ -158,16 +157,6 @@ def test_go_backwards_reads_the_sequence_reversed():
     assert torch.allclose(layer(x), forwards(x.flip(1)).flip(1), atol=1e-6)
 
 
-def test_cell_states_rebuilt_from_outputs_match_the_reference():
-    torch.manual_seed(6)
-    layer = LSTM(3, 4).double()
-    x = torch.randn(2, 7, 3, dtype=torch.float64)
-    h0, c0 = torch.randn(2, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
-    gates = layer.gates(x, (h0, c0))
-    cells = lstm_cell_states(x, gates["h"], h0, c0, layer.weight_ih, layer.weight_hh, layer.bias)
-    assert torch.allclose(cells, gates["c"], atol=1e-12)
-
-
 @settings(max_examples=25, deadline=None)
 @given(batch=st.integers(1, 4), time=st.integers(1, 6), lengths_seed=st.integers(0, 1000),
        go_backwards=st.booleans())
@@ -243,3 +232,13 @@ def test_bad_options_raise_value_errors():
         LSTM(4, 5, dropout=1.0)
     with pytest.raises(ValueError, match="implementation"):
         LSTM(4, 5, implementation="cudnn")
+
+
+def test_one_hot_cell_equals_the_cell_on_one_hot_vectors():
+    torch.manual_seed(0)
+    layer = LSTM(7, 5)
+    ids = torch.tensor([0, 3, 6, 3])
+    state = (torch.randn(4, 5), torch.randn(4, 5))
+    expected = layer.cell(torch.nn.functional.one_hot(ids, 7).float(), state)
+    for got, want in zip(layer.cell_one_hot(ids, state), expected):
+        torch.testing.assert_close(got, want)

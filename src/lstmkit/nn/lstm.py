@@ -28,22 +28,6 @@ def lstm_gates(pre: torch.Tensor):
     return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
 
 
-def lstm_cell_states(x, outputs, h0, c0, weight_ih, weight_hh, bias):
-    """Every step's cell state c_t (batch, time, hidden), rebuilt from the outputs h_t a fused kernel
-    returned (which gives only the last c). The gates of all steps need one matrix product; only the
-    cheap c_t = f_t∘c_{t-1} + i_t∘c̃_t runs step by step. Differentiable.
-    """
-    h_prev = torch.cat([h0[:, None], outputs[:, :-1]], 1)
-    pre = x @ weight_ih.t() + h_prev @ weight_hh.t() + bias
-    i, f, g, _ = lstm_gates(pre)
-    written = i * g
-    cells, c = [], c0
-    for t in range(x.shape[1]):
-        c = torch.addcmul(written[:, t], f[:, t], c)
-        cells.append(c)
-    return torch.stack(cells, 1)
-
-
 def lstm_fused(x, h0, c0, weight_ih, weight_hh, bias):
     """All steps of one LSTM layer on PyTorch's fused kernel (oneDNN on CPU, cuDNN on GPU), the
     second bias set to zero -> (outputs (batch, time, hidden), h_n, c_n (batch, hidden))."""
@@ -52,6 +36,21 @@ def lstm_fused(x, h0, c0, weight_ih, weight_hh, bias):
     # args: hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first
     output, h_n, c_n = torch.lstm(x, (h0[None], c0[None]), params, True, 1, 0.0, train, False, True)
     return output, h_n[0], c_n[0]
+
+
+def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
+    """lstm_fused for right-padded samples of different lengths: each runs only its own steps
+    -> (outputs (batch, time, hidden), zero at padding; (h_n, c_n) after each sample's last step)."""
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order, restore = packed.sorted_indices, packed.unsorted_indices
+    params = (weight_ih, weight_hh, bias, torch.zeros_like(bias))
+    # args: batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional
+    data, h_n, c_n = torch.lstm(packed.data, packed.batch_sizes, (h0[order][None], c0[order][None]), params,
+                                True, 1, 0.0, torch.is_grad_enabled(), False)
+    output, _ = nn.utils.rnn.pad_packed_sequence(
+        nn.utils.rnn.PackedSequence(data, packed.batch_sizes, order, restore), batch_first=True,
+        total_length=x.shape[1])
+    return output, (h_n[0][restore], c_n[0][restore])
 
 
 class LSTM(Recurrent):
@@ -83,9 +82,12 @@ class LSTM(Recurrent):
             self.bias.zero_()
             self.bias[hidden: 2 * hidden] = 1.0  # forget gate open at the start: the belt carries
 
-    def _step(self, x_t, h, c):
-        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden)."""
-        pre = x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias
+    def _step(self, x_t, h, c, input_part=None):
+        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden).
+        `input_part` (batch, 4h), if given, is x_t·W_ihᵀ + b already computed (x_t is then unused)."""
+        if input_part is None:
+            input_part = torch.addmm(self.bias, x_t, self.weight_ih.t())
+        pre = torch.addmm(input_part, h, self.weight_hh.t())
         i, f, candidate, o = lstm_gates(pre)
         c = f * c + i * candidate
         h = o * torch.tanh(c)
@@ -93,6 +95,12 @@ class LSTM(Recurrent):
 
     def cell(self, x_t, state):
         *_, c, h = self._step(x_t, *state)
+        return h, c
+
+    def cell_one_hot(self, ids, state):
+        """cell() for one-hot inputs given as ids (batch,): x_t·W_ih is a column of W_ih, gathered
+        rather than multiplied."""
+        *_, c, h = self._step(None, *state, input_part=self.weight_ih.t()[ids] + self.bias)
         return h, c
 
     def gates(self, inputs: torch.Tensor, initial_state=None, lengths=None) -> dict[str, torch.Tensor]:
@@ -121,11 +129,11 @@ class LSTM(Recurrent):
 
     def _run_fused(self, x, state, lengths, need_state):
         h0, c0 = state
+        if lengths is not None and int(lengths.min()) < x.shape[1] and need_state:
+            # the final c of samples of different lengths: a packed batch stops each at its own end
+            return lstm_packed(x, lengths, h0, c0, self.weight_ih, self.weight_hh, self.bias)
         output, h_n, c_n = lstm_fused(x, h0, c0, self.weight_ih, self.weight_hh, self.bias)
         if lengths is not None and int(lengths.min()) < x.shape[1]:
             # the kernel ran on through the padding: take each sample's own last real step
             h_n = self._last_real(output, lengths)
-            if need_state:
-                cells = lstm_cell_states(x, output, h0, c0, self.weight_ih, self.weight_hh, self.bias)
-                c_n = self._last_real(cells, lengths)
         return output, (h_n, c_n)
