@@ -208,3 +208,15 @@ def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, capsys
     assert history[1]["val_loss"] < history[0]["val_loss"]
     for sentence in ("go to sleep", "do you agree", "we will fight"):
         assert f"{sentence} -> " in out
+
+
+def test_a_model_that_never_stops_is_cut_at_its_length_guard():
+    torch.manual_seed(3)
+    model = Seq2Seq(tiny(), 9, {"deu": 7}).eval()
+    with torch.no_grad():
+        model.decoders["deu"].output.bias[STOP] = -100.0  # the stop token never wins
+    source, lengths = pad_right([[4], [5, 6, 7]])
+    greedy, _ = greedy_decode(model, "deu", source, lengths, max_steps=100)
+    beam = beam_decode(model, "deu", source, lengths, max_steps=100, beam=3)
+    for ids in (greedy, beam):
+        assert (ids != PAD).sum(1).tolist() == [2 * 1 + 20, 2 * 3 + 20], ids

@@ -298,12 +298,13 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
         sequences = torch.cat([sequences[parents], tokens[:, None]], 1)
         states = [(h[parents], c[parents]) for h, c in states]
         live_best, live_pick = scores.max(-1)
-        guarded = (step + 1 >= limits) & ~done & (best_score == float("-inf"))
-        if guarded.any():  # at the length guard without a finished hypothesis: the best live one
+        live_normalised = live_best / (step + 1) ** alpha
+        guarded = (step + 1 >= limits) & ~done & (live_normalised > best_score)
+        if guarded.any():  # at the length guard a live hypothesis scoring better than any finished one wins
             rows = guarded.nonzero()[:, 0]
             best[rows, : step + 1] = sequences[base[rows, 0] + live_pick[rows]]
-            best_score[rows] = live_best[rows] / (step + 1) ** alpha
-        done |= (best_score >= live_best / (step + 1) ** alpha) | (step + 1 >= limits)
+            best_score[rows] = live_normalised[rows]
+        done |= (best_score >= live_normalised) | (step + 1 >= limits)
         if done.all():
             break
     return best
