@@ -97,10 +97,14 @@ class LSTM(Recurrent):
         *_, c, h = self._step(x_t, *state)
         return h, c
 
-    def cell_one_hot(self, ids, state):
-        """cell() for one-hot inputs given as ids (batch,): x_t·W_ih is a column of W_ih, gathered
-        rather than multiplied."""
-        *_, c, h = self._step(None, *state, input_part=self.weight_ih.t()[ids] + self.bias)
+    def one_hot_table(self) -> torch.Tensor:
+        """(input_size, 4h) rows x·W_ihᵀ + b for every one-hot input x, for cell_from_table()."""
+        return (self.weight_ih.t() + self.bias).contiguous()
+
+    def cell_from_table(self, table, ids, state):
+        """cell() for one-hot inputs given as ids (batch,): the input's part of the gates is a row of
+        one_hot_table(), gathered rather than multiplied."""
+        *_, c, h = self._step(None, *state, input_part=table[ids])
         return h, c
 
     def gates(self, inputs: torch.Tensor, initial_state=None, lengths=None) -> dict[str, torch.Tensor]:

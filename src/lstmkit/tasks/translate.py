@@ -179,12 +179,19 @@ class Decoder(nn.Module):
         weights = scores.masked_fill(~memory_mask[:, None, :], float("-inf")).softmax(-1)
         return self.combine(torch.cat([weights @ memory, queries], -1)), weights
 
-    def step(self, tokens, states, memory, memory_mask):
-        """tokens (batch,) -> (logits (batch, vocab), new states, attention weights (batch, S) or None)."""
+    def input_table(self):
+        """What step() needs once per decoding: the first layer's gate table for one-hot inputs (or None)."""
+        return self.layers[0].one_hot_table() if self.input.embedding is None else None
+
+    def step(self, tokens, states, memory, memory_mask, table=None):
+        """tokens (batch,) -> (logits (batch, vocab), new states, attention weights (batch, S) or None).
+        `table`: input_table(), to save making it at every step."""
         new_states = []
+        if table is None:
+            table = self.input_table()
         for index, (layer, state) in enumerate(zip(self.layers, states)):
-            if index == 0 and self.input.embedding is None:
-                state = layer.cell_one_hot(tokens, state)
+            if index == 0 and table is not None:
+                state = layer.cell_from_table(table, tokens, state)
             else:
                 state = layer.cell(self.input(tokens) if index == 0 else x, state)
             new_states.append(state)
@@ -235,8 +242,9 @@ def greedy_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int
     attention = torch.zeros(batch, max_steps, memory.shape[1]) if keep_attention and decoder.attention else None
     rows = torch.arange(batch, device=source.device)  # which sentences are still running
     tokens = torch.full((batch,), START, dtype=torch.long, device=source.device)
+    table = decoder.input_table()
     for step in range(max_steps):
-        logits, states, weights = decoder.step(tokens, states, memory, mask)
+        logits, states, weights = decoder.step(tokens, states, memory, mask, table)
         tokens = logits.argmax(-1)
         out[rows, step] = tokens
         if attention is not None:
@@ -274,8 +282,9 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     limits = output_limits(lengths, max_steps)
     base = torch.arange(batch, device=device)[:, None] * beam
+    table = decoder.input_table()
     for step in range(max_steps):
-        logits, states, _ = decoder.step(tokens, states, memory, mask)
+        logits, states, _ = decoder.step(tokens, states, memory, mask, table)
         vocab = logits.shape[-1]
         total = (scores.view(-1, 1) + logits.log_softmax(-1)).view(batch, beam * vocab)
         top, index = total.topk(2 * beam, -1)  # at most `beam` of them stop (one per hypothesis)
