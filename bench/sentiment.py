@@ -26,6 +26,7 @@ from lstmkit.tasks import sentiment
 from lstmkit.text.readers import read_labelled
 from lstmkit.text.words import WordVocabulary
 from lstmkit.training.loop import FitOptions, train_epoch
+from lstmkit.training.optimizers import make_optimizer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
 
@@ -53,7 +54,8 @@ def main():
         config = dataclasses.replace(lecture, batching=batching)
         torch.manual_seed(config.seed)
         model = sentiment.SentimentModel(config, vocabulary.size, 2)
-        contenders[batching] = dict(config=config, model=model, optimizer=sentiment.make_optimizer(config, model),
+        optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=1e-7)
+        contenders[batching] = dict(config=config, model=model, optimizer=optimizer,
                                     generator=torch.Generator().manual_seed(config.seed), seconds=[], accuracy=[])
     options = FitOptions(epochs=1, micro_batch=lecture.micro_batch, progress=False)
 

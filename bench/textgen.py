@@ -24,6 +24,7 @@ from lstmkit.data import nietzsche_path  # noqa: E402
 from lstmkit.nn import flush_denormals  # noqa: E402
 from lstmkit.tasks import textgen  # noqa: E402
 from lstmkit.training.loop import FitOptions, train_epoch  # noqa: E402
+from lstmkit.training.optimizers import make_optimizer  # noqa: E402
 
 
 def contender(name: str, device):
@@ -31,7 +32,7 @@ def contender(name: str, device):
     vocabulary, train_ids, held_ids = textgen.prepare_text(nietzsche_path(), config)
     torch.manual_seed(config.seed)
     model = textgen.CharModel(config, vocabulary.size)
-    optimizer = textgen.make_optimizer(config, model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     generator = torch.Generator().manual_seed(config.seed)
     return dict(name=name, config=config, model=model, optimizer=optimizer, held_ids=held_ids,
                 scheduler=torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay),

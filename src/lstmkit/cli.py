@@ -60,6 +60,19 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
+    """The model and optimisation options textgen and translate share."""
+    parser.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
+    parser.add_argument("--hidden", type=int, help="units per LSTM layer")
+    parser.add_argument("--layers", type=int)
+    parser.add_argument("--dropout", type=float)
+    parser.add_argument("--embedding-dim", type=int, help=embedding_help)
+    parser.add_argument("--optimizer", choices=["rmsprop", "adam"])
+    parser.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
+    parser.add_argument("--clip-norm", type=float)
+    parser.add_argument("--minutes", type=float, help="stop after this much training time")
+
+
 def config_from(args, presets: dict):
     """The preset's config with every option the user gave laid over it."""
     config = presets[args.preset]
@@ -294,17 +307,9 @@ def _add_textgen(commands) -> None:
     add_train_options(train, TEXTGEN_PRESETS)
     train.set_defaults(preset=None)
     train.add_argument("--mode", choices=["lecture", "fast"], help="lecture: 60-char pairs; fast: every position")
-    train.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
-    train.add_argument("--hidden", type=int, help="units per LSTM layer")
-    train.add_argument("--layers", type=int)
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--embedding-dim", type=int, help="0: one-hot inputs")
+    add_recurrent_options(train, "0: one-hot inputs")
     train.add_argument("--window", type=int, help="fast mode: characters per window")
-    train.add_argument("--optimizer", choices=["rmsprop", "adam"])
-    train.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
-    train.add_argument("--clip-norm", type=float)
     train.add_argument("--held-out", type=float, help="fraction of the text's end held out (default 0.1)")
-    train.add_argument("--minutes", type=float, help="stop after this much training time")
     train.set_defaults(handler=_textgen_train)
 
     sample = verbs.add_parser("sample", help="generate text from a trained run")
@@ -402,20 +407,12 @@ def _add_translate(commands) -> None:
     train.add_argument("--attention", action=argparse.BooleanOptionalAction, help="Luong attention")
     train.add_argument("--also", nargs="+", metavar="FILE",
                        help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
-    train.add_argument("--hidden", type=int, help="units per LSTM layer")
-    train.add_argument("--embedding-dim", type=int, help="0: one-hot inputs (char level)")
-    train.add_argument("--layers", type=int)
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
+    add_recurrent_options(train, "0: one-hot inputs (char level)")
     train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
     train.add_argument("--max-length", type=int, help="leave out training pairs with a longer side (tokens)")
     train.add_argument("--source-vocab", type=int, help="English tokens kept")
     train.add_argument("--target-vocab", type=int, help="tokens kept per target language")
-    train.add_argument("--optimizer", choices=["rmsprop", "adam"])
-    train.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
-    train.add_argument("--clip-norm", type=float)
     train.add_argument("--patience", type=int, help="epochs without a better validation BLEU before stopping")
-    train.add_argument("--minutes", type=float, help="stop after this much training time")
     train.add_argument("--test-pairs", type=int, help="pairs held out for test (default 5000)")
     train.add_argument("--validation-pairs", type=int)
     train.add_argument("--split-seed", type=int)

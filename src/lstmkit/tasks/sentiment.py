@@ -24,6 +24,7 @@ from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import LAST, RunDirectory
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
@@ -156,12 +157,6 @@ class Prepared:
         return len(self.targets)
 
 
-def make_optimizer(config: SentimentConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's defaults
-    return torch.optim.Adam(model.parameters(), lr=config.lr, eps=1e-7)
-
-
 def batch_loss_on(device: torch.device):
     """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit()."""
     def batch_loss(model, batch):
@@ -281,7 +276,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
             model.embedding.unfreeze()
 
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config, model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=1e-7)  # Keras's ε
     mode = "min" if config.monitor == "val_loss" else "max"
     options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
                          clip_norm=config.clip_norm,

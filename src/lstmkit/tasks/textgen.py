@@ -29,6 +29,7 @@ from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_h
 from ..text.readers import DataError
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
@@ -168,12 +169,6 @@ def batch_loss_on(config: TextgenConfig, vocab: int, device):
     return batch_loss
 
 
-def make_optimizer(config: TextgenConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's RMSprop
-    return torch.optim.Adam(model.parameters(), lr=config.lr)
-
-
 def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = False, device: str = "auto",
           progress: bool = True, log=print) -> dict:
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
@@ -202,7 +197,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
         nats = held_out_nats(model, held_ids, target, stride=config.stride)
         return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2)}
 
-    optimizer = make_optimizer(config, model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     options = FitOptions(epochs=config.epochs, monitor="val_nats_per_char", mode="min", clip_norm=config.clip_norm,
                          max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)

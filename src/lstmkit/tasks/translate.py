@@ -37,6 +37,7 @@ from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocab
 from ..text.readers import DataError
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory, RunError
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
@@ -179,16 +180,20 @@ class Decoder(nn.Module):
         weights = scores.masked_fill(~memory_mask[:, None, :], float("-inf")).softmax(-1)
         return self.combine(torch.cat([weights @ memory, queries], -1)), weights
 
-    def input_table(self):
-        """What step() needs once per decoding: the first layer's gate table for one-hot inputs (or None)."""
-        return self.layers[0].one_hot_table() if self.input.embedding is None else None
+    def step_constants(self):
+        """What step() needs, made once per decoding: the first layer's gate table for one-hot inputs
+        (or None), and the output bias with the padding and start tokens at -inf (never a token of a
+        translation)."""
+        table = self.layers[0].one_hot_table() if self.input.embedding is None else None
+        output_bias = self.output.bias.detach().clone()
+        output_bias[[PAD, START]] = float("-inf")
+        return table, output_bias
 
-    def step(self, tokens, states, memory, memory_mask, table=None):
+    def step(self, tokens, states, memory, memory_mask, constants):
         """tokens (batch,) -> (logits (batch, vocab), new states, attention weights (batch, S) or None).
-        `table`: input_table(), to save making it at every step."""
+        `constants`: step_constants()."""
+        table, output_bias = constants
         new_states = []
-        if table is None:
-            table = self.input_table()
         for index, (layer, state) in enumerate(zip(self.layers, states)):
             if index == 0 and table is not None:
                 state = layer.cell_from_table(table, tokens, state)
@@ -197,9 +202,7 @@ class Decoder(nn.Module):
             new_states.append(state)
             x = state[0]
         x, weights = self.attend(x[:, None], memory, memory_mask)
-        never = torch.zeros_like(self.output.bias)
-        never[[PAD, START]] = float("-inf")  # never a token of a translation
-        logits = torch.addmm(self.output.bias + never, x[:, 0], self.output.weight.t())
+        logits = torch.addmm(output_bias, x[:, 0], self.output.weight.t())
         return logits, new_states, weights[:, 0] if weights is not None else None
 
 
@@ -242,9 +245,9 @@ def greedy_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int
     attention = torch.zeros(batch, max_steps, memory.shape[1]) if keep_attention and decoder.attention else None
     rows = torch.arange(batch, device=source.device)  # which sentences are still running
     tokens = torch.full((batch,), START, dtype=torch.long, device=source.device)
-    table = decoder.input_table()
+    constants = decoder.step_constants()
     for step in range(max_steps):
-        logits, states, weights = decoder.step(tokens, states, memory, mask, table)
+        logits, states, weights = decoder.step(tokens, states, memory, mask, constants)
         tokens = logits.argmax(-1)
         out[rows, step] = tokens
         if attention is not None:
@@ -282,9 +285,9 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     limits = output_limits(lengths, max_steps)
     base = torch.arange(batch, device=device)[:, None] * beam
-    table = decoder.input_table()
+    constants = decoder.step_constants()
     for step in range(max_steps):
-        logits, states, _ = decoder.step(tokens, states, memory, mask, table)
+        logits, states, _ = decoder.step(tokens, states, memory, mask, constants)
         vocab = logits.shape[-1]
         total = (scores.view(-1, 1) + logits.log_softmax(-1)).view(batch, beam * vocab)
         top, index = total.topk(2 * beam, -1)  # at most `beam` of them stop (one per hypothesis)
@@ -488,12 +491,6 @@ def score(translator: Translator, pairs, *, language: str | None = None, beam: i
     return result
 
 
-def make_optimizer(config: TranslateConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=0.9, eps=1e-7)  # Keras's RMSprop
-    return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # one pass over each tensor
-
-
 def batch_loss_on(languages: list[str], device):
     """batch_loss(model, batch) -> (mean cross-entropy per target token, {"count"}). No token accuracy:
     its argmax over the vocabulary costs as much as the softmax."""
@@ -573,7 +570,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         return {"val_loss": total / max(count, 1), "val_bleu": scores["bleu"], "val_chrf": scores["chrf"]}
 
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config, model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     options = FitOptions(epochs=config.epochs, monitor="val_bleu", mode="max", patience=config.patience,
                          clip_norm=config.clip_norm, progress=progress,

@@ -1,0 +1,20 @@
+"""The optimizers the tasks offer: --optimizer rmsprop|adam."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+
+OPTIMIZERS = ("rmsprop", "adam")
+
+
+def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: float, *,
+                   adam_eps: float = 1e-8) -> torch.optim.Optimizer:
+    """RMSprop with Keras's defaults (ρ 0.9, ε 1e-7, as the lecture trains), or Adam (fused: one pass
+    over each tensor per step)."""
+    if name == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9, eps=1e-7)
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=lr, eps=adam_eps, fused=True)
+    raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
