@@ -212,7 +212,9 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes(tmp_path, dat
     run = tmp_path / "run"
     command = [sys.executable, "-m", "lstmkit", "sentiment", "train", "--data", str(data), "--out", str(run),
                "--epochs", "200", "--quiet", "--embedding-dim", "8", "--units", "8", "--batch-size", "16"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT back to its default: a shell starting the suite in the background ignores it, and children inherit that
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     history = run / "history.jsonl"
     deadline = time.time() + 120
     while not (history.is_file() and history.read_text().count("\n") >= 2) and time.time() < deadline:
