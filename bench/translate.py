@@ -9,8 +9,10 @@ LSTM(256) encoder and decoder, RMSprop, categorical cross-entropy), taking turns
 Decoding the first --sentences English sentences of RUN's test split (default: a lecture model
 with random weights, which never stops early), taking turns each rep:
   one at a time  greedy, one sentence per call (the lecture's inference loop)
-  batched greedy all sentences in batches of 256; a sentence leaves the batch at its stop token
+  batched greedy all sentences in batches of 512 (DECODE_BATCH); a sentence leaves the batch at its stop token
   batched beam 5 the same with beam search, 5 hypotheses per sentence
+  ..., bf16      the same with the matrix products in bfloat16 (--bf16; the one-at-a-time loop
+                 stays float32, its fastest: bfloat16 products are slower for one row)
 Prints medians over reps and the ratios.
 """
 
@@ -83,20 +85,21 @@ def decoding_timers(translator, sentences: list[str]):
             translate.greedy_decode(model, language, *pad_right([ids]), steps)
         return len(encoded) / (time.perf_counter() - started)
 
-    def batched(beam: int):
+    def batched(beam: int, bf16: bool = False):
         def timed():
             started = time.perf_counter()
             order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
             for start in range(0, len(order), translate.DECODE_BATCH):
                 batch = pad_right([encoded[i] for i in order[start: start + translate.DECODE_BATCH]])
                 if beam == 1:
-                    translate.greedy_decode(model, language, *batch, steps)
+                    translate.greedy_decode(model, language, *batch, steps, bf16=bf16)
                 else:
-                    translate.beam_decode(model, language, *batch, steps, beam)
+                    translate.beam_decode(model, language, *batch, steps, beam, bf16=bf16)
             return len(encoded) / (time.perf_counter() - started)
         return timed
 
-    return {"one at a time": one_at_a_time, "batched greedy": batched(1), "batched beam 5": batched(5)}
+    return {"one at a time": one_at_a_time, "batched greedy": batched(1), "batched beam 5": batched(5),
+            "batched greedy, bf16": batched(1, bf16=True), "batched beam 5, bf16": batched(5, bf16=True)}
 
 
 def interleave(timers: dict, reps: int) -> dict:
@@ -141,7 +144,7 @@ def main():
         rates = interleave(decoding_timers(translator, sentences), args.reps)
         print(f"decoding {what}")
         for name, rate in rates.items():
-            print(f"decoding  {name:15s} {rate:9.1f} sentences/s  ({rate / rates['one at a time']:.1f}x)")
+            print(f"decoding  {name:21s} {rate:9.1f} sentences/s  ({rate / rates['one at a time']:.1f}x)")
 
 
 if __name__ == "__main__":

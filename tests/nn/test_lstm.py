@@ -234,11 +234,19 @@ def test_bad_options_raise_value_errors():
         LSTM(4, 5, implementation="cudnn")
 
 
-def test_one_hot_cell_equals_the_cell_on_one_hot_vectors():
+def test_fast_inference_step_equals_the_lecture_cell():
     torch.manual_seed(0)
     layer = LSTM(7, 5)
     ids = torch.tensor([0, 3, 6, 3])
     state = (torch.randn(4, 5), torch.randn(4, 5))
-    expected = layer.cell(torch.nn.functional.one_hot(ids, 7).float(), state)
-    for got, want in zip(layer.cell_from_table(layer.one_hot_table(), ids, state), expected):
-        torch.testing.assert_close(got, want)
+    kept = [s.clone() for s in state]
+    inputs = torch.nn.functional.one_hot(ids, 7).float()
+    expected = layer.cell(inputs, state)
+    with torch.no_grad():
+        from_ids = layer.step_fast(layer.step_weights(one_hot=True), ids, state)  # the gathered one-hot table
+        from_vectors = layer.step_fast(layer.step_weights(), inputs, state)
+    for got in (from_ids, from_vectors):
+        for value, want in zip(got, expected):
+            torch.testing.assert_close(value, want)
+    for value, before in zip(state, kept):  # the state passed in is left as it was
+        torch.testing.assert_close(value, before, rtol=0, atol=0)

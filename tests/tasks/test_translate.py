@@ -129,6 +129,32 @@ def test_training_learns_to_translate(trained, capsys):
     assert out.strip() == "Drei eins vier."
 
 
+def test_bfloat16_decoding_translates_as_float32_does(trained, capsys):
+    scores = {}
+    for precision in ([], ["--bf16"]):
+        code, out, _ = run_cli(capsys, "translate", "evaluate", trained, "--json", *precision)
+        scores[bool(precision)] = json.loads(out)
+    assert code == 0 and scores[True]["bf16"] and not scores[False]["bf16"]
+    assert abs(scores[True]["bleu"] - scores[False]["bleu"]) < 5
+    for options in (["--bf16"], ["--bf16", "--beam", "3"]):
+        code, out, _ = run_cli(capsys, "translate", "run", trained, *options, "three one four.", "nine two.")
+        assert code == 0 and out.splitlines() == ["Drei eins vier.", "Neun zwei."]
+
+
+def test_decoding_constants_follow_the_weights():
+    torch.manual_seed(3)
+    model = Seq2Seq(tiny(), 8, {"deu": 6}).eval()
+    decoder, sentence = model.decoders["deu"], pad_right([[4, 5, 6]])
+    before = greedy_decode(model, "deu", *sentence, max_steps=6)[0]
+    assert decoder.step_constants() is decoder.step_constants()  # made once, not per call
+    with torch.no_grad():  # as an optimizer step does: the weights change in place
+        decoder.output.bias[STOP] += 100.0
+    assert greedy_decode(model, "deu", *sentence, max_steps=6)[0][0, 0] == STOP
+    with torch.no_grad():
+        decoder.output.bias[STOP] -= 100.0
+    assert torch.equal(greedy_decode(model, "deu", *sentence, max_steps=6)[0], before)
+
+
 def test_the_split_is_saved_and_never_trained_on(trained, numbers):
     held = read_pairs(RunDirectory(trained).file("test.tsv")).pairs
     assert 40 <= len(held) < 45

@@ -16,6 +16,8 @@ constant zero.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import nn
 
@@ -51,6 +53,39 @@ def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
         nn.utils.rnn.PackedSequence(data, packed.batch_sizes, order, restore), batch_first=True,
         total_length=x.shape[1])
     return output, (h_n[0][restore], c_n[0][restore])
+
+
+class StepWeights(NamedTuple):
+    """One layer's weights laid out for LSTM.step_fast (made once per decoding, not every step).
+    The candidate's columns are doubled: tanh(x) = 2σ(2x) - 1, so one sigmoid pass covers all four
+    gates (tanh on a strided quarter of the gates is several times slower on CPU)."""
+
+    table: torch.Tensor | None  # (input_size, 4h) x·W_ihᵀ + b for every one-hot x; None for dense inputs
+    input_t: torch.Tensor  # (input_size, 4h) W_ihᵀ, contiguous
+    bias: torch.Tensor  # (4h,)
+    recurrent_t: torch.Tensor  # (hidden, 4h) W_hhᵀ, contiguous
+
+
+def linear_t(x: torch.Tensor, weight_t: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x (batch, in) @ weight_t (in, out) + bias (out,) -> float32 (batch, out); the product runs in
+    weight_t's dtype (bfloat16 weights: x is cast, the sum is float32)."""
+    if weight_t.dtype == x.dtype:
+        return torch.addmm(bias, x, weight_t)
+    return torch.mm(x.to(weight_t.dtype), weight_t).float().add_(bias)
+
+
+def lstm_step_(gates: torch.Tensor, h: torch.Tensor, c: torch.Tensor, recurrent_t: torch.Tensor):
+    """One step in few passes over memory, for inference: `gates` (batch, 4h) holds x·W_ihᵀ + b (the
+    candidate's part doubled, as StepWeights) and is overwritten (pass a tensor nobody else holds);
+    h, c (batch, hidden) are not -> new (h, c). The lecture's equations (LSTM._step), computed in
+    place: each fresh (batch, 4h) buffer costs about as much as the matrix product on a CPU."""
+    if recurrent_t.dtype == gates.dtype:
+        gates.addmm_(h, recurrent_t)
+    else:  # a bfloat16 product (StepWeights in bfloat16), added to the float32 gates
+        gates.add_(torch.mm(h.to(recurrent_t.dtype), recurrent_t))
+    i, f, sigmoid_2x, o = gates.sigmoid_().chunk(4, 1)
+    c = torch.addcmul(f * c, i, sigmoid_2x, value=2).sub_(i)  # f∘c + i∘(2σ(2x) - 1) = f∘c + i∘tanh(x)
+    return torch.tanh(c).mul_(o), c
 
 
 class LSTM(Recurrent):
@@ -97,15 +132,27 @@ class LSTM(Recurrent):
         *_, c, h = self._step(x_t, *state)
         return h, c
 
-    def one_hot_table(self) -> torch.Tensor:
-        """(input_size, 4h) rows x·W_ihᵀ + b for every one-hot input x, for cell_from_table()."""
-        return (self.weight_ih.t() + self.bias).contiguous()
+    def step_weights(self, one_hot: bool = False, dtype: torch.dtype = torch.float32) -> StepWeights:
+        """The weights as step_fast() takes them. With one_hot, inputs are ids (batch,) of one-hot
+        vectors and their part of the gates is a gathered row of a table, not a matrix product.
+        `dtype` is the matrix products' (bfloat16: several times faster on CPUs with AMX, at bfloat16's
+        8-bit precision); the state and the gates stay float32."""
+        hidden = self.hidden_size
+        doubled = torch.ones(4 * hidden, device=self.bias.device)
+        doubled[2 * hidden: 3 * hidden] = 2.0  # the candidate's pre-activation, for tanh(x) = 2σ(2x) - 1
+        input_t, bias = self.weight_ih.detach().t() * doubled, self.bias.detach() * doubled
+        table = (input_t + bias).contiguous() if one_hot else None
+        recurrent_t = self.weight_hh.detach().t() * doubled
+        return StepWeights(table, input_t.to(dtype).contiguous(), bias, recurrent_t.to(dtype).contiguous())
 
-    def cell_from_table(self, table, ids, state):
-        """cell() for one-hot inputs given as ids (batch,): the input's part of the gates is a row of
-        one_hot_table(), gathered rather than multiplied."""
-        *_, c, h = self._step(None, *state, input_part=table[ids])
-        return h, c
+    def step_fast(self, weights: StepWeights, inputs: torch.Tensor, state):
+        """cell() for inference (no gradient, no dropout): inputs (batch, input_size), or ids (batch,)
+        when `weights` has a one-hot table -> the new (h, c)."""
+        if weights.table is not None:
+            gates = weights.table.index_select(0, inputs)  # several times faster than table[inputs] on CPU
+        else:
+            gates = linear_t(inputs, weights.input_t, weights.bias)
+        return lstm_step_(gates, *state, weights.recurrent_t)
 
     def gates(self, inputs: torch.Tensor, initial_state=None, lengths=None) -> dict[str, torch.Tensor]:
         """Every step's activations through the reference path (dropout as in forward):
