@@ -11,8 +11,8 @@ with random weights, which never stops early), taking turns each rep:
   one at a time  greedy, one sentence per call (the lecture's inference loop)
   batched greedy all sentences in batches of 512 (DECODE_BATCH); a sentence leaves the batch at its stop token
   batched beam 5 the same with beam search, 5 hypotheses per sentence
-  ..., bf16      the same with the matrix products in bfloat16 (--bf16; the one-at-a-time loop
-                 stays float32, its fastest: bfloat16 products are slower for one row)
+  ..., bf16      the same with the matrix products in bfloat16 (--bf16)
+Ratios are to the float32 one-at-a-time loop (its fastest: bfloat16 products are slower for one row).
 Prints medians over reps and the ratios.
 """
 
@@ -79,11 +79,13 @@ def decoding_timers(translator, sentences: list[str]):
                [UNKNOWN] for s in sentences]
     model, language, steps = translator.model, translator.model.languages[0], translator.max_output
 
-    def one_at_a_time():
-        started = time.perf_counter()
-        for ids in encoded:
-            translate.greedy_decode(model, language, *pad_right([ids]), steps)
-        return len(encoded) / (time.perf_counter() - started)
+    def one_at_a_time(bf16: bool = False):
+        def timed():
+            started = time.perf_counter()
+            for ids in encoded:
+                translate.greedy_decode(model, language, *pad_right([ids]), steps, bf16=bf16)
+            return len(encoded) / (time.perf_counter() - started)
+        return timed
 
     def batched(beam: int, bf16: bool = False):
         def timed():
@@ -98,8 +100,9 @@ def decoding_timers(translator, sentences: list[str]):
             return len(encoded) / (time.perf_counter() - started)
         return timed
 
-    return {"one at a time": one_at_a_time, "batched greedy": batched(1), "batched beam 5": batched(5),
-            "batched greedy, bf16": batched(1, bf16=True), "batched beam 5, bf16": batched(5, bf16=True)}
+    return {"one at a time": one_at_a_time(), "batched greedy": batched(1), "batched beam 5": batched(5),
+            "one at a time, bf16": one_at_a_time(bf16=True), "batched greedy, bf16": batched(1, bf16=True),
+            "batched beam 5, bf16": batched(5, bf16=True)}
 
 
 def interleave(timers: dict, reps: int) -> dict:

@@ -315,10 +315,15 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
     constants = decoder.step_constants(torch.bfloat16 if bf16 else torch.float32)
     for step in range(max_steps):
         logits, states, _ = decoder.step(tokens, states, memory, mask, constants)
-        vocab = logits.shape[-1]
-        total = (scores.view(-1, 1) + logits.log_softmax(-1)).view(batch, beam * vocab)
+        # the best 2·beam continuations overall are among each hypothesis' own best 2·beam: ranking
+        # those alone spares two (batch·beam, vocab) passes (log_softmax, + scores), the bulk of a
+        # step for a word vocabulary
+        width = min(2 * beam, logits.shape[-1])
+        own_top, own_token = logits.topk(width, -1)
+        own_top -= logits.logsumexp(-1, keepdim=True)  # log probabilities
+        total = (scores.view(-1, 1) + own_top).view(batch, beam * width)
         top, index = total.topk(2 * beam, -1)  # at most `beam` of them stop (one per hypothesis)
-        origin, token = index // vocab, index % vocab
+        origin, token = index // width, own_token.view(batch, beam * width).gather(1, index)
         stops = token == STOP
         normalised = torch.where(stops & ~done[:, None], top / (step + 1) ** alpha, float("-inf"))
         candidate, pick = normalised.max(-1)
