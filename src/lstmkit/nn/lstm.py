@@ -56,7 +56,7 @@ def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
 
 
 class StepWeights(NamedTuple):
-    """One layer's weights laid out for LSTM.step_fast (made once per decoding, not every step).
+    """One layer's weights laid out for LSTM.step_fast (made once, not every step).
     The candidate's columns are doubled: tanh(x) = 2σ(2x) - 1, so one sigmoid pass covers all four
     gates (tanh on a strided quarter of the gates is several times slower on CPU)."""
 
