@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 declare -A ROWS=(
   [lstm]="--preset lecture"
   [lstm-val-loss]="--preset lecture --monitor val_loss"
+  [lstm-val-movie]="--preset lecture --val-by-group"
   [simplernn]="--preset lecture --rnn simplernn"
   [lstm-dropout]="--preset lecture --dropout 0.2"
   [stacked]="--preset lecture --layers 3 --dropout 0.2"

@@ -199,6 +199,9 @@ def _add_sentiment(commands) -> None:
     train.add_argument("--unfreeze-after", type=int, metavar="EPOCHS")
     train.add_argument("--optimizer", choices=["rmsprop", "adam"])
     train.add_argument("--val-split", type=float)
+    train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
+                       help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
+                            "test movies are disjoint from its training movies")
     train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")

@@ -28,6 +28,9 @@ def make_aclimdb(root, per_class=120, seed=0):
             folder.mkdir(parents=True)
             for number in range(per_class):
                 (folder / f"{number}_7.txt").write_text(review(rng, words, rng.randint(5, 60)), encoding="utf-8")
+            # aclImdb's urls_<class>.txt: line i is review i's movie; here three reviews per movie
+            (folder.parent / f"urls_{label}.txt").write_text(
+                "".join(f"http://www.imdb.com/title/tt{number // 3:07d}/usercomments\n" for number in range(per_class)))
     unsup = root / "aclImdb" / "train" / "unsup"
     unsup.mkdir()
     for number in range(200):
@@ -201,6 +204,25 @@ def test_unknown_words_map_to_the_unknown_id(tmp_path, data, capsys):
     assert vocabulary.encode("zyzzyva good") == [OOV, vocabulary.index["good"]]
     code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "zyzzyva quux")
     assert code == 0 and out.count("\t") == 2
+
+
+def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, capsys):
+    from lstmkit.tasks.sentiment import split_validation
+    from lstmkit.text.readers import read_labelled
+
+    texts = read_labelled(data)["train"]
+    training_part, validation = split_validation(texts, 0.2, seed=0, by_group=True)
+    assert set(training_part.groups).isdisjoint(validation.groups)
+    assert len(training_part) + len(validation) == len(texts) and 0.15 < len(validation) / len(texts) < 0.25
+    _, mixed_validation = split_validation(texts, 0.2, seed=0)  # the lecture's: reviews, not movies
+    assert len(mixed_validation) == round(0.2 * len(texts))
+    code, _, err = train(capsys, data, tmp_path / "run", "--val-by-group", "--epochs", 1)
+    assert code == 0, err
+    assert RunDirectory(tmp_path / "run").load_history()[0]["val_accuracy"] is not None
+    csv_file = tmp_path / "reviews.csv"
+    csv_file.write_text("text,label\ngood film,pos\nbad film,neg\nfine,pos\nawful,neg\n", encoding="utf-8")
+    code, _, err = train(capsys, csv_file, tmp_path / "csv-run", "--val-by-group")
+    assert code == 2 and "--val-by-group" in err and str(csv_file) in err and "Traceback" not in err
 
 
 def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes(tmp_path, data):

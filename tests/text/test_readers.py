@@ -82,6 +82,20 @@ def test_archive_gives_train_and_test_without_unsup_or_extras(acl_archive):
     assert splits["train"].source == str(acl_archive)
 
 
+def test_movies_come_from_the_urls_files_in_archive_and_folder(acl_folder, tmp_path):
+    url = "http://www.imdb.com/title/{}/usercomments"
+    write(acl_folder / "train" / "urls_pos.txt", "\n".join(url.format(m) for m in ("tt01", "tt02")) + "\n")
+    write(acl_folder / "train" / "urls_neg.txt", "\n".join(url.format(m) for m in ("tt02", "tt03")) + "\n")
+    archive = pack(acl_folder, tmp_path / "with-urls.tar.gz")
+    for source in (acl_folder, archive):
+        splits = read_labelled(source)
+        train = splits["train"]
+        movie = dict(zip(train.texts, train.groups))  # review <id>_<rating>.txt: line <id> of urls_<class>.txt
+        assert movie == {"Great, <br />really great.": "tt01", "Fine film.": "tt02", "Dull.": "tt02",
+                         "Awful, just awful.": "tt03"}
+        assert splits["test"].groups is None  # no urls files there: no groups rather than some
+
+
 def test_archive_is_streamed_never_extracted(acl_archive, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the reader must not extract to disk")

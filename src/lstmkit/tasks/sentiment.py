@@ -50,6 +50,7 @@ class SentimentConfig:
     batch_size: int = 128
     epochs: int = 10
     val_split: float = 0.2  # taken from the training texts, never from the test texts
+    val_by_group: bool = False  # validation holds whole groups (aclImdb: movies), no group on both sides
     patience: int | None = None
     monitor: str = "val_accuracy"  # what picks the best checkpoint: "val_accuracy" or "val_loss" (Keras's default)
     clip_norm: float | None = None
@@ -168,12 +169,30 @@ def batch_loss_on(device: torch.device):
     return batch_loss
 
 
-def split_validation(data: LabelledTexts, fraction: float, seed: int) -> tuple[LabelledTexts, LabelledTexts]:
-    """(train, validation): a seeded shuffle, the last `fraction` for validation."""
-    order = torch.randperm(len(data.texts), generator=torch.Generator().manual_seed(seed)).tolist()
-    cut = len(order) - max(1, round(len(order) * fraction))
-    pick = lambda rows: LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows],  # noqa: E731
-                                      data.source)
+def split_validation(data: LabelledTexts, fraction: float, seed: int,
+                     by_group: bool = False) -> tuple[LabelledTexts, LabelledTexts]:
+    """(train, validation): a seeded shuffle, the last `fraction` for validation. by_group shuffles
+    data.groups instead and validates on the last whole groups that make up `fraction` of the texts."""
+    generator = torch.Generator().manual_seed(seed)
+    if by_group:
+        if data.groups is None:
+            raise DataError(f"{data.source}: --val-by-group needs a group per text (aclImdb's "
+                            f"{{train,test}}/urls_<class>.txt give each review's movie); none found")
+        members: dict[str, list[int]] = {}
+        for row, group in enumerate(data.groups):
+            members.setdefault(group, []).append(row)
+        groups = list(members)
+        order = [row for g in torch.randperm(len(groups), generator=generator).tolist() for row in members[groups[g]]]
+        cut = len(order) - max(1, round(len(order) * fraction))
+        while 0 < cut < len(order) and data.groups[order[cut - 1]] == data.groups[order[cut]]:
+            cut -= 1  # the group at the cut goes to validation whole
+    else:
+        order = torch.randperm(len(data.texts), generator=generator).tolist()
+        cut = len(order) - max(1, round(len(order) * fraction))
+    def pick(rows):
+        groups = None if data.groups is None else [data.groups[r] for r in rows]
+        return LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows], data.source, groups)
+
     return pick(order[:cut]), pick(order[cut:])
 
 
@@ -238,7 +257,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     target = resolve_device(device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     training_texts = splits.get("train") or splits["all"]
-    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed)
+    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
     config.classes = training_texts.classes
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import tarfile
 import warnings
 import zlib
@@ -32,6 +33,7 @@ EXPECTED_LABELLED = ("an aclImdb .tar.gz, an extracted aclImdb folder, a folder 
                      "or a CSV/TSV/JSONL file")
 EXPECTED_UNLABELLED = "an aclImdb .tar.gz or an extracted aclImdb folder holding train/unsup/*.txt"
 ACL_LAYOUT = "members aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
+MOVIE_ID = re.compile(r"tt\d+")  # an IMDb title id, in aclImdb's urls_<class>.txt lines
 
 
 class DataError(ValueError):
@@ -46,6 +48,7 @@ class LabelledTexts:
     texts: list[str]
     labels: list[str]  # class names as strings: folder names, or the CSV/JSONL label value
     source: str  # the path they came from, for messages
+    groups: list[str] | None = None  # what each text is about (aclImdb: its movie's IMDb id), if known
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -131,21 +134,32 @@ def _decode(data: bytes, name: str) -> str:
                         f"expected UTF-8 text files") from None
 
 
-def _collect(pairs: Iterable[tuple[str, str]], source: str, unit: str) -> LabelledTexts:
-    """LabelledTexts from (text, label) pairs, skipping (and warning about) empty ones."""
-    texts, labels, skipped = [], [], 0
-    for text, label in pairs:
+def _collect(rows: Iterable[tuple[str, str, str | None]], source: str, unit: str) -> LabelledTexts:
+    """LabelledTexts from (text, label, group or None) rows, skipping (and warning about) empty ones;
+    groups only if every text has one."""
+    texts, labels, groups, skipped = [], [], [], 0
+    for text, label, group in rows:
         label = label.strip()
         if not text.strip() or not label:
             skipped += 1
             continue
         texts.append(text)
         labels.append(label)
+        groups.append(group)
     if skipped:
         warnings.warn(f"skipped {skipped} {unit} with an empty text or label in {source}", stacklevel=4)
     if not texts:
         raise DataError(f"{source} has no labelled texts; expected {unit} with a non-empty text and label")
-    return LabelledTexts(texts, labels, source)
+    return LabelledTexts(texts, labels, source, groups if None not in groups else None)
+
+
+def _movie_of(file_name: str, urls: list[str] | None) -> str | None:
+    """aclImdb: review <id>_<rating>.txt is about the movie on line <id> of its urls_<class>.txt."""
+    number = file_name.split("_", 1)[0]
+    if urls is None or not number.isdigit() or int(number) >= len(urls):
+        return None
+    match = MOVIE_ID.search(urls[int(number)])
+    return match.group(0) if match else None
 
 
 # --- folders ----------------------------------------------------------------------------------
@@ -177,9 +191,11 @@ def _read_class_folders(folder: Path) -> LabelledTexts:
         if not files:
             raise DataError(f"{class_folder} has no .txt files; expected one .txt file per text "
                             f"in each class sub-folder")
-    pairs = ((_decode(file.read_bytes(), str(file)), class_folder.name)
-             for class_folder, files in files_by_class for file in files)
-    return _collect(pairs, str(folder), "files")
+    urls = {class_folder.name: _decode(path.read_bytes(), str(path)).split()
+            for class_folder, _ in files_by_class if (path := folder / f"urls_{class_folder.name}.txt").is_file()}
+    rows = ((_decode(file.read_bytes(), str(file)), class_folder.name, _movie_of(file.name, urls.get(class_folder.name)))
+            for class_folder, files in files_by_class for file in files)
+    return _collect(rows, str(folder), "files")
 
 
 def _text_files(folder: Path) -> list[Path]:
@@ -196,6 +212,11 @@ def _member_parts(name: str) -> tuple[str, ...]:
 def _is_labelled_member(parts: tuple[str, ...]) -> bool:
     """aclImdb/{train,test}/<class>/<file>.txt, except train/unsup (no labels)."""
     return len(parts) >= 3 and parts[-3] in SPLITS and parts[-2] != UNLABELLED_FOLDER
+
+
+def _is_urls_member(parts: tuple[str, ...]) -> bool:
+    """aclImdb/{train,test}/urls_<class>.txt: line i is the movie of review i of that class."""
+    return len(parts) >= 2 and parts[-2] in SPLITS and parts[-1].startswith("urls_")
 
 
 def _is_unlabelled_member(parts: tuple[str, ...]) -> bool:
@@ -221,14 +242,19 @@ def _tar_texts(archive: Path,
 
 
 def _read_tar_labelled(archive: Path) -> dict[str, LabelledTexts]:
-    named_pairs: dict[str, list[tuple[str, str, str]]] = {split: [] for split in SPLITS}
-    for name, parts, text in _tar_texts(archive, _is_labelled_member):
-        named_pairs[parts[-3]].append((name, text, parts[-2]))
-    if not any(named_pairs.values()):
+    named_rows: dict[str, list[tuple[str, str, str]]] = {split: [] for split in SPLITS}
+    urls: dict[tuple[str, str], list[str]] = {}  # (split, class) -> movie URLs
+    for name, parts, text in _tar_texts(archive, lambda parts: _is_labelled_member(parts) or _is_urls_member(parts)):
+        if _is_urls_member(parts):
+            urls[parts[-2], parts[-1][len("urls_"): -len(".txt")]] = text.split()
+        else:
+            named_rows[parts[-3]].append((name, text, parts[-2]))
+    if not any(named_rows.values()):
         raise DataError(f"{archive} does not have the aclImdb layout; expected {ACL_LAYOUT}")
     # Sorted by member name so the order matches the extracted folder's, whatever the tar's order.
-    return {split: _collect(((text, label) for _, text, label in sorted(rows)), str(archive), "files")
-            for split, rows in named_pairs.items() if rows}
+    return {split: _collect(((text, label, _movie_of(PurePosixPath(name).name, urls.get((split, label))))
+                             for name, text, label in sorted(rows)), str(archive), "files")
+            for split, rows in named_rows.items() if rows}
 
 
 # --- CSV / TSV / JSONL ------------------------------------------------------------------------
@@ -265,16 +291,16 @@ def _read_table(path: Path, delimiter: str, text_column: str | None,
     text_name, label_name = _pick_columns(header, text_column, label_column, path)
     text_index, label_index = header.index(text_name), header.index(label_name)
 
-    def pairs() -> Iterator[tuple[str, str]]:
+    def labelled_rows() -> Iterator[tuple[str, str, None]]:
         for row in rows:
             if not row:
                 continue  # a blank line
             if len(row) > len(header):
                 raise DataError(f"{path}: line {rows.line_num} has {len(row)} fields but the header has "
                                 f"{len(header)}; expected fields that contain {delimiter!r} to be quoted")
-            yield _field(row, text_index), _field(row, label_index)
+            yield _field(row, text_index), _field(row, label_index), None
 
-    return _collect(pairs(), str(path), "rows")
+    return _collect(labelled_rows(), str(path), "rows")
 
 
 def _field(row: list[str], index: int) -> str:
@@ -301,8 +327,8 @@ def _read_jsonl(path: Path, text_column: str | None, label_column: str | None) -
         raise DataError(f"{path} has no JSON objects; expected JSON Lines, one object per line")
     columns = list(dict.fromkeys(key for value in objects for key in value))
     text_key, label_key = _pick_columns(columns, text_column, label_column, path)
-    pairs = ((_as_text(value.get(text_key)), _as_text(value.get(label_key))) for value in objects)
-    return _collect(pairs, str(path), "rows")
+    rows = ((_as_text(value.get(text_key)), _as_text(value.get(label_key)), None) for value in objects)
+    return _collect(rows, str(path), "rows")
 
 
 def _as_text(value) -> str:
