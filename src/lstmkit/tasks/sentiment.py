@@ -189,6 +189,7 @@ def split_validation(data: LabelledTexts, fraction: float, seed: int,
     else:
         order = torch.randperm(len(data.texts), generator=generator).tolist()
         cut = len(order) - max(1, round(len(order) * fraction))
+
     def pick(rows):
         groups = None if data.groups is None else [data.groups[r] for r in rows]
         return LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows], data.source, groups)

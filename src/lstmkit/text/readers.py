@@ -3,7 +3,8 @@
 `read_labelled(path)` takes the aclImdb archive (.tar.gz/.tgz/.tar, streamed in place, never
 unpacked), an extracted aclImdb folder, a folder of one sub-folder per class (optionally under
 train/ and test/), or a CSV/TSV/JSONL file with a text and a label column. `read_unlabelled(path)`
-gives aclImdb's train/unsup reviews. Every problem with the input is a one-line `DataError` naming
+gives aclImdb's train/unsup reviews. aclImdb reviews come with their movie (`LabelledTexts.groups`,
+from urls_<class>.txt). Every problem with the input is a one-line `DataError` naming
 the path, what is wrong and what is expected. Standard library only.
 """
 
