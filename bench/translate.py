@@ -10,7 +10,8 @@ Decoding the first --sentences English sentences of RUN's test split (default: a
 with random weights, which never stops early), taking turns each rep:
   one at a time  greedy, one sentence per call (the lecture's inference loop)
   batched greedy all sentences in batches of 512 (DECODE_BATCH); a sentence leaves the batch at its stop token
-  batched beam 5 the same with beam search, 5 hypotheses per sentence
+  batched beam 5 the same with beam search, 5 hypotheses per sentence (fewer sentences per batch
+                 for a large vocabulary: translate.sentences_per_batch)
   ..., bf16      the same with the matrix products in bfloat16 (--bf16)
 Ratios are to the float32 one-at-a-time loop (its fastest: bfloat16 products are slower for one row).
 Prints medians over reps and the ratios.
@@ -91,8 +92,9 @@ def decoding_timers(translator, sentences: list[str]):
         def timed():
             started = time.perf_counter()
             order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-            for start in range(0, len(order), translate.DECODE_BATCH):
-                batch = pad_right([encoded[i] for i in order[start: start + translate.DECODE_BATCH]])
+            size = translate.sentences_per_batch(beam, translator.targets[language].size)
+            for start in range(0, len(order), size):
+                batch = pad_right([encoded[i] for i in order[start: start + size]])
                 if beam == 1:
                     translate.greedy_decode(model, language, *batch, steps, bf16=bf16)
                 else:
