@@ -124,7 +124,7 @@ def _sentiment_train(args) -> None:
     config = config_from(args, sentiment.PRESETS)
     result = sentiment.train(config, args.data, args.out, resume=args.resume, device=args.device,
                              text_column=args.text_column, label_column=args.label_column,
-                             unlabelled=args.unlabelled, progress=not args.quiet)
+                             group_column=args.group_column, unlabelled=args.unlabelled, progress=not args.quiet)
     validation = result["validation"]
     if validation["accuracy"] is not None:
         print(f"best epoch {validation['epoch']}: validation accuracy {validation['accuracy']:.4f}")
@@ -202,6 +202,7 @@ def _add_sentiment(commands) -> None:
     train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
                        help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
                             "test movies are disjoint from its training movies")
+    train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
     train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")

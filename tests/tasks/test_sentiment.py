@@ -220,9 +220,13 @@ def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, 
     assert code == 0, err
     assert RunDirectory(tmp_path / "run").load_history()[0]["val_accuracy"] is not None
     csv_file = tmp_path / "reviews.csv"
-    csv_file.write_text("text,label\ngood film,pos\nbad film,neg\nfine,pos\nawful,neg\n", encoding="utf-8")
+    csv_file.write_text("text,label,product\ngood film,pos,p1\nbad film,neg,p1\nfine,pos,p2\nawful,neg,p2\n",
+                        encoding="utf-8")
     code, _, err = train(capsys, csv_file, tmp_path / "csv-run", "--val-by-group")
     assert code == 2 and "--val-by-group" in err and str(csv_file) in err and "Traceback" not in err
+    code, _, err = train(capsys, csv_file, tmp_path / "csv-run", "--val-by-group", "--group-column", "product",
+                         "--val-split", 0.5)
+    assert code == 0, err
 
 
 def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes(tmp_path, data):

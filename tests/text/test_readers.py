@@ -96,6 +96,21 @@ def test_movies_come_from_the_urls_files_in_archive_and_folder(acl_folder, tmp_p
         assert splits["test"].groups is None  # no urls files there: no groups rather than some
 
 
+def test_group_column_of_csv_and_jsonl(tmp_path, acl_folder):
+    csv_file = write(tmp_path / "reviews.csv", "text,label,product\nfine,pos,a1\nawful,neg,a1\nok,pos,\n")
+    jsonl_file = write(tmp_path / "reviews.jsonl", '{"text": "fine", "label": "pos", "product": "a1"}\n'
+                                                    '{"text": "awful", "label": "neg", "product": "a1"}\n'
+                                                    '{"text": "ok", "label": "pos"}\n')
+    for source in (csv_file, jsonl_file):
+        groups = read_labelled(source, group_column="product")["all"].groups
+        assert groups[0] == groups[1] == "a1" and groups[2] not in ("a1", "")  # an empty cell: a group of its own
+        assert read_labelled(source)["all"].groups is None
+        with pytest.raises(DataError, match=mentions(source, "no column 'movie'", "--group-column", "columns found")):
+            read_labelled(source, group_column="movie")
+    with pytest.raises(DataError, match=mentions(acl_folder, "--group-column is for CSV/TSV/JSONL")):
+        read_labelled(acl_folder, group_column="movie")
+
+
 def test_archive_is_streamed_never_extracted(acl_archive, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the reader must not extract to disk")

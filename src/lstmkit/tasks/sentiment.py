@@ -177,7 +177,8 @@ def split_validation(data: LabelledTexts, fraction: float, seed: int,
     if by_group:
         if data.groups is None:
             raise DataError(f"{data.source}: --val-by-group needs a group per text (aclImdb's "
-                            f"{{train,test}}/urls_<class>.txt give each review's movie); none found")
+                            f"{{train,test}}/urls_<class>.txt give each review's movie; for CSV/TSV/JSONL "
+                            f"name the column with --group-column); none found")
         members: dict[str, list[int]] = {}
         for row, group in enumerate(data.groups):
             members.setdefault(group, []).append(row)
@@ -247,7 +248,8 @@ def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data
 
 
 def train(config: SentimentConfig, data_path, out, *, resume: bool = False, device: str = "auto",
-          text_column=None, label_column=None, unlabelled=None, progress: bool = True, log=print) -> dict:
+          text_column=None, label_column=None, group_column=None, unlabelled=None, progress: bool = True,
+          log=print) -> dict:
     """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
     validate_config(config)
@@ -256,7 +258,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     if resume:
         config = SentimentConfig(**{**run.load_task_config("sentiment"), "epochs": config.epochs})
     target = resolve_device(device)
-    splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
+    splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
     config.classes = training_texts.classes

@@ -60,23 +60,27 @@ class LabelledTexts:
         return sorted(set(self.labels))
 
 
-def read_labelled(path, *, text_column: str | None = None,
-                  label_column: str | None = None) -> dict[str, LabelledTexts]:
+def read_labelled(path, *, text_column: str | None = None, label_column: str | None = None,
+                  group_column: str | None = None) -> dict[str, LabelledTexts]:
     """Reads labelled texts from `path`, whatever layout it has; returns splits by name:
     {"train": ..., "test": ...} for layouts with splits, else {"all": ...}.
 
     `text_column`/`label_column` name the columns of a CSV/TSV/JSONL file; by default `text` and
-    `label`, else Kaggle's `review` and `sentiment`.
+    `label`, else Kaggle's `review` and `sentiment`. `group_column` names the column saying what a
+    text is about (a product, a movie: LabelledTexts.groups); an empty cell is a group of its own.
     """
     path = _existing(path, EXPECTED_LABELLED)
-    if path.is_dir():
+    kind = "folder" if path.is_dir() else _file_kind(path)
+    if group_column is not None and kind in ("folder", "tar"):
+        raise DataError(f"{path}: --group-column is for CSV/TSV/JSONL files; aclImdb gives each review's movie "
+                        f"itself (urls_<class>.txt)")
+    if kind == "folder":
         return _read_folder(path)
-    kind = _file_kind(path)
     if kind == "tar":
         return _read_tar_labelled(path)
     if kind == "jsonl":
-        return {"all": _read_jsonl(path, text_column, label_column)}
-    return {"all": _read_table(path, TABLE_DELIMITERS[kind], text_column, label_column)}
+        return {"all": _read_jsonl(path, text_column, label_column, group_column)}
+    return {"all": _read_table(path, TABLE_DELIMITERS[kind], text_column, label_column, group_column)}
 
 
 def read_unlabelled(path) -> list[str]:
@@ -281,8 +285,19 @@ def _first_present(candidates: tuple[str, ...], columns: list[str]) -> str | Non
     return next((lowered[name] for name in candidates if name in lowered), None)
 
 
+def _group_of(value: str, row: int) -> str:
+    """A text's group; an empty cell makes the text a group of its own."""
+    return value.strip() or f"\0row {row}"
+
+
+def _check_group_column(columns: list[str], group_column: str | None, source: Path) -> None:
+    if group_column is not None and group_column not in columns:
+        listing = ", ".join(repr(column) for column in columns) or "none"
+        raise DataError(f"{source} has no column {group_column!r} (--group-column); columns found: {listing}")
+
+
 def _read_table(path: Path, delimiter: str, text_column: str | None,
-                label_column: str | None) -> LabelledTexts:
+                label_column: str | None, group_column: str | None = None) -> LabelledTexts:
     """A CSV/TSV file with a header row; fields may hold quoted delimiters and newlines."""
     csv.field_size_limit(CSV_FIELD_LIMIT)  # whole reviews exceed the default 128 KiB per field
     rows = csv.reader(io.StringIO(_decode(path.read_bytes(), str(path)), newline=""), delimiter=delimiter)
@@ -291,15 +306,18 @@ def _read_table(path: Path, delimiter: str, text_column: str | None,
         raise DataError(f"{path} has no header row; expected a first row naming its columns (e.g. text and label)")
     text_name, label_name = _pick_columns(header, text_column, label_column, path)
     text_index, label_index = header.index(text_name), header.index(label_name)
+    _check_group_column(header, group_column, path)
+    group_index = header.index(group_column) if group_column is not None else None
 
-    def labelled_rows() -> Iterator[tuple[str, str, None]]:
+    def labelled_rows() -> Iterator[tuple[str, str, str | None]]:
         for row in rows:
             if not row:
                 continue  # a blank line
             if len(row) > len(header):
                 raise DataError(f"{path}: line {rows.line_num} has {len(row)} fields but the header has "
                                 f"{len(header)}; expected fields that contain {delimiter!r} to be quoted")
-            yield _field(row, text_index), _field(row, label_index), None
+            group = None if group_index is None else _group_of(_field(row, group_index), rows.line_num)
+            yield _field(row, text_index), _field(row, label_index), group
 
     return _collect(labelled_rows(), str(path), "rows")
 
@@ -308,7 +326,8 @@ def _field(row: list[str], index: int) -> str:
     return row[index] if index < len(row) else ""
 
 
-def _read_jsonl(path: Path, text_column: str | None, label_column: str | None) -> LabelledTexts:
+def _read_jsonl(path: Path, text_column: str | None, label_column: str | None,
+                group_column: str | None = None) -> LabelledTexts:
     """JSON Lines: one object per line; blank lines are allowed."""
     objects = []
     # Split on "\n" only: JSON strings may hold a raw U+2028, which str.splitlines would break at.
@@ -328,7 +347,10 @@ def _read_jsonl(path: Path, text_column: str | None, label_column: str | None) -
         raise DataError(f"{path} has no JSON objects; expected JSON Lines, one object per line")
     columns = list(dict.fromkeys(key for value in objects for key in value))
     text_key, label_key = _pick_columns(columns, text_column, label_column, path)
-    rows = ((_as_text(value.get(text_key)), _as_text(value.get(label_key)), None) for value in objects)
+    _check_group_column(columns, group_column, path)
+    rows = ((_as_text(value.get(text_key)), _as_text(value.get(label_key)),
+             None if group_column is None else _group_of(_as_text(value.get(group_column)), number))
+            for number, value in enumerate(objects, start=1))
     return _collect(rows, str(path), "rows")
 
 
