@@ -54,7 +54,7 @@ def main():
         config = dataclasses.replace(lecture, batching=batching)
         torch.manual_seed(config.seed)
         model = sentiment.SentimentModel(config, vocabulary.size, 2)
-        optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=1e-7)
+        optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=sentiment.ADAM_EPS)
         contenders[batching] = dict(config=config, model=model, optimizer=optimizer,
                                     generator=torch.Generator().manual_seed(config.seed), seconds=[], accuracy=[])
     options = FitOptions(epochs=1, micro_batch=lecture.micro_batch, progress=False)

@@ -16,6 +16,7 @@ from . import __version__
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
+from .training.optimizers import OPTIMIZERS
 from .training.run import RunError
 
 
@@ -67,7 +68,7 @@ def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) 
     parser.add_argument("--layers", type=int)
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--embedding-dim", type=int, help=embedding_help)
-    parser.add_argument("--optimizer", choices=["rmsprop", "adam"])
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
     parser.add_argument("--clip-norm", type=float)
     parser.add_argument("--minutes", type=float, help="stop after this much training time")
@@ -197,7 +198,7 @@ def _add_sentiment(commands) -> None:
                                                              "(default: --data)")
     train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
     train.add_argument("--unfreeze-after", type=int, metavar="EPOCHS")
-    train.add_argument("--optimizer", choices=["rmsprop", "adam"])
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--val-split", type=float)
     train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
                        help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "

@@ -117,12 +117,9 @@ class LSTM(Recurrent):
             self.bias.zero_()
             self.bias[hidden: 2 * hidden] = 1.0  # forget gate open at the start: the belt carries
 
-    def _step(self, x_t, h, c, input_part=None):
-        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden).
-        `input_part` (batch, 4h), if given, is x_t·W_ihᵀ + b already computed (x_t is then unused)."""
-        if input_part is None:
-            input_part = torch.addmm(self.bias, x_t, self.weight_ih.t())
-        pre = torch.addmm(input_part, h, self.weight_hh.t())
+    def _step(self, x_t, h, c):
+        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden)."""
+        pre = x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias
         i, f, candidate, o = lstm_gates(pre)
         c = f * c + i * candidate
         h = o * torch.tanh(c)

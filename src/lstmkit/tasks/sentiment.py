@@ -24,10 +24,11 @@ from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
-from ..training.optimizers import make_optimizer
+from ..training.optimizers import OPTIMIZERS, make_optimizer
 from ..training.run import LAST, RunDirectory
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
+ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
 POOLING = ("last", "max", "mean")
 
 
@@ -78,7 +79,8 @@ def validate_config(config: SentimentConfig) -> None:
         (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
         (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
         (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
-        (config.optimizer in ("rmsprop", "adam"), f"--optimizer must be rmsprop or adam, got {config.optimizer!r}"),
+        (config.optimizer in OPTIMIZERS,
+         f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}"),
         (config.monitor in ("val_accuracy", "val_loss"),
          f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
         (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
@@ -184,12 +186,11 @@ def split_validation(data: LabelledTexts, fraction: float, seed: int,
             members.setdefault(group, []).append(row)
         groups = list(members)
         order = [row for g in torch.randperm(len(groups), generator=generator).tolist() for row in members[groups[g]]]
-        cut = len(order) - max(1, round(len(order) * fraction))
-        while 0 < cut < len(order) and data.groups[order[cut - 1]] == data.groups[order[cut]]:
-            cut -= 1  # the group at the cut goes to validation whole
     else:
         order = torch.randperm(len(data.texts), generator=generator).tolist()
-        cut = len(order) - max(1, round(len(order) * fraction))
+    cut = len(order) - max(1, round(len(order) * fraction))
+    while by_group and 0 < cut < len(order) and data.groups[order[cut - 1]] == data.groups[order[cut]]:
+        cut -= 1  # the group at the cut goes to validation whole
 
     def pick(rows):
         groups = None if data.groups is None else [data.groups[r] for r in rows]
@@ -298,7 +299,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
             model.embedding.unfreeze()
 
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=1e-7)  # Keras's ε
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=ADAM_EPS)
     mode = "min" if config.monitor == "val_loss" else "max"
     options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
                          clip_norm=config.clip_norm,

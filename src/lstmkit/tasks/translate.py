@@ -38,7 +38,7 @@ from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocab
 from ..text.readers import DataError
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, fit
-from ..training.optimizers import make_optimizer
+from ..training.optimizers import OPTIMIZERS, make_optimizer
 from ..training.run import RunDirectory, RunError
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
@@ -96,7 +96,7 @@ PRESETS = {
 
 
 def validate_config(config: TranslateConfig) -> None:
-    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm"), "optimizer": ("rmsprop", "adam")}
+    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm"), "optimizer": OPTIMIZERS}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
             raise ValueError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
@@ -189,15 +189,15 @@ class Decoder(nn.Module):
         weights = scores.masked_fill(~memory_mask[:, None, :], float("-inf")).softmax(-1)
         return self.combine(torch.cat([weights @ memory, queries], -1)), weights
 
-    def step_constants(self, dtype: torch.dtype = torch.float32):
+    def step_constants(self, bf16: bool = False):
         """What step() needs: each layer's LSTM.step_weights (the first with a one-hot table when
         inputs are one-hot), the output weights transposed, and the output bias with the padding and
-        start tokens at -inf (never a token of a translation). `dtype`: the matrix products' (bfloat16
-        or float32). Made once per state of the weights, not per call: translating one sentence at a
+        start tokens at -inf (never a token of a translation). bf16: the matrix products' weights in
+        bfloat16. Made once per state of the weights, not per call: translating one sentence at a
         time would otherwise spend a good part of its time here."""
-        key = (dtype, *((p.data_ptr(), p._version) for p in self.parameters()))  # changes when weights do
+        key = (bf16, *((p.data_ptr(), p._version) for p in self.parameters()))  # changes when weights do
         if self._step_cache is None or self._step_cache[0] != key:
-            self._step_cache = key, self._make_step_constants(dtype)
+            self._step_cache = key, self._make_step_constants(torch.bfloat16 if bf16 else torch.float32)
         return self._step_cache[1]
 
     def train(self, mode: bool = True):
@@ -278,7 +278,7 @@ def greedy_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int
     attention = torch.zeros(batch, max_steps, memory.shape[1]) if keep_attention and decoder.attention else None
     rows = torch.arange(batch, device=source.device)  # which sentences are still running
     tokens = torch.full((batch,), START, dtype=torch.long, device=source.device)
-    constants = decoder.step_constants(torch.bfloat16 if bf16 else torch.float32)
+    constants = decoder.step_constants(bf16)
     for step in range(max_steps):
         logits, states, weights = decoder.step(tokens, states, memory, mask, constants)
         tokens = logits.argmax(-1)
@@ -319,7 +319,7 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     limits = output_limits(lengths, max_steps)
     base = torch.arange(batch, device=device)[:, None] * beam
-    constants = decoder.step_constants(torch.bfloat16 if bf16 else torch.float32)
+    constants = decoder.step_constants(bf16)
     for step in range(max_steps):
         logits, states, _ = decoder.step(tokens, states, memory, mask, constants)
         # the best 2·beam continuations overall are among each hypothesis' own best 2·beam: ranking
