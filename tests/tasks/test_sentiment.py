@@ -1,7 +1,6 @@
 """The sentiment task through its command line, on small made-up reviews, and its model."""
 
 import json
-import random
 
 import pytest
 import torch
@@ -10,37 +9,10 @@ from lstmkit.cli import main
 from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel
 from lstmkit.training.run import RunDirectory
 
-POSITIVE = "good great wonderful superb loved brilliant moving".split()
-NEGATIVE = "bad awful boring terrible hated dull weak".split()
-NEUTRAL = "the movie film plot actor scene it was and a of story".split()
-
-
-def review(rng, words, length):
-    return " ".join(rng.choice(words if rng.random() < 0.3 else NEUTRAL) for _ in range(length)) + ".<br />"
-
-
-def make_aclimdb(root, per_class=120, seed=0):
-    """A tiny aclImdb layout: train/test x pos/neg plus train/unsup."""
-    rng = random.Random(seed)
-    for split in ("train", "test"):
-        for label, words in (("pos", POSITIVE), ("neg", NEGATIVE)):
-            folder = root / "aclImdb" / split / label
-            folder.mkdir(parents=True)
-            for number in range(per_class):
-                (folder / f"{number}_7.txt").write_text(review(rng, words, rng.randint(5, 60)), encoding="utf-8")
-            # aclImdb's urls_<class>.txt: line i is review i's movie; here three reviews per movie
-            (folder.parent / f"urls_{label}.txt").write_text(
-                "".join(f"http://www.imdb.com/title/tt{number // 3:07d}/usercomments\n" for number in range(per_class)))
-    unsup = root / "aclImdb" / "train" / "unsup"
-    unsup.mkdir()
-    for number in range(200):
-        (unsup / f"{number}_0.txt").write_text(review(rng, rng.choice([POSITIVE, NEGATIVE]), 40), encoding="utf-8")
-    return root / "aclImdb"
-
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_aclimdb(tmp_path_factory.mktemp("data"))
+def data(tiny_aclimdb):
+    return tiny_aclimdb
 
 
 def run_cli(capsys, *args):
