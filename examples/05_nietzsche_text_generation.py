@@ -7,11 +7,12 @@ sampling after a seed text at three temperatures.
 The text ships with lstmkit (600,893 characters lower-cased, 57 distinct, 200,278 segments); the
 last 10% is held out and scores the model in nats per character. Expected (2-core CPU,
 docs/RESULTS.md):
-    --preset lecture  epoch 1: training loss ~2.0, held-out 1.73; epoch 2: 1.63 / 1.61 (~60 s/epoch)
+    --preset lecture  epoch 1: training loss 2.00, held-out 1.74; epoch 2: 1.64 / 1.61 nats/char
+                      (~60 s/epoch on 2 threads, 110-125 s on one)
                       (the lecture: loss 1.6746 after one epoch; Keras on this machine needs two too)
     --preset fast     LSTM(256) on a 32-d embedding, every position of 64-character windows
                       predicts its next character: held-out ~1.64 after 2 epochs (~13 s)
-Low temperatures repeat common words ("the the sense of the present"), 1.0 invents words.
+Low temperatures repeat common words ("the moral of the moral of the same"), 1.0 invents words.
 """
 
 import argparse
