@@ -83,8 +83,10 @@ def config_from(args, presets: dict):
 
 
 def read_inputs(args, what: str) -> list[str]:
-    """Texts from the arguments, else from --file (one per line; '-' is stdin), else stdin."""
-    if args.texts:
+    """Texts from the arguments, else from --file (one per line; '-' is stdin), else stdin. A lone
+    '-' argument also means stdin, as for most Unix tools."""
+    from_stdin = args.texts == ["-"]
+    if args.texts and not from_stdin:
         return args.texts
     if args.file and args.file != "-":
         try:
@@ -94,7 +96,7 @@ def read_inputs(args, what: str) -> list[str]:
             raise DataError(f"--file {args.file}: not found; expected a UTF-8 file with one {what} per line") from None
         except UnicodeDecodeError as error:
             raise DataError(f"--file {args.file}: not UTF-8 (byte {error.start}); expected one {what} per line") from None
-    elif args.file == "-" or not sys.stdin.isatty():
+    elif from_stdin or args.file == "-" or not sys.stdin.isatty():
         lines = sys.stdin.read().splitlines()
     else:
         raise DataError(f"no {what} given; pass it as an argument, with --file FILE, or on standard input")
@@ -230,7 +232,8 @@ def _add_sentiment(commands) -> None:
 
     predict = verbs.add_parser("predict", help="label and probability for texts")
     predict.add_argument("run", metavar="RUN")
-    predict.add_argument("texts", nargs="*", metavar="TEXT")
+    predict.add_argument("texts", nargs="*", metavar="TEXT",
+                         help="texts to classify; none or '-': one per line from --file or stdin")
     predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
     predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     predict.add_argument("--json", action="store_true")
@@ -438,7 +441,7 @@ def _add_translate(commands) -> None:
 
     run = verbs.add_parser("run", help="translate sentences")
     run.add_argument("run", metavar="RUN")
-    run.add_argument("texts", nargs="*", metavar="SENTENCE", help="default: one per line from --file or stdin")
+    run.add_argument("texts", nargs="*", metavar="SENTENCE", help="none or '-': one per line from --file or stdin")
     run.add_argument("--file", help="one sentence per line ('-': stdin)")
     run.add_argument("--show-attention", metavar="PNG", help="save the attention heat map (runs with --attention)")
     decoding_options(run)

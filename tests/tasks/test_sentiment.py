@@ -1,5 +1,6 @@
 """The sentiment task through its command line, on small made-up reviews, and its model."""
 
+import io
 import json
 
 import pytest
@@ -52,6 +53,15 @@ def test_predict_reads_a_file_and_prints_label_and_probability(tmp_path, data, c
     assert code == 0 and len(lines) == 2
     label, probability, text = lines[0].split("\t")
     assert label in ("pos", "neg") and 0.5 <= float(probability) <= 1 and text == "superb brilliant"
+
+
+@pytest.mark.parametrize("stdin_arguments", [["--file", "-"], ["-"], []])
+def test_predict_reads_standard_input(tmp_path, data, capsys, monkeypatch, stdin_arguments):
+    train(capsys, data, tmp_path / "run", "--epochs", 1)
+    monkeypatch.setattr("sys.stdin", io.StringIO("superb brilliant\n\nterrible awful\n"))  # not a terminal
+    code, out, err = run_cli(capsys, "sentiment", "predict", tmp_path / "run", *stdin_arguments, "--json")
+    assert code == 0, err
+    assert [item["text"] for item in json.loads(out)] == ["superb brilliant", "terrible awful"]
 
 
 def test_resume_continues_from_the_last_epoch(tmp_path, data, capsys):
