@@ -190,6 +190,10 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys, numbers):
         assert code == 2 and message in err and "Traceback" not in err and len(err.splitlines()) == 1
     code, _, err = run_cli(capsys, "translate", "run", tmp_path, "hello")
     assert code == 2 and "not a run directory" in err
+    # the default 5,000 test + 2,000 validation pairs leave nothing to train on in 600 pairs: said before training
+    code, _, err = run_cli(capsys, "translate", "train", "--pairs", numbers, "--out", tmp_path / "small")
+    assert code == 2 and "600 pairs are too few" in err and "--test-pairs" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "small").exists()
 
 
 def test_malformed_lines_are_reported(numbers, tmp_path, capsys):

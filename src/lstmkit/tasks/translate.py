@@ -393,12 +393,22 @@ def read_corpus(pairs_path, config: TranslateConfig, log=print) -> Corpus:
         if pair_file.skipped:
             log(f"{path}: skipped {pair_file.skipped:,} malformed lines (no tab, or an empty side)")
         if split is None:  # the main file decides which English sentences are held out, for every file
-            split = split_by_source([(split_key(english), other) for english, other in pair_file.pairs],
-                                    test_pairs=config.test_pairs, validation_pairs=config.validation_pairs,
+            keyed = [(split_key(english), other) for english, other in pair_file.pairs]
+            split = split_by_source(keyed, test_pairs=config.test_pairs, validation_pairs=config.validation_pairs,
                                     seed=config.split_seed)
+            _check_split(path, keyed, split, config)
         pairs = [(preprocess(english, config), preprocess(other, config)) for english, other in pair_file.pairs]
         files[language] = PairFile(pair_file.path, [p for p in pairs if p[0] and p[1]], pair_file.skipped)
     return Corpus(files, split)
+
+
+def _check_split(path, keyed_pairs, split: Split, config: TranslateConfig) -> None:
+    """A file too small for the held-out parts is one clear error, not a failure after training."""
+    held_out = sum(split.part_of(english) != "train" for english, _ in keyed_pairs)
+    if not split.validation or not split.test or len(keyed_pairs) - held_out < held_out:
+        raise DataError(f"{path}: {len(keyed_pairs):,} pairs are too few to hold out --test-pairs {config.test_pairs:,} "
+                        f"and --validation-pairs {config.validation_pairs:,} and train on the rest; expected at "
+                        f"least twice as many pairs as are held out (or give smaller --test-pairs/--validation-pairs)")
 
 
 def preprocess(text: str, config: TranslateConfig) -> str:
