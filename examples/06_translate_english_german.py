@@ -8,7 +8,7 @@ its deu-eng.txt). The lecture's model: characters one-hot, an encoder LSTM whose
 starts a decoder LSTM, '\\t' starts and '\\n' ends a translation, teacher forcing while training.
 The held-out test split holds whole English sentences (5,000 pairs); it is scored with sacrebleu.
 Expected on this 2-core CPU (docs/RESULTS.md):
-    --preset lecture --minutes 10   test BLEU ~0.7 (chrF ~20): it trains, and translates badly
+    --preset lecture --minutes 10   test BLEU 0.4-0.7, chrF ~20 (as many batches as fit): it translates badly
     --preset lecture --minutes 25   BLEU ~1.5 ("go to sleep" -> "geh nicht mehr")
     --preset best    --minutes 80   BLEU 29.8 greedy, 33.2 with beam 5 ("go to sleep" -> "Gehen Sie schlafen!")
 (word level keeping case and punctuation, Bi-LSTM encoder, Luong attention, 12.4 M parameters).
