@@ -11,7 +11,7 @@ with random weights, which never stops early), taking turns each rep:
   one at a time  greedy, one sentence per call (the lecture's inference loop)
   batched greedy all sentences in batches of 512 (DECODE_BATCH); a sentence leaves the batch at its stop token
   batched beam 5 the same with beam search, 5 hypotheses per sentence (fewer sentences per batch
-                 for a large vocabulary: translate.sentences_per_batch)
+                 for a large vocabulary: decoding.sentences_per_batch)
   ..., bf16      the same with the matrix products in bfloat16 (--bf16)
 Ratios are to the float32 one-at-a-time loop (its fastest: bfloat16 products are slower for one row).
 Prints medians over reps and the ratios.
@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from lstmkit.nn import flush_denormals
-from lstmkit.tasks import translate
+from lstmkit.tasks import decoding, translate
 from lstmkit.text.batching import pad_right
 from lstmkit.text.chars import one_hot
 from lstmkit.text.pairs import UNKNOWN
@@ -84,7 +84,7 @@ def decoding_timers(translator, sentences: list[str]):
         def timed():
             started = time.perf_counter()
             for ids in encoded:
-                translate.greedy_decode(model, language, *pad_right([ids]), steps, bf16=bf16)
+                decoding.greedy_decode(model, language, *pad_right([ids]), steps, bf16=bf16)
             return len(encoded) / (time.perf_counter() - started)
         return timed
 
@@ -92,13 +92,13 @@ def decoding_timers(translator, sentences: list[str]):
         def timed():
             started = time.perf_counter()
             order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-            size = translate.sentences_per_batch(beam, translator.targets[language].size)
+            size = decoding.sentences_per_batch(beam, translator.targets[language].size)
             for start in range(0, len(order), size):
                 batch = pad_right([encoded[i] for i in order[start: start + size]])
                 if beam == 1:
-                    translate.greedy_decode(model, language, *batch, steps, bf16=bf16)
+                    decoding.greedy_decode(model, language, *batch, steps, bf16=bf16)
                 else:
-                    translate.beam_decode(model, language, *batch, steps, beam, bf16=bf16)
+                    decoding.beam_decode(model, language, *batch, steps, beam, bf16=bf16)
             return len(encoded) / (time.perf_counter() - started)
         return timed
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lstmkit.cli import main
-from lstmkit.tasks.translate import (PRESETS, Seq2Seq, TranslateConfig, beam_decode, greedy_decode, load,
-                                     read_corpus, split_key)
+from lstmkit.tasks.decoding import beam_decode, greedy_decode
+from lstmkit.tasks.translate import PRESETS, Seq2Seq, TranslateConfig, load, read_corpus, split_key
 from lstmkit.text.batching import pad_right
 from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
 from lstmkit.training.run import RunDirectory
