@@ -1,6 +1,7 @@
 """The sentiment task through its command line, on small made-up reviews, and its model."""
 
 import io
+import warnings
 import json
 
 import pytest
@@ -259,3 +260,18 @@ def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_pa
     lowest = min(history, key=lambda row: row["val_loss"])
     assert code == 0 and history[-1]["best_epoch"] == lowest["epoch"]
     assert f"best epoch {lowest['epoch']}:" in out
+
+
+def test_a_small_validation_part_warns(tmp_path, data, capsys):
+    reviews = tmp_path / "reviews.csv"
+    rows = [f"a good film number {i},pos\na bad film number {i},neg" for i in range(20)]
+    reviews.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"only 8 validation texts.*--val-split"):
+        code, _, err = train(capsys, reviews, tmp_path / "run", "--epochs", 1)
+    assert code == 0, err
+    with pytest.warns(UserWarning, match="only 20 validation texts"):
+        train(capsys, reviews, tmp_path / "run2", "--epochs", 1, "--val-split", 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the tiny aclImdb's 48 validation texts are enough
+        code, _, err = train(capsys, data, tmp_path / "run3", "--epochs", 1)
+    assert code == 0, err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -171,6 +172,9 @@ def batch_loss_on(device: torch.device):
     return batch_loss
 
 
+FEW_VALIDATION_TEXTS = 30  # below this, one text moves validation accuracy by > 3 points
+
+
 def split_validation(data: LabelledTexts, fraction: float, seed: int,
                      by_group: bool = False) -> tuple[LabelledTexts, LabelledTexts]:
     """(train, validation): a seeded shuffle, the last `fraction` for validation. by_group shuffles
@@ -263,6 +267,10 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
     config.classes = training_texts.classes
+    if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
+        warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
+                      f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
+                      stacklevel=2)
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
     if resume:
