@@ -70,7 +70,7 @@ def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) 
     parser.add_argument("--embedding-dim", type=int, help=embedding_help)
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
-    parser.add_argument("--clip-norm", type=float)
+    parser.add_argument("--clip-norm", type=float, help="clip the gradient norm at this (0: no clipping)")
     parser.add_argument("--minutes", type=float, help="stop after this much training time")
 
 
@@ -209,7 +209,7 @@ def _add_sentiment(commands) -> None:
     train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")
-    train.add_argument("--clip-norm", type=float, help="clip the gradient norm")
+    train.add_argument("--clip-norm", type=float, help="clip the gradient norm at this (0: no clipping)")
     train.add_argument("--batching", choices=["length", "padded"],
                        help="length: similar lengths together, real words only (default); padded: the lecture's")
     train.add_argument("--micro-batch", type=int, help="CPU: run each batch in chunks of this size (0: off)")

@@ -189,6 +189,7 @@ def test_unknown_words_map_to_the_unknown_id(tmp_path, data, capsys):
     assert code == 0 and out.count("\t") == 2
 
 
+@pytest.mark.filterwarnings("ignore:.*only 2 validation texts")  # its 4-review CSV, on purpose
 def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, capsys):
     from lstmkit.tasks.sentiment import split_validation
     from lstmkit.text.readers import read_labelled

@@ -107,6 +107,9 @@ def bad_cases(tmp_path, trained):
         (["textgen", "sample", trained, "--temperature", "warm"], "must be a number > 0"),
         (["textgen", "sample", trained, "--top-p", 1.5], "top-p must lie in (0, 1]"),
         (["textgen", "sample", trained, "--length", -1], "--length must be 0 or more"),
+        (["textgen", "train", "--out", tmp_path / "r", "--lr", 0], "--lr must be above 0, got 0"),
+        (["textgen", "train", "--out", tmp_path / "r", "--clip-norm", -1], "--clip-norm must be 0 (no clipping)"),
+        (["textgen", "train", "--out", tmp_path / "r", "--minutes", -1], "--minutes must be above 0"),
     ]
 
 
@@ -118,6 +121,7 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, trained, capsy
             code, err = exit_.code, capsys.readouterr().err
         assert code == 2, (args, err)
         assert expected in err and "Traceback" not in err, err
+    assert not (tmp_path / "r").exists()  # rejected before any file is written
 
 
 def test_demo_trains_and_samples_at_three_temperatures(text, capsys):

@@ -2,13 +2,14 @@
 
 import json
 import time
+from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
 from lstmkit.nn import LSTM, Dense
-from lstmkit.training.loop import FitOptions, fit
+from lstmkit.training.loop import FitOptions, check_training_config, fit
 from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory, RunError
 
 
@@ -147,3 +148,24 @@ def test_a_time_limit_ends_training_inside_an_epoch():
                   batch_loss=batch_loss, validate=lambda model: {"val_accuracy": 0.5},
                   options=FitOptions(epochs=5, max_seconds=0.2, progress=False))
     assert len(seen) == 3 and len(history) == 1 and history[0]["stopped_early"]
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("epochs", 0, "--epochs must be at least 1, got 0"),
+    ("batch_size", -3, "--batch-size must be at least 1, got -3"),
+    ("lr", 0.0, "--lr must be above 0, got 0"),
+    ("lr_decay", -0.5, "--lr-decay must be above 0"),
+    ("dropout", 1.0, "--dropout must be in [0, 1), got 1"),
+    ("clip_norm", -1.0, "--clip-norm must be 0 (no clipping) or more, got -1"),
+    ("minutes", 0.0, "--minutes must be above 0, got 0"),
+    ("patience", 0, "--patience must be at least 1, got 0"),
+    ("optimizer", "sgd", "--optimizer must be one of rmsprop, adam, got 'sgd'"),
+])
+def test_training_numbers_out_of_range_name_the_option(name, value, expected):
+    good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0, minutes=None,
+                patience=None)
+    check_training_config(SimpleNamespace(**good))  # None: not set; missing fields: not this task's
+    check_training_config(SimpleNamespace(lr=0.01))
+    with pytest.raises(ValueError) as error:
+        check_training_config(SimpleNamespace(**{**good, name: value}))
+    assert str(error.value).startswith(expected)

@@ -24,8 +24,8 @@ from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabel
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, fit
-from ..training.optimizers import OPTIMIZERS, make_optimizer
+from ..training.loop import FitOptions, check_training_config, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import LAST, RunDirectory
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
@@ -76,19 +76,17 @@ PRESETS = {
 
 
 def validate_config(config: SentimentConfig) -> None:
+    check_training_config(config)
     checks = [
         (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
         (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
         (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
-        (config.optimizer in OPTIMIZERS,
-         f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}"),
         (config.monitor in ("val_accuracy", "val_loss"),
          f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
         (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
-        (0 <= config.dropout < 1, f"--dropout must lie in [0, 1), got {config.dropout}"),
         (config.num_words >= 3, f"--num-words must be at least 3, got {config.num_words}"),
     ]
-    for name in ("maxlen", "embedding_dim", "units", "layers", "batch_size", "epochs"):
+    for name in ("maxlen", "embedding_dim", "units", "layers"):
         checks.append((getattr(config, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, "
                                                       f"got {getattr(config, name)}"))
     for ok, message in checks:

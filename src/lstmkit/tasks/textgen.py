@@ -28,8 +28,8 @@ from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_h
                           split_held_out, window_batches)
 from ..text.readers import DataError
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, fit
-from ..training.optimizers import OPTIMIZERS, make_optimizer
+from ..training.loop import FitOptions, check_training_config, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
@@ -67,13 +67,12 @@ PRESETS = {
 
 
 def validate_config(config: TextgenConfig) -> None:
+    check_training_config(config)
     if config.mode not in ("lecture", "fast"):
         raise ValueError(f"--mode must be lecture or fast, got {config.mode!r}")
-    if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}")
     if not 0 < config.held_out < 1:
         raise ValueError(f"--held-out must lie in (0, 1), got {config.held_out}")
-    for name in ("segment", "stride", "window", "hidden", "layers", "batch_size", "epochs"):
+    for name in ("segment", "stride", "window", "hidden", "layers"):
         if getattr(config, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
 

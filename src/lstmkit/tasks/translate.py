@@ -38,8 +38,8 @@ from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocab
                           read_pairs, split_by_source)
 from ..text.readers import DataError
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, fit
-from ..training.optimizers import OPTIMIZERS, make_optimizer
+from ..training.loop import FitOptions, check_training_config, fit
+from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory, RunError
 from .decoding import beam_decode, greedy_decode, sentences_per_batch
 
@@ -90,11 +90,12 @@ PRESETS = {
 
 
 def validate_config(config: TranslateConfig) -> None:
-    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm"), "optimizer": OPTIMIZERS}
+    check_training_config(config)
+    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
             raise ValueError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
-    for name in ("hidden", "layers", "batch_size", "epochs", "source_vocab", "target_vocab", "test_pairs",
+    for name in ("hidden", "layers", "source_vocab", "target_vocab", "test_pairs",
                  "validation_pairs", "bleu_sentences"):
         if getattr(config, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
@@ -103,8 +104,6 @@ def validate_config(config: TranslateConfig) -> None:
                          f"got {config.hidden}")
     if config.level == "word" and not config.embedding_dim:
         raise ValueError("--level word needs --embedding-dim (word ids go through an embedding)")
-    if not 0 <= config.dropout < 1:
-        raise ValueError(f"--dropout must lie in [0, 1), got {config.dropout}")
 
 
 # --- the model --------------------------------------------------------------------------------

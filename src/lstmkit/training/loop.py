@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from ..nn import flush_denormals
 from .curves import plot_curves
+from .optimizers import OPTIMIZERS
 from .run import BEST, CURVES, LAST, RunDirectory
 
 Batch = Sequence  # a tuple of tensors whose first dimension is the batch (or None)
@@ -29,6 +30,28 @@ class FitOptions:
     max_bad_steps: int = 20  # non-finite losses tolerated in one epoch before rolling back
     max_seconds: float | None = None  # stop training once this much training time has passed (mid-epoch too)
     progress: bool = True
+
+
+def check_training_config(config) -> None:
+    """Raises ValueError naming the option when one of the training numbers a task's config has
+    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience) is out of range."""
+    optimizer = getattr(config, "optimizer", None)
+    if optimizer is not None and optimizer not in OPTIMIZERS:
+        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    checks = {
+        "epochs": (lambda v: v >= 1, "at least 1"),
+        "batch_size": (lambda v: v >= 1, "at least 1"),
+        "lr": (lambda v: v > 0, "above 0"),
+        "lr_decay": (lambda v: v > 0, "above 0 (1 keeps the learning rate)"),
+        "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+        "clip_norm": (lambda v: v >= 0, "0 (no clipping) or more"),
+        "minutes": (lambda v: v > 0, "above 0"),
+        "patience": (lambda v: v >= 1, "at least 1"),
+    }
+    for name, (ok, expected) in checks.items():
+        value = getattr(config, name, None)
+        if value is not None and not ok(value):
+            raise ValueError(f"--{name.replace('_', '-')} must be {expected}, got {value:g}")
 
 
 class TrainingDiverged(RuntimeError):
