@@ -131,6 +131,18 @@ def test_demo_trains_and_samples_at_three_temperatures(text, capsys):
     assert "immediately disclose what it really is--namely, a will to the" in out
 
 
+def test_sample_from_a_missing_run_prints_nothing_but_the_error(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "textgen", "sample", tmp_path / "nothing", "--seed-text", "the seed ")
+    assert code == 2 and out == "" and "is not a run directory" in err
+
+
+def test_sample_prints_the_seed_then_the_sample(trained, capsys):
+    code, out, _ = run_cli(capsys, "textgen", "sample", trained, "--seed-text", "the seed ", "--length", 0)
+    assert code == 0 and out == "the seed \n"
+    code, out, _ = run_cli(capsys, "textgen", "sample", trained, "--seed-text", "the seed ", "--length", 5)
+    assert code == 0 and out.startswith("the seed ") and len(out) == len("the seed ") + 5 + 1
+
+
 def test_a_run_of_another_task_is_a_clear_error(trained, capsys):
     code, _, err = run_cli(capsys, "sentiment", "predict", trained, "some text")
     assert code == 2 and "holds a 'textgen' run, not a sentiment one" in err

@@ -131,6 +131,21 @@ def test_missing_run_directory_is_a_clear_error(tmp_path):
         RunDirectory(tmp_path / "nothing").load_config()
 
 
+def test_starting_a_run(tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine", encoding="utf-8")
+    with pytest.raises(RunError, match="notes.txt is a file; expected a folder"):
+        RunDirectory(a_file).start(resume=False)
+    assert a_file.read_text(encoding="utf-8") == "mine"
+    with pytest.warns(UserWarning, match="holds no run yet; starting a new one"):
+        assert RunDirectory(tmp_path / "new").start(resume=True) is False
+    run = RunDirectory(tmp_path / "old")
+    run.save_config({"task": "sentiment"})
+    assert run.start(resume=True) is True
+    with pytest.raises(RunError, match="already holds a run; pass --resume"):
+        run.start(resume=False)
+
+
 def test_a_time_limit_ends_training_inside_an_epoch():
     model = Classifier()
     x, lengths, y = make_problem()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -60,9 +61,13 @@ class RunDirectory:
     def start(self, resume: bool) -> bool:
         """Before training into this folder -> whether to resume (asked, and there is a run to
         continue). A run already here without `resume` is an error: nothing gets overwritten."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"--out {self.path} is a file; expected a folder for the run (new, or one to resume)")
         if self.exists() and not resume:
             raise RunError(f"--out {self.path} already holds a run; pass --resume to continue it "
                            "or choose another folder")
+        if resume and not self.exists():
+            warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
         return resume and self.exists()
 
     # --- writing -----------------------------------------------------------------------
