@@ -45,7 +45,7 @@ def main():
     lecture = dataclasses.replace(sentiment.PRESETS["lecture"], seed=args.seed, classes=["neg", "pos"])
     train_part, _ = sentiment.split_validation(splits["train"], lecture.val_split, lecture.seed)
     vocabulary = WordVocabulary.fit(splits["train"].texts, lecture.num_words)
-    train_data = sentiment.Prepared(train_part, vocabulary, lecture.classes, lecture.maxlen)
+    train_data = sentiment.Prepared.labelled(train_part, vocabulary, lecture.classes, lecture.maxlen)
     device = torch.device("cpu")
     batch_loss = sentiment.batch_loss_on(device)
 
@@ -64,7 +64,7 @@ def main():
             batches = sentiment.batches_of(train_data, item["config"], item["generator"])
             with flush_denormals():
                 row = train_epoch(item["model"], item["optimizer"], batches, batch_loss, options, epoch)
-            test = sentiment.evaluate_loaded(item["model"], vocabulary, item["config"], splits["test"], device)
+            test = sentiment.evaluate_loaded([(item["model"], vocabulary, item["config"])], splits["test"])
             item["seconds"].append(row["seconds"])
             item["accuracy"].append(test["accuracy"])
             print(f"epoch {epoch:2d} {name:6s}: {row['seconds']:6.1f} s, train loss {row['loss']:.4f}, "

@@ -28,7 +28,7 @@ def run_seed(data: str, seed: int, epochs: int, checks: int, out: Path) -> list[
     splits = read_labelled(data)
     config = dataclasses.replace(sentiment.PRESETS["lecture"], seed=seed, epochs=epochs)
     vocabulary = WordVocabulary.fit(splits["train"].texts, config.num_words)  # as train() builds it
-    test = sentiment.Prepared(splits["test"], vocabulary, splits["train"].classes, config.maxlen)
+    test = sentiment.Prepared.labelled(splits["test"], vocabulary, splits["train"].classes, config.maxlen)
     test_batches = sentiment.batches_of(test, config, batch_size=512)
     rows: list[dict] = []
 

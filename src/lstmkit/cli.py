@@ -140,19 +140,20 @@ def _sentiment_train(args) -> None:
 def _sentiment_evaluate(args) -> None:
     from .tasks import sentiment
 
-    report = sentiment.evaluate(args.run, args.data, device=args.device, text_column=args.text_column,
-                                label_column=args.label_column)
+    report = sentiment.evaluate([args.run, *args.ensemble], args.data, device=args.device,
+                                text_column=args.text_column, label_column=args.label_column)
     if args.json:
         _print_json(report)
     else:
-        print(f"{report['source']} ({report['split']} split)")
+        ensemble = f", {report['runs']} runs averaged" if report["runs"] > 1 else ""
+        print(f"{report['source']} ({report['split']} split{ensemble})")
         _print_report(report)
 
 
 def _sentiment_predict(args) -> None:
     from .tasks import sentiment
 
-    results = sentiment.predict(args.run, read_inputs(args, "text"), device=args.device)
+    results = sentiment.predict([args.run, *args.ensemble], read_inputs(args, "text"), device=args.device)
     if args.json:
         _print_json(results)
         return
@@ -223,8 +224,14 @@ def _add_sentiment(commands) -> None:
     vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
     vectors.set_defaults(handler=_sentiment_vectors)
 
+    def ensemble_option(parser) -> None:
+        parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
+                            help="another run of the same classes whose probabilities are averaged with RUN's "
+                                 "(repeat for more)")
+
     evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
     evaluate.add_argument("run", metavar="RUN")
+    ensemble_option(evaluate)
     data_options(evaluate)
     evaluate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     evaluate.add_argument("--json", action="store_true")
@@ -235,6 +242,7 @@ def _add_sentiment(commands) -> None:
     predict.add_argument("texts", nargs="*", metavar="TEXT",
                          help="texts to classify; none or '-': one per line from --file or stdin")
     predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
+    ensemble_option(predict)
     predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     predict.add_argument("--json", action="store_true")
     predict.set_defaults(handler=_sentiment_predict)

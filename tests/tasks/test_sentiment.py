@@ -1,14 +1,15 @@
 """The sentiment task through its command line, on small made-up reviews, and its model."""
 
 import io
-import warnings
 import json
+import warnings
 
 import pytest
 import torch
 
 from lstmkit.cli import main
-from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel
+from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel, load, predict
+from lstmkit.text.batching import pad_left, pad_right
 from lstmkit.training.run import RunDirectory
 
 
@@ -276,3 +277,46 @@ def test_a_small_validation_part_warns(tmp_path, data, capsys):
         warnings.simplefilter("error")  # the tiny aclImdb's 48 validation texts are enough
         code, _, err = train(capsys, data, tmp_path / "run3", "--epochs", 1)
     assert code == 0, err
+
+
+def test_an_ensemble_averages_its_runs_probabilities(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "a", "--epochs", 2)
+    train(capsys, data, tmp_path / "b", "--epochs", 2, "--seed", 1, "--maxlen", 20)  # its own maxlen too
+    texts = ["a wonderful superb film", "awful boring and dull", "a film"]
+    alone = [json.loads(run_cli(capsys, "sentiment", "predict", tmp_path / run, "--json", *texts)[1])
+             for run in ("a", "b")]
+    code, out, err = run_cli(capsys, "sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "--json",
+                             *texts)
+    assert code == 0, err
+    for together, first, second in zip(json.loads(out), *alone):
+        for name, p in together["probabilities"].items():
+            assert p == pytest.approx((first["probabilities"][name] + second["probabilities"][name]) / 2, abs=1e-6)
+    code, out, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
+                             "--data", data, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["runs"] == 2 and report["count"] == 240 and report["accuracy"] > 0.7, err
+    code, out, _ = run_cli(capsys, "sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
+                           "--data", data)
+    assert "2 runs averaged" in out
+
+
+def test_an_ensemble_of_runs_with_other_classes_is_a_clear_error(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "a", "--epochs", 1)
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\n" + "".join(f"text number {i},{'xyz'[i % 3]}\n" for i in range(150)),
+                     encoding="utf-8")
+    train(capsys, other, tmp_path / "b", "--epochs", 1)
+    code, _, err = run_cli(capsys, "sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "fine")
+    assert code == 2 and "predicts the classes x, y, z" in err and "same classes" in err
+
+
+def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, capsys):
+    train(capsys, data, tmp_path / "run", "--epochs", 1, "--batching", "padded", "--maxlen", 30)
+    model, vocabulary, _ = load(tmp_path / "run")
+    text = "a wonderful superb film"
+    with torch.no_grad():
+        expected = torch.sigmoid(model(pad_left([vocabulary.encode(text, 30)], 30), None))[0, 0].item()
+        reading_real_words_only = torch.sigmoid(model(*pad_right([vocabulary.encode(text, 30)])))[0, 0].item()
+    assert abs(expected - reading_real_words_only) > 1e-4  # so the test can tell the two apart
+    result = predict(tmp_path / "run", [text])[0]
+    assert result["probabilities"]["pos"] == pytest.approx(expected, abs=1e-6)

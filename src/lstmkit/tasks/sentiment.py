@@ -12,6 +12,7 @@ import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -19,14 +20,14 @@ from torch import nn
 from .. import __version__
 from ..metrics import classification_report
 from ..nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
-from ..text.batching import length_batches, pad_right, padded_batches
+from ..text.batching import length_batches, padded_batches
 from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
-from ..training.run import LAST, RunDirectory
+from ..training.run import LAST, RunDirectory, RunError
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
 ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
@@ -143,17 +144,30 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, 1)
 
 
-class Prepared:
-    """Texts turned into id sequences and class indices, for one split."""
+def class_indices(data: LabelledTexts, classes: list[str]) -> list[int]:
+    """Each text's class index; a label the model never saw is a DataError naming it."""
+    index = {name: position for position, name in enumerate(classes)}
+    unseen = sorted(set(data.labels) - set(index))
+    if unseen:
+        raise DataError(f"{data.source}: label {unseen[0]!r} was never seen in training; "
+                        f"the model knows: {', '.join(classes)}")
+    return [index[label] for label in data.labels]
 
-    def __init__(self, data: LabelledTexts, vocabulary: WordVocabulary, classes: list[str], maxlen: int):
-        index = {name: position for position, name in enumerate(classes)}
-        unseen = sorted(set(data.labels) - set(index))
-        if unseen:
-            raise DataError(f"{data.source}: label {unseen[0]!r} was never seen in training; "
-                            f"the model knows: {', '.join(classes)}")
-        self.sequences = [vocabulary.encode(text, maxlen) for text in data.texts]
-        self.targets = [index[label] for label in data.labels]
+
+class Prepared:
+    """One split as id sequences and integer targets: class indices, or for unlabelled texts each
+    text's position (carried through the batches so that results go back in the texts' order)."""
+
+    def __init__(self, sequences: list[list[int]], targets: list[int]):
+        self.sequences, self.targets = sequences, targets
+
+    @classmethod
+    def labelled(cls, data: LabelledTexts, vocabulary: WordVocabulary, classes: list[str], maxlen: int):
+        return cls([vocabulary.encode(text, maxlen) for text in data.texts], class_indices(data, classes))
+
+    @classmethod
+    def unlabelled(cls, texts: list[str], vocabulary: WordVocabulary, maxlen: int):
+        return cls([vocabulary.encode(text, maxlen) for text in texts], list(range(len(texts))))
 
     def __len__(self):
         return len(self.targets)
@@ -288,8 +302,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
                      "config": dataclasses.asdict(config)})
     if not resume:
         run.save_vocab(vocabulary.to_json())
-    train_data = Prepared(train_part, vocabulary, config.classes, config.maxlen)
-    validation_data = Prepared(validation_part, vocabulary, config.classes, config.maxlen)
+    train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
+    validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
     validation_batches = batches_of(validation_data, config, batch_size=512)
     log(f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
         f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}; {sum(p.numel() for p in model.parameters()):,} "
@@ -316,7 +330,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     best = history[history[-1]["best_epoch"] - 1] if history else {}
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits:
-        result["test"] = evaluate_loaded(model, vocabulary, config, splits["test"], target)
+        result["test"] = evaluate_loaded([(model, vocabulary, config)], splits["test"])
     return result
 
 
@@ -329,37 +343,59 @@ def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary,
     return model.to(resolve_device(device)).eval(), vocabulary, config
 
 
-def evaluate_loaded(model, vocabulary, config, data: LabelledTexts, device) -> dict:
-    prepared = Prepared(data, vocabulary, config.classes, config.maxlen)
-    logits, targets = predict_logits(model, batches_of(prepared, config, batch_size=512), device)
-    return classification_report(targets, probabilities(logits).argmax(1), config.classes)
+def evaluate_loaded(loaded, data: LabelledTexts) -> dict:
+    """Accuracy, precision/recall/F1 and confusion matrix of loaded run(s) (see load_runs) on `data`."""
+    classes = loaded[0][2].classes
+    targets = torch.tensor(class_indices(data, classes))
+    return classification_report(targets, text_probabilities(loaded, data.texts).argmax(1), classes)
 
 
-def evaluate(run_path, data_path, *, device="auto", text_column=None, label_column=None) -> dict:
-    """Metrics of a trained run on a dataset's test split (or all of it if it has no splits)."""
-    model, vocabulary, config = load(run_path, device)
+def load_runs(run_paths, device: str = "cpu") -> list[tuple[SentimentModel, WordVocabulary, SentimentConfig]]:
+    """One run, or several to average (an ensemble): all must know the same classes."""
+    paths = [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
+    loaded = [load(path, device) for path in paths]
+    for path, (_, _, config) in zip(paths[1:], loaded[1:]):
+        if config.classes != loaded[0][2].classes:
+            raise RunError(f"{path} predicts the classes {', '.join(config.classes)} but {paths[0]} predicts "
+                           f"{', '.join(loaded[0][2].classes)}; an ensemble needs runs of the same classes")
+    return loaded
+
+
+def text_probabilities(loaded, texts: list[str]) -> torch.Tensor:
+    """(len(texts), K) class probabilities in the texts' order: each run's, batched as that run
+    trained (its vocabulary, maxlen, padding), averaged over the runs."""
+    total = None
+    for model, vocabulary, config in loaded:
+        prepared = Prepared.unlabelled(texts, vocabulary, config.maxlen)
+        logits, rows = predict_logits(model, batches_of(prepared, config, batch_size=512),
+                                      next(model.parameters()).device)
+        batch_order = probabilities(logits)
+        in_order = torch.empty_like(batch_order)
+        in_order[rows] = batch_order
+        total = in_order if total is None else total + in_order
+    return total / len(loaded)
+
+
+def evaluate(run_paths, data_path, *, device="auto", text_column=None, label_column=None) -> dict:
+    """Metrics on a dataset's test split (or all of it if it has no splits) of one run, or of
+    several runs' averaged class probabilities."""
+    loaded = load_runs(run_paths, device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     name = "test" if "test" in splits else "all"
-    report = evaluate_loaded(model, vocabulary, config, splits[name], next(model.parameters()).device)
-    return {"split": name, "source": splits[name].source, **report}
+    return {"split": name, "source": splits[name].source, "runs": len(loaded), **evaluate_loaded(loaded, splits[name])}
 
 
-def predict(run_path, texts: list[str], *, device="auto") -> list[dict]:
-    """[{"text", "label", "probability", "probabilities": {class: p}}] for each text."""
-    model, vocabulary, config = load(run_path, device)
+def predict(run_paths, texts: list[str], *, device="auto") -> list[dict]:
+    """[{"text", "label", "probability", "probabilities": {class: p}}] for each text, from one run
+    or several runs' averaged probabilities."""
+    loaded = load_runs(run_paths, device)
     for number, text in enumerate(texts, 1):
         if not words(text):
             raise DataError(f"text {number} to predict is empty (no words after removing punctuation)")
-    sequences = [vocabulary.encode(text, config.maxlen) for text in texts]
-    order = sorted(range(len(texts)), key=lambda i: len(sequences[i]))  # similar lengths share a batch
-    device_ = next(model.parameters()).device
-    results = [None] * len(texts)
-    with torch.no_grad():
-        for start in range(0, len(order), 256):
-            rows = order[start: start + 256]
-            ids, lengths = pad_right([sequences[r] for r in rows])
-            for row, probs in zip(rows, probabilities(model(ids.to(device_), lengths.to(device_)).cpu())):
-                best = int(probs.argmax())
-                results[row] = {"text": texts[row], "label": config.classes[best], "probability": float(probs[best]),
-                                "probabilities": {name: float(p) for name, p in zip(config.classes, probs)}}
+    classes = loaded[0][2].classes
+    results = []
+    for text, probs in zip(texts, text_probabilities(loaded, texts)):
+        best = int(probs.argmax())
+        results.append({"text": text, "label": classes[best], "probability": float(probs[best]),
+                        "probabilities": {name: float(p) for name, p in zip(classes, probs)}})
     return results
