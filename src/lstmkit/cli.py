@@ -275,18 +275,19 @@ def _textgen_sample(args) -> None:
 
     options = _sampling_options(args)
     stream = args.num == 1 and not args.json
-    shown = []  # the seed text is printed with the first characters: not before the run has loaded
+    seed_shown = False  # the seed text goes out with the first characters: not before the run has loaded
 
     def show(chars: str) -> None:
-        print(("" if shown else args.seed_text) + chars, end="", flush=True)
-        shown.append(True)
+        nonlocal seed_shown
+        print(("" if seed_shown else args.seed_text) + chars, end="", flush=True)
+        seed_shown = True
 
     samples = textgen.sample(args.run, args.seed_text, args.length, options, num=args.num, seed=args.seed,
                              on_text=show if stream else None)
     if args.json:
         _print_json([{"seed_text": args.seed_text, "sample": text} for text in samples])
     elif stream:
-        print("" if shown else args.seed_text)
+        print("" if seed_shown else args.seed_text)
     else:
         for number, text in enumerate(samples, 1):
             print(f"--- sample {number} ---\n{args.seed_text}{text}")
