@@ -175,6 +175,7 @@ def test_a_time_limit_ends_training_inside_an_epoch():
     ("minutes", 0.0, "--minutes must be above 0, got 0"),
     ("patience", 0, "--patience must be at least 1, got 0"),
     ("optimizer", "sgd", "--optimizer must be one of rmsprop, adam, got 'sgd'"),
+    ("micro_batch", -1, "--micro-batch must be 0 (whole batches) or more, got -1"),
 ])
 def test_training_numbers_out_of_range_name_the_option(name, value, expected):
     good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0, minutes=None,

@@ -86,6 +86,8 @@ def validate_config(config: SentimentConfig) -> None:
          f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
         (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
         (config.num_words >= 3, f"--num-words must be at least 3, got {config.num_words}"),
+        (config.unfreeze_after is None or config.unfreeze_after >= 0,
+         f"--unfreeze-after must be 0 or more (epochs with the embedding frozen), got {config.unfreeze_after}"),
     ]
     for name in ("maxlen", "embedding_dim", "units", "layers"):
         checks.append((getattr(config, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, "

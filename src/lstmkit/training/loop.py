@@ -34,7 +34,8 @@ class FitOptions:
 
 def check_training_config(config) -> None:
     """Raises ValueError naming the option when one of the training numbers a task's config has
-    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience) is out of range."""
+    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience, micro_batch)
+    is out of range."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
@@ -47,6 +48,7 @@ def check_training_config(config) -> None:
         "clip_norm": (lambda v: v >= 0, "0 (no clipping) or more"),
         "minutes": (lambda v: v > 0, "above 0"),
         "patience": (lambda v: v >= 1, "at least 1"),
+        "micro_batch": (lambda v: v >= 0, "0 (whole batches) or more"),
     }
     for name, (ok, expected) in checks.items():
         value = getattr(config, name, None)
