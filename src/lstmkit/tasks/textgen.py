@@ -221,6 +221,8 @@ def sample(run_path, seed_text: str, length: int, options: SamplingOptions, *, n
     first character). `on_text(str)` receives the first sample's characters as they are made."""
     if length < 0:
         raise ValueError(f"--length must be 0 or more, got {length}")
+    if num < 1:
+        raise ValueError(f"--num must be at least 1, got {num}")
     model, vocabulary, config = load(run_path)
     text = seed_text.lower() if config.lowercase else seed_text
     ids = vocabulary.encode(text, skip_unknown=True)
