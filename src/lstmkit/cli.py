@@ -265,7 +265,8 @@ def _textgen_train(args) -> None:
 def _sampling_options(args):
     from .sampling import SamplingOptions
 
-    strategy = args.strategy or ("top-k" if args.top_k is not None else "top-p" if args.top_p is not None else "temperature")
+    strategy = args.strategy or ("top-k" if args.top_k is not None else
+                                 "top-p" if args.top_p is not None else "temperature")
     return SamplingOptions(strategy=strategy, temperature=args.temperature,
                            top_k=args.top_k if args.top_k is not None else 10,
                            top_p=args.top_p if args.top_p is not None else 0.9)
