@@ -178,8 +178,8 @@ def test_a_time_limit_ends_training_inside_an_epoch():
     ("micro_batch", -1, "--micro-batch must be 0 (whole batches) or more, got -1"),
 ])
 def test_training_numbers_out_of_range_name_the_option(name, value, expected):
-    good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0, minutes=None,
-                patience=None)
+    good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0,
+                minutes=None, patience=None, micro_batch=0)
     check_training_config(SimpleNamespace(**good))  # None: not set; missing fields: not this task's
     check_training_config(SimpleNamespace(lr=0.01))
     with pytest.raises(ValueError) as error:
