@@ -185,3 +185,9 @@ def test_training_numbers_out_of_range_name_the_option(name, value, expected):
     with pytest.raises(ValueError) as error:
         check_training_config(SimpleNamespace(**{**good, name: value}))
     assert str(error.value).startswith(expected)
+
+
+def test_a_tasks_own_counts_must_be_at_least_1():
+    check_training_config(SimpleNamespace(lr=0.01, hidden_size=1), counts=("hidden_size",))
+    with pytest.raises(ValueError, match="--hidden-size must be at least 1, got 0"):
+        check_training_config(SimpleNamespace(lr=0.01, hidden_size=0), counts=("hidden_size",))

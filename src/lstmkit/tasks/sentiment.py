@@ -77,7 +77,7 @@ PRESETS = {
 
 
 def validate_config(config: SentimentConfig) -> None:
-    check_training_config(config)
+    check_training_config(config, counts=("maxlen", "embedding_dim", "units", "layers"))
     checks = [
         (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
         (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
@@ -89,9 +89,6 @@ def validate_config(config: SentimentConfig) -> None:
         (config.unfreeze_after is None or config.unfreeze_after >= 0,
          f"--unfreeze-after must be 0 or more (epochs with the embedding frozen), got {config.unfreeze_after}"),
     ]
-    for name in ("maxlen", "embedding_dim", "units", "layers"):
-        checks.append((getattr(config, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, "
-                                                      f"got {getattr(config, name)}"))
     for ok, message in checks:
         if not ok:
             raise ValueError(message)

@@ -67,14 +67,11 @@ PRESETS = {
 
 
 def validate_config(config: TextgenConfig) -> None:
-    check_training_config(config)
+    check_training_config(config, counts=("segment", "stride", "window", "hidden", "layers"))
     if config.mode not in ("lecture", "fast"):
         raise ValueError(f"--mode must be lecture or fast, got {config.mode!r}")
     if not 0 < config.held_out < 1:
         raise ValueError(f"--held-out must lie in (0, 1), got {config.held_out}")
-    for name in ("segment", "stride", "window", "hidden", "layers"):
-        if getattr(config, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
 
 
 class CharModel(nn.Module):

@@ -90,15 +90,12 @@ PRESETS = {
 
 
 def validate_config(config: TranslateConfig) -> None:
-    check_training_config(config)
+    check_training_config(config, counts=("hidden", "layers", "source_vocab", "target_vocab", "test_pairs",
+                                          "validation_pairs", "bleu_sentences"))
     choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
             raise ValueError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
-    for name in ("hidden", "layers", "source_vocab", "target_vocab", "test_pairs",
-                 "validation_pairs", "bleu_sentences"):
-        if getattr(config, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
     if config.encoder == "bilstm" and config.hidden % 2:
         raise ValueError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
                          f"got {config.hidden}")

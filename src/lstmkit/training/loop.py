@@ -32,16 +32,15 @@ class FitOptions:
     progress: bool = True
 
 
-def check_training_config(config) -> None:
+def check_training_config(config, counts: tuple[str, ...] = ()) -> None:
     """Raises ValueError naming the option when one of the training numbers a task's config has
     (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience, micro_batch)
-    is out of range."""
+    or one of the task's own `counts` (sizes that must be at least 1) is out of range."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     checks = {
-        "epochs": (lambda v: v >= 1, "at least 1"),
-        "batch_size": (lambda v: v >= 1, "at least 1"),
+        **{name: (lambda v: v >= 1, "at least 1") for name in ("epochs", "batch_size", *counts)},
         "lr": (lambda v: v > 0, "above 0"),
         "lr_decay": (lambda v: v > 0, "above 0 (1 keeps the learning rate)"),
         "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
