@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import warnings
 
@@ -513,6 +514,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"lstmkit: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong, stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush cannot fail again
+        return 141  # what a shell reports for a writer stopped by SIGPIPE
     except KeyboardInterrupt:
         out = getattr(args, "out", None)
         saved = f"; the last completed epoch is saved in {out} (continue with --resume)" if out else ""

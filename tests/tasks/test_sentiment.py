@@ -324,3 +324,38 @@ def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, capsys):
     assert abs(expected - reading_real_words_only) > 1e-4  # so the test can tell the two apart
     result = predict(tmp_path / "run", [text])[0]
     assert result["probabilities"]["pos"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_evaluating_on_the_training_texts_warns(tmp_path, data, capsys):
+    reviews = tmp_path / "reviews.csv"
+    rows = [f"a good film number {i},pos\na bad film number {i},neg" for i in range(80)]
+    reviews.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    train(capsys, reviews, tmp_path / "run", "--epochs", 1)
+    copy = tmp_path / "copy.csv"  # the same texts under another name: still the training texts
+    copy.write_bytes(reviews.read_bytes())
+    with pytest.warns(UserWarning, match=r"copy\.csv has no test split and holds the texts .*run trained on"):
+        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", copy)
+    assert code == 0, err
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\na good film indeed,pos\na bad film indeed,neg\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", other)
+        assert code == 0, err
+        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", data)  # its test split
+    assert code == 0, err
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path, data, capsys):
+    import subprocess
+    import sys
+
+    train(capsys, data, tmp_path / "run", "--epochs", 1)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a good film\n" * 20_000, encoding="utf-8")  # more output than a pipe holds
+    command = [sys.executable, "-m", "lstmkit", "sentiment", "predict", str(tmp_path / "run"), "--file", str(texts)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().endswith("a good film\n")
+    process.stdout.close()  # as `| head -1` does
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 141 and err == ""

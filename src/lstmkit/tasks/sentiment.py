@@ -298,7 +298,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         model.embedding.load_pretrained(pretrained)
     model.to(target)
     run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
-                     "config": dataclasses.asdict(config)})
+                     "training_texts": training_texts.fingerprint(), "config": dataclasses.asdict(config)})
     if not resume:
         run.save_vocab(vocabulary.to_json())
     train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
@@ -349,9 +349,13 @@ def evaluate_loaded(loaded, data: LabelledTexts) -> dict:
     return classification_report(targets, text_probabilities(loaded, data.texts).argmax(1), classes)
 
 
+def _run_list(run_paths) -> list:
+    return [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
+
+
 def load_runs(run_paths, device: str = "cpu") -> list[tuple[SentimentModel, WordVocabulary, SentimentConfig]]:
     """One run, or several to average (an ensemble): all must know the same classes."""
-    paths = [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
+    paths = _run_list(run_paths)
     loaded = [load(path, device) for path in paths]
     for path, (_, _, config) in zip(paths[1:], loaded[1:]):
         if config.classes != loaded[0][2].classes:
@@ -381,7 +385,19 @@ def evaluate(run_paths, data_path, *, device="auto", text_column=None, label_col
     loaded = load_runs(run_paths, device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     name = "test" if "test" in splits else "all"
+    if name == "all":
+        _warn_if_trained_on(run_paths, splits[name])
     return {"split": name, "source": splits[name].source, "runs": len(loaded), **evaluate_loaded(loaded, splits[name])}
+
+
+def _warn_if_trained_on(run_paths, data: LabelledTexts) -> None:
+    """Scores on the very texts a run trained on are not held-out scores: say so."""
+    fingerprint = data.fingerprint()
+    for path in _run_list(run_paths):
+        if RunDirectory(path).load_config().get("training_texts") == fingerprint:
+            warnings.warn(f"{data.source} has no test split and holds the texts {path} trained on, so these "
+                          f"numbers are not held-out ones; evaluate on texts kept out of training (a separate "
+                          f"file, or a train/ and test/ layout)", stacklevel=3)
 
 
 def predict(run_paths, texts: list[str], *, device="auto") -> list[dict]:

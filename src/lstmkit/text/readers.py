@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import re
@@ -58,6 +59,13 @@ class LabelledTexts:
     def classes(self) -> list[str]:
         """The distinct class names, sorted."""
         return sorted(set(self.labels))
+
+    def fingerprint(self) -> str:
+        """A short hash of the texts and labels, in order: the same data read from any path or copy."""
+        digest = hashlib.sha256()
+        for text, label in zip(self.texts, self.labels):
+            digest.update(f"{label}\0{text}\0".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()[:16]
 
 
 def read_labelled(path, *, text_column: str | None = None, label_column: str | None = None,
