@@ -1,6 +1,7 @@
 """Text generation through its command line, on a small piece of the real text."""
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -73,10 +74,17 @@ def test_several_samples_and_every_strategy(trained, capsys):
 
 def test_seed_texts_of_any_length_and_unseen_characters(trained, capsys):
     for seed_text in ("", "a", "x" * 500, "Ünïcode 🙂 and ∑ never seen"):
-        code, out, err = run_cli(capsys, "textgen", "sample", trained, "--seed-text", seed_text, "--length", 20,
-                                 "--json")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, out, err = run_cli(capsys, "textgen", "sample", trained, "--seed-text", seed_text, "--length", 20,
+                                     "--json")
         assert code == 0, err
         assert len(json.loads(out)[0]["sample"]) == 20
+        unseen = [str(warning.message) for warning in caught]
+        if seed_text.startswith("Ü"):  # a piece of Nietzsche never shows these
+            assert len(unseen) == 1 and "never saw" in unseen[0] and "🙂" in unseen[0] and "∑" in unseen[0]
+        else:
+            assert unseen == []
 
 
 def test_evaluate_gives_the_guides_keys(trained, text, capsys):

@@ -41,6 +41,12 @@ def test_code_points_accents_and_emoji_round_trip(tmp_path):
     assert vocabulary.decode(vocabulary.encode("xz va", skip_unknown=True)) == " va"
 
 
+def test_windows_and_old_mac_line_ends_read_as_newlines(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("\ufeffone\r\ntwo\rthree\n".encode("utf-8"))
+    assert read_text(path) == "one\ntwo\nthree\n"
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "has 0 characters"), (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"), (b"caf\xe9", "not UTF-8 .* offset 3"),
 ])

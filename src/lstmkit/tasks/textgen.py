@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -222,6 +223,9 @@ def sample(run_path, seed_text: str, length: int, options: SamplingOptions, *, n
         raise ValueError(f"--num must be at least 1, got {num}")
     model, vocabulary, config = load(run_path)
     text = seed_text.lower() if config.lowercase else seed_text
+    if unknown := vocabulary.unknown(text):
+        warnings.warn(f"--seed-text: {run_path} never saw {''.join(unknown)!r} in training; left out of the seed",
+                      stacklevel=2)
     ids = vocabulary.encode(text, skip_unknown=True)
     if len(ids) == 0:
         ids = torch.tensor([vocabulary.index.get("\n", 0)])
