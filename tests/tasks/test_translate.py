@@ -171,6 +171,12 @@ def test_unknown_words_and_overlong_input_translate(trained, capsys):
     assert code == 0 and len(out.splitlines()) == 2
 
 
+def test_an_empty_sentence_to_translate_is_a_clear_error(trained, capsys):
+    code, out, err = run_cli(capsys, "translate", "run", trained, "two three.", "  ")
+    assert code == 2 and out == ""
+    assert "sentence 2 to translate is empty" in err and "Traceback" not in err
+
+
 def test_attention_heat_map(trained, tmp_path, capsys):
     png = tmp_path / "attention.png"
     code, out, err = run_cli(capsys, "translate", "run", trained, "two three.", "--show-attention", png)

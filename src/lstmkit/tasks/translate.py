@@ -363,6 +363,9 @@ class Translator:
             raise ValueError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
         if beam < 1:
             raise ValueError(f"--beam must be at least 1, got {beam}")
+        for number, sentence in enumerate(sentences, 1):
+            if not sentence.strip():
+                raise ValueError(f"sentence {number} to translate is empty; expected some words")
         texts = [preprocess(sentence, self.config) for sentence in sentences]
         encoded = []
         for sentence, text in zip(sentences, texts):
