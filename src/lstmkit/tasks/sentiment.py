@@ -72,7 +72,7 @@ PRESETS = {
     # a Bi-LSTM(64) reading up to 1,000 words, max-pooled over time.
     "best": SentimentConfig(num_words=30_000, maxlen=1_000, embedding_dim=128, units=64, bidirectional=True,
                             pooling="max", pretrained="word2vec", freeze_embedding=True, optimizer="adam", lr=2e-3,
-                            batch_size=64, epochs=20, dropout=0.4, clip_norm=1.0),
+                            batch_size=64, epochs=30, dropout=0.4, clip_norm=1.0),
 }
 
 
