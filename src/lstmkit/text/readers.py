@@ -64,7 +64,7 @@ class LabelledTexts:
         """A short hash of the texts and labels, in order: the same data read from any path or copy."""
         digest = hashlib.sha256()
         for text, label in zip(self.texts, self.labels):
-            digest.update(f"{label}\0{text}\0".encode("utf-8", "surrogatepass"))
+            digest.update(f"{label}\0{text}\0".encode())
         return digest.hexdigest()[:16]
 
 
