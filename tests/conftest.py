@@ -32,6 +32,20 @@ def make_aclimdb(root, per_class=120, seed=0):
     return root / "aclImdb"
 
 
+ENGLISH = "zero one two three four five six seven eight nine".split()
+GERMAN = "null eins zwei drei vier fünf sechs sieben acht neun".split()
+SMALL = ["--test-pairs", "40", "--validation-pairs", "40", "--bleu-sentences", "40"]
+
+
+def number_pairs(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    lines = set()
+    while len(lines) < count:
+        digits = [rng.randrange(10) for _ in range(rng.randint(1, 4))]
+        lines.add(" ".join(ENGLISH[d] for d in digits) + ".\t" + " ".join(GERMAN[d] for d in digits).capitalize() + ".")
+    return sorted(lines)
+
+
 @pytest.fixture(scope="session")
 def tiny_aclimdb(tmp_path_factory):
     return make_aclimdb(tmp_path_factory.mktemp("aclimdb"))

@@ -60,6 +60,9 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="train in N processes on this machine, each on its share of every batch "
+                             "(same result as one process; see docs/DISTRIBUTED.md)")
 
 
 def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
@@ -507,6 +510,15 @@ def main(argv: list[str] | None = None) -> int:
         args.texts += extra  # texts given after an option: `predict RUN --json "text" ...`
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if getattr(args, "processes", 1) != 1 and "RANK" not in os.environ:
+        if args.processes < 1:
+            parser.error(f"--processes must be at least 1, got {args.processes}")
+        from .training.launch import run_processes
+
+        return run_processes(args.processes, sys.argv[1:] if argv is None else argv)
+    if os.environ.get("RANK", "0") != "0":  # a torchrun worker other than the first: process 0 reports
+        sys.stdout = open(os.devnull, "w")
+        warnings.simplefilter("ignore")
     try:
         args.handler(args)
     except (DataError, RunError, ValueError) as error:  # bad input or arguments

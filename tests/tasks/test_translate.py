@@ -4,7 +4,6 @@
 import dataclasses
 import itertools
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,9 @@ from lstmkit.text.batching import pad_right
 from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
 from lstmkit.training.run import RunDirectory
 
+from conftest import SMALL, number_pairs
+
 ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"
-ENGLISH = "zero one two three four five six seven eight nine".split()
-GERMAN = "null eins zwei drei vier fünf sechs sieben acht neun".split()
-SMALL = ["--test-pairs", "40", "--validation-pairs", "40", "--bleu-sentences", "40"]
-
-
-def number_pairs(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    lines = set()
-    while len(lines) < count:
-        digits = [rng.randrange(10) for _ in range(rng.randint(1, 4))]
-        lines.add(" ".join(ENGLISH[d] for d in digits) + ".\t" + " ".join(GERMAN[d] for d in digits).capitalize() + ".")
-    return sorted(lines)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from ..text.batching import length_batches, padded_batches
 from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
+from ..training import distributed
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
@@ -269,11 +270,11 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
     validate_config(config)
+    target = distributed.start(device)  # joins the other processes under torchrun
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
         config = SentimentConfig(**{**run.load_task_config("sentiment"), "epochs": config.epochs})
-    target = resolve_device(device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
@@ -328,7 +329,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
                   resume=resume, on_epoch_start=on_epoch_start)
     best = history[history[-1]["best_epoch"] - 1] if history else {}
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
-    if "test" in splits:
+    if "test" in splits and distributed.is_main():
         result["test"] = evaluate_loaded([(model, vocabulary, config)], splits["test"])
     return result
 

@@ -28,6 +28,7 @@ from ..sampling import SamplingOptions, StatefulSampler
 from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                           split_held_out, window_batches)
 from ..text.readers import DataError
+from ..training import distributed
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
@@ -170,12 +171,12 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
           progress: bool = True, log=print) -> dict:
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
     validate_config(config)
+    target = distributed.start(device)  # joins the other processes under torchrun
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
         config = TextgenConfig(**{**run.load_task_config("textgen"), "epochs": config.epochs})
     text_path = text_path or nietzsche_path()
-    target = resolve_device(device)
     vocabulary, train_ids, held_ids = prepare_text(
         text_path, config, CharVocabulary.from_json(run.load_vocab()) if resume else None)
     torch.manual_seed(config.seed)

@@ -37,6 +37,7 @@ from ..text.chars import one_hot
 from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocabulary, cut, language_of, normalize,
                           read_pairs, split_by_source)
 from ..text.readers import DataError
+from ..training import distributed
 from ..training.device import resolve_device
 from ..training.loop import FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
@@ -438,6 +439,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv)."""
     validate_config(config)
+    target_device = distributed.start(device)  # joins the other processes under torchrun
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
@@ -446,7 +448,6 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         config = TranslateConfig(**{**run.load_task_config("translate"), "epochs": config.epochs,
                                     "minutes": config.minutes})
         pairs_path = saved["pairs"]
-    target_device = resolve_device(device)
     corpus = read_corpus(pairs_path, config, log)
     languages = list(corpus.files)
     train_parts = {language: corpus.part(language, "train") for language in languages}
@@ -477,7 +478,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         for part in ("validation", "test"):
             held = corpus.part(corpus.main, part)
             text = "".join(f"{english}\t{other}\n" for english, other in held)
-            (run.path / f"{part}.tsv").write_text(text, encoding="utf-8")
+            run.save_text(f"{part}.tsv", text)
     log(f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} training "
         f"pairs; {len(corpus.part(corpus.main, 'validation')):,} validation / "
         f"{len(corpus.part(corpus.main, 'test')):,} test pairs ({corpus.main}); vocabularies en {source.size:,}, "

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from ..nn import flush_denormals
+from . import distributed
 from .curves import plot_curves
 from .optimizers import OPTIMIZERS
 from .run import BEST, CURVES, LAST, RunDirectory
@@ -59,15 +60,13 @@ class TrainingDiverged(RuntimeError):
     """The loss kept coming out NaN/inf even after rolling back and lowering the learning rate."""
 
 
-def _chunks(batch: Batch, size: int | None) -> list[tuple[Batch, float]]:
-    """Splits a batch into micro-batches: [(part, fraction of the batch)]."""
+def _chunks(batch: Batch, size: int | None) -> list[Batch]:
+    """Splits a batch into micro-batches of `size` samples."""
     count = next(len(part) for part in batch if part is not None)
     if not size or count <= size:
-        return [(batch, 1.0)]
+        return [batch]
     pieces = [part.split(size) if part is not None else None for part in batch]
-    total = math.ceil(count / size)
-    return [(tuple(p[i] if p is not None else None for p in pieces), len(pieces[0][i]) / count)
-            for i in range(total)]
+    return [tuple(p[i] if p is not None else None for p in pieces) for i in range(math.ceil(count / size))]
 
 
 def _better(value: float, best: float | None, mode: str) -> bool:
@@ -83,11 +82,14 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> list[dict]:
     """Trains `model` for options.epochs epochs and returns the history (one dict per epoch).
 
-    batches(epoch) -> the epoch's batches; batch_loss(model, batch) -> (mean loss, {"count": n,
-    "correct": k (optional)}); validate(model) -> {metric: value}, containing options.monitor.
+    batches(epoch) -> the epoch's batches; batch_loss(model, batch) -> (mean loss over its n items,
+    samples or target tokens, {"count": n, "correct": k (optional)}); validate(model) -> {metric:
+    value}, containing options.monitor.
     With a run directory: after each epoch the latest state (last.safetensors, trainer.pt,
     history.jsonl, curves.png) is saved, and model.safetensors whenever the monitored metric
     improves. `scheduler` steps after every epoch. At the end the model holds the best weights.
+    Under torchrun the processes share each batch (see distributed.py); process 0 validates and
+    writes the run directory.
     """
     history, start_epoch, best, best_epoch, bad_epochs = [], 1, None, 0, 0
     if resume and run is not None and run.file(LAST).is_file():
@@ -103,6 +105,9 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
         start_epoch, best, best_epoch, bad_epochs = (state["epoch"] + 1, state["best"], state["best_epoch"],
                                                      state["bad_epochs"])
     device = next(model.parameters()).device
+    distributed.share_from_main(model)
+    main = distributed.is_main()
+    options = replace(options, progress=options.progress and main)
     with flush_denormals(device.type == "cpu"):
         for epoch in range(start_epoch, options.epochs + 1):
             if options.patience is not None and bad_epochs >= options.patience:
@@ -113,16 +118,20 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
             budget = options.max_seconds - trained if options.max_seconds is not None else None
+            distributed.seed_for_epoch(epoch, generator)
             row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
                                                  budget)}
             if scheduler is not None:
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
-            started = time.perf_counter()
-            model.eval()
-            with torch.no_grad():
-                row.update(validate(model))
-            row["val_seconds"] = round(time.perf_counter() - started, 2)
+            distributed.share_from_main(model)  # guards against drift between unlike machines
+            if main:
+                started = time.perf_counter()
+                model.eval()
+                with torch.no_grad():
+                    row.update(validate(model))
+                row["val_seconds"] = round(time.perf_counter() - started, 2)
+            row = distributed.from_main(row)  # so every process takes the same decisions
             history.append(row)
             if _better(row[options.monitor], best, options.mode):
                 best, best_epoch, bad_epochs = row[options.monitor], epoch, 0
@@ -143,8 +152,9 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             if options.progress:
                 shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
                 tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
-    if run is not None and run.file(BEST).is_file():
+    if main and run is not None and run.file(BEST).is_file():
         run.load_weights(model, BEST)
+    distributed.share_from_main(model)
     return history
 
 
@@ -160,19 +170,28 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     started = time.perf_counter()
     bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
     stopped_early = False
+    time_up = False
     for batch in bar:
-        if seconds is not None and time.perf_counter() - started > seconds:
+        if time_up:
             stopped_early = True
             break
         optimizer.zero_grad(set_to_none=True)
         batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
-        for part, fraction in _chunks(batch, options.micro_batch):
+        mine = distributed.my_slice(batch)
+        for part in _chunks(mine, options.micro_batch) if mine is not None else ():
             loss, stats = batch_loss(model, part)
-            (loss * fraction).backward()
+            # summed, and divided by the whole batch's count below: the batch's mean, however it is cut
+            (loss * stats["count"]).backward()
             batch_total += loss.item() * stats["count"]
             for key in batch_stats:
                 batch_stats[key] += stats.get(key, 0)
             has_accuracy |= "correct" in stats
+        time_up = seconds is not None and time.perf_counter() - started > seconds
+        batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
+            model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
+        for parameter in model.parameters():
+            if parameter.grad is not None:
+                parameter.grad /= batch_stats["count"]
         if not math.isfinite(batch_total):
             skipped += 1
             if skipped > options.max_bad_steps:

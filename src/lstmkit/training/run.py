@@ -9,7 +9,8 @@
     curves.png         the loss/metric curves
 
 Each file is written to a temporary name and renamed, so a crash or Ctrl-C leaves the previous
-good version of every file in place. Weights load on a CPU whatever device trained them.
+good version of every file in place. Weights load on a CPU whatever device trained them. In a
+distributed run only process 0 writes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from . import distributed
+
 CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
     "config.json", "vocab.json", "model.safetensors", "last.safetensors", "trainer.pt", "history.jsonl", "curves.png")
 
@@ -32,7 +35,9 @@ class RunError(ValueError):
 
 
 def atomic_write(path: Path, write) -> None:
-    """Calls write(temporary_path), then renames the result onto `path`."""
+    """Calls write(temporary_path), then renames the result onto `path` (in process 0 only)."""
+    if not distributed.is_main():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -68,11 +73,16 @@ class RunDirectory:
                            "or choose another folder")
         if resume and not self.exists():
             warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
-        return resume and self.exists()
+        resuming = resume and self.exists()
+        distributed.barrier()  # every process has looked before process 0 writes anything
+        return resuming
 
     # --- writing -----------------------------------------------------------------------
     def save_config(self, config: dict) -> None:
         _write_text(self.file(CONFIG), json.dumps(config, indent=1, ensure_ascii=False) + "\n")
+
+    def save_text(self, name: str, text: str) -> None:
+        _write_text(self.file(name), text)
 
     def save_vocab(self, vocab: dict) -> None:
         _write_text(self.file(VOCAB), json.dumps(vocab, ensure_ascii=False) + "\n")

@@ -1,0 +1,83 @@
+"""Training in several processes (training/distributed.py, launch.py): one process's result, faster."""
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from lstmkit.cli import main
+from lstmkit.data import nietzsche_path
+from lstmkit.training import distributed
+from lstmkit.training.run import RunDirectory
+
+from conftest import SMALL, number_pairs
+
+
+@pytest.fixture(scope="module")
+def commands(tiny_aclimdb, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    (folder / "text.txt").write_text(nietzsche_path().read_text(encoding="utf-8")[:8000], encoding="utf-8")
+    (folder / "pairs.tsv").write_text("\n".join(number_pairs(300, 1)) + "\n", encoding="utf-8")
+    return {
+        "sentiment": ["sentiment", "train", "--data", tiny_aclimdb, "--epochs", 2, "--embedding-dim", 16,
+                      "--units", 16, "--batch-size", 30],
+        "textgen": ["textgen", "train", "--text", folder / "text.txt", "--epochs", 1, "--hidden", 32],
+        "translate": ["translate", "train", "--pairs", folder / "pairs.tsv", "--epochs", 2, "--hidden", 16,
+                      "--level", "word", "--embedding-dim", 8, *SMALL],
+    }
+
+
+def train(capfd, command, out, *extra):
+    code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])
+    output, errors = capfd.readouterr()
+    return code, output, errors
+
+
+def assert_same_weights(first, second, atol):
+    first, second = load_file(first / "model.safetensors"), load_file(second / "model.safetensors")
+    assert first.keys() == second.keys()
+    for key in first:
+        assert torch.allclose(first[key], second[key], atol=atol), key
+
+
+@pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
+def test_two_processes_train_the_model_one_process_trains(task, commands, tmp_path, capfd):
+    code, _, _ = train(capfd, commands[task], tmp_path / "one")
+    assert code == 0
+    code, output, errors = train(capfd, commands[task], tmp_path / "two", "--processes", 2)
+    assert code == 0, errors
+    assert output.count("run saved in") == 1  # process 0 speaks, the other stays quiet
+    assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
+    one, two = RunDirectory(tmp_path / "one").load_history(), RunDirectory(tmp_path / "two").load_history()
+    assert [row["loss"] for row in two] == pytest.approx([row["loss"] for row in one], rel=1e-5)
+
+
+def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, capfd):
+    command = [*commands["sentiment"][:-8], "--embedding-dim", 16, "--units", 16, "--batch-size", 30,
+               "--dropout", 0.3]
+    assert train(capfd, command, tmp_path / "straight", "--processes", 2, "--epochs", 2)[0] == 0
+    assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 1)[0] == 0
+    assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 2, "--resume")[0] == 0
+    assert_same_weights(tmp_path / "straight", tmp_path / "resumed", atol=1e-6)
+
+
+def test_bad_input_in_several_processes_is_one_error_line(tmp_path, capfd):
+    code, _, errors = train(capfd, ["sentiment", "train", "--data", tmp_path / "missing.csv"], tmp_path / "run",
+                            "--processes", 2)
+    assert code == 2
+    assert errors.strip().count("\n") == 0 and errors.startswith("lstmkit: error:") and "missing.csv" in errors
+
+
+def test_each_process_takes_its_own_slice_and_its_own_dropout_noise(monkeypatch):
+    batch = (torch.arange(5), None)
+    monkeypatch.setattr(distributed, "world", lambda: (1, 2))
+    assert distributed.my_slice(batch)[0].tolist() == [2, 3, 4] and distributed.my_slice(batch)[1] is None
+    generator = torch.Generator().manual_seed(0)
+    distributed.seed_for_epoch(3, generator)
+    second = torch.rand(4)
+    monkeypatch.setattr(distributed, "world", lambda: (0, 2))
+    assert distributed.my_slice(batch)[0].tolist() == [0, 1]
+    assert distributed.my_slice((torch.arange(1),)) is None  # fewer samples than processes: process 1 has it
+    distributed.seed_for_epoch(3, generator)
+    first = torch.rand(4)
+    distributed.seed_for_epoch(3, generator)
+    assert torch.equal(torch.rand(4), first) and not torch.equal(first, second)
