@@ -1,6 +1,7 @@
 """The shared fit loop and the run directory it writes."""
 
 import json
+import os
 import time
 from types import SimpleNamespace
 
@@ -83,6 +84,9 @@ def test_training_learns_and_writes_the_run_directory(tmp_path):
     reloaded = run.load_weights(Classifier(), BEST)  # the model ends with the best weights
     assert all(torch.equal(a, b) for a, b in zip(reloaded.state_dict().values(), model.state_dict().values()))
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {run.file(name).stat().st_mode & 0o777 for name in (CONFIG, BEST, HISTORY)} == {0o666 & ~umask}
 
 
 def test_resuming_gives_the_same_model_as_training_straight_through(tmp_path):

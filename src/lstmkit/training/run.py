@@ -34,6 +34,10 @@ class RunError(ValueError):
     """A run directory that is missing or incomplete; the message names it."""
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write(path: Path, write) -> None:
     """Calls write(temporary_path), then renames the result onto `path` (in process 0 only)."""
     if not distributed.is_main():
@@ -43,6 +47,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; a run is shared like any file
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
