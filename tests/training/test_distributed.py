@@ -1,5 +1,9 @@
 """Training in several processes (training/distributed.py, launch.py): one process's result, faster."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -7,6 +11,7 @@ from safetensors.torch import load_file
 from lstmkit.cli import main
 from lstmkit.data import nietzsche_path
 from lstmkit.training import distributed
+from lstmkit.training.launch import free_port
 from lstmkit.training.run import RunDirectory
 
 from conftest import SMALL, number_pairs
@@ -58,6 +63,31 @@ def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, capfd):
     assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 1)[0] == 0
     assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 2, "--resume")[0] == 0
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", atol=1e-6)
+
+
+def test_process_0_loads_the_pretrained_vectors_for_all(commands, tmp_path, capfd):
+    vectors = tmp_path / "glove.txt"  # process 1 does not read it: it gets process 0's embedding
+    vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")
+    command = [*commands["sentiment"], "--pretrained", vectors, "--freeze-embedding"]
+    assert train(capfd, command, tmp_path / "one")[0] == 0
+    assert train(capfd, command, tmp_path / "two", "--processes", 2)[0] == 0
+    assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
+
+
+def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, capfd):
+    command = [str(arg) for arg in [*commands["sentiment"], "--epochs", 1, "--quiet"]]
+    assert train(capfd, command, tmp_path / "run")[0] == 0
+    port = str(free_port())  # two machines without a shared folder: each process its own --out
+    workers = [subprocess.Popen([sys.executable, "-m", "lstmkit", *command, "--out", str(out), "--resume"],
+                                env={**os.environ, "RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                                     "MASTER_PORT": port, "OMP_NUM_THREADS": "1"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for rank, out in enumerate([tmp_path / "run", tmp_path / "elsewhere"])]
+    errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [2, 2]
+    assert "process 0 sees a run to resume there and process(es) 1 do not" in errors[0]
+    assert RunDirectory(tmp_path / "run").load_history()[-1]["epoch"] == 1  # nothing trained or lost
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def test_bad_input_in_several_processes_is_one_error_line(tmp_path, capfd):

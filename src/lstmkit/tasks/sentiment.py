@@ -291,8 +291,10 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
         vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
     pretrained = None
-    if config.pretrained and not (resume and run.file(LAST).is_file()):  # else the checkpoint has it
+    # else the checkpoint has it; the other processes get process 0's vectors as training starts
+    if config.pretrained and not (resume and run.file(LAST).is_file()) and distributed.is_main():
         pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
+    config = distributed.from_main(config)  # a vectors file sets the embedding size
     torch.manual_seed(config.seed)
     model = SentimentModel(config, vocabulary.size, len(config.classes))
     if pretrained is not None:
@@ -330,7 +332,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     best = history[history[-1]["best_epoch"] - 1] if history else {}
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
-        result["test"] = evaluate_loaded([(model, vocabulary, config)], splits["test"])
+        with distributed.all_cores():  # the other processes have finished
+            result["test"] = evaluate_loaded([(model, vocabulary, config)], splits["test"])
     return result
 
 

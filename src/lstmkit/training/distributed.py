@@ -13,6 +13,7 @@ quiet. Outside torchrun (no WORLD_SIZE above 1 in the environment) every functio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 
@@ -47,11 +48,6 @@ def start(device_name: str) -> torch.device:
     return device
 
 
-def barrier() -> None:
-    if world()[1] > 1:
-        dist.barrier()
-
-
 def share_from_main(model: torch.nn.Module) -> None:
     """Copies process 0's parameters and buffers into every process's model."""
     if world()[1] > 1:
@@ -66,6 +62,29 @@ def from_main(value):
     holder = [value]
     dist.broadcast_object_list(holder, src=0)
     return holder[0]
+
+
+def from_all(value) -> list:
+    """Every process's `value` (any picklable object), in rank order, in every process."""
+    size = world()[1]
+    if size == 1:
+        return [value]
+    values = [None] * size
+    dist.all_gather_object(values, value)
+    return values
+
+
+@contextlib.contextmanager
+def all_cores():
+    """While process 0 works alone (validating, testing) and the others on this machine wait for
+    it, it takes their cores too."""
+    share = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if world()[1] > 1 else 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads * share)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def my_slice(batch):

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 def run_processes(count: int, argv: list[str]) -> int:
     """Runs `python -m lstmkit *argv` in `count` processes and waits for them -> exit code."""
-    port, threads = _free_port(), max(1, (os.cpu_count() or 1) // count)
+    port, threads = free_port(), max(1, (os.cpu_count() or 1) // count)
     workers, logs = [], []
     for rank in range(count):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(count),

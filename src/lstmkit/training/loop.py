@@ -128,7 +128,7 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             if main:
                 started = time.perf_counter()
                 model.eval()
-                with torch.no_grad():
+                with torch.no_grad(), distributed.all_cores():
                     row.update(validate(model))
                 row["val_seconds"] = round(time.perf_counter() - started, 2)
             row = distributed.from_main(row)  # so every process takes the same decisions

@@ -70,16 +70,25 @@ class RunDirectory:
 
     def start(self, resume: bool) -> bool:
         """Before training into this folder -> whether to resume (asked, and there is a run to
-        continue). A run already here without `resume` is an error: nothing gets overwritten."""
+        continue). A run already here without `resume` is an error: nothing gets overwritten.
+        All processes of a distributed run look, and must see the same."""
+        problem = None
         if self.path.exists() and not self.path.is_dir():
-            raise RunError(f"--out {self.path} is a file; expected a folder for the run (new, or one to resume)")
-        if self.exists() and not resume:
-            raise RunError(f"--out {self.path} already holds a run; pass --resume to continue it "
-                           "or choose another folder")
-        if resume and not self.exists():
-            warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
+            problem = f"--out {self.path} is a file; expected a folder for the run (new, or one to resume)"
+        elif self.exists() and not resume:
+            problem = (f"--out {self.path} already holds a run; pass --resume to continue it "
+                       "or choose another folder")
         resuming = resume and self.exists()
-        distributed.barrier()  # every process has looked before process 0 writes anything
+        views = distributed.from_all((resuming, problem))  # before process 0 writes anything
+        if first := next((seen_problem for _, seen_problem in views if seen_problem), None):
+            raise RunError(first)
+        main_sees = views[0][0]
+        if others := [rank for rank, (seen, _) in enumerate(views) if seen != main_sees]:
+            raise RunError(f"--out {self.path}: process 0 {'sees' if main_sees else 'does not see'} a run to resume "
+                           f"there and process(es) {', '.join(map(str, others))} {'do not' if main_sees else 'do'}; "
+                           "with several machines, --out must be a folder they all share")
+        if resume and not resuming:
+            warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
         return resuming
 
     # --- writing -----------------------------------------------------------------------
