@@ -56,6 +56,16 @@ def test_two_processes_train_the_model_one_process_trains(task, commands, tmp_pa
     assert [row["loss"] for row in two] == pytest.approx([row["loss"] for row in one], rel=1e-5)
 
 
+def test_torchrun_trains_the_same_model(commands, tmp_path, capfd):
+    assert train(capfd, commands["textgen"], tmp_path / "one")[0] == 0
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "lstmkit"]
+    done = subprocess.run([*torchrun, *map(str, commands["textgen"]), "--out", str(tmp_path / "two"), "--quiet"],
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("run saved in") == 1
+    assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
+
+
 def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, capfd):
     command = [*commands["sentiment"][:-8], "--embedding-dim", 16, "--units", 16, "--batch-size", 30,
                "--dropout", 0.3]
