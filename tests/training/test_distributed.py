@@ -1,8 +1,10 @@
 """Training in several processes (training/distributed.py, launch.py): one process's result, faster."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -98,6 +100,22 @@ def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, cap
     assert "process 0 sees a run to resume there and process(es) 1 do not" in errors[0]
     assert RunDirectory(tmp_path / "run").load_history()[-1]["epoch"] == 1  # nothing trained or lost
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(commands, tmp_path, capfd):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
+               "--quiet", "--processes", "2"]
+    launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while not (out / "history.jsonl").is_file() and launcher.poll() is None:
+        time.sleep(0.2)
+    launcher.send_signal(signal.SIGINT)  # to the launcher alone, as `kill -INT` does; it passes it on
+    errors = launcher.communicate(timeout=120)[1]
+    assert launcher.returncode == 130 and "interrupted; the last completed epoch is saved" in errors
+    done = len(RunDirectory(out).load_history())
+    assert done >= 1 and not list(out.glob(".*.tmp"))
+    assert train(capfd, commands["textgen"], out, "--resume", "--epochs", done + 1, "--processes", 2)[0] == 0
+    assert len(RunDirectory(out).load_history()) == done + 1
 
 
 def test_bad_input_in_several_processes_is_one_error_line(tmp_path, capfd):

@@ -3,8 +3,8 @@
 What torchrun does for one machine (distributed.py explains the training), without its reports:
 each worker gets RANK / WORLD_SIZE / MASTER_PORT and an even share of the cores; worker 0 speaks,
 and the others' error output is shown when they fail, unless it is the bad-input error worker 0
-has already shown. If one worker fails, the
-others are stopped, and the exit code is the failure's.
+has already shown. If one worker fails, the others are stopped, and the exit code is the
+failure's; a Ctrl-C stops them all, keeping the last completed epoch.
 """
 
 from __future__ import annotations
@@ -22,6 +22,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    """After a Ctrl-C: a terminal sent it to every worker too; a `kill -INT` to this process alone
+    did not, so it is passed on to those still running after a moment."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and any(worker.poll() is None for worker in workers):
+        time.sleep(0.1)
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def run_processes(count: int, argv: list[str]) -> int:
@@ -45,9 +62,8 @@ def run_processes(count: int, argv: list[str]) -> int:
                     if worker.poll() is None:
                         worker.terminate()
             time.sleep(0.2)
-    except KeyboardInterrupt:  # every worker got the Ctrl-C too; worker 0 says what was saved
-        for worker in workers:
-            worker.wait()
+    except KeyboardInterrupt:  # worker 0 says what was saved
+        _stop(workers)
         return 130
     codes = [worker.returncode for worker in workers]
     if failed is None:
