@@ -62,7 +62,7 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--processes", type=int, default=1, metavar="N",
                         help="train in N processes on this machine, each on its share of every batch "
-                             "(same result as one process; see docs/DISTRIBUTED.md)")
+                             "(one process's result, dropout aside; see docs/DISTRIBUTED.md)")
 
 
 def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
