@@ -139,3 +139,12 @@ def test_each_process_takes_its_own_slice_and_its_own_dropout_noise(monkeypatch)
     first = torch.rand(4)
     distributed.seed_for_epoch(3, generator)
     assert torch.equal(torch.rand(4), first) and not torch.equal(first, second)
+
+
+def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    with pytest.raises(ValueError, match="process 2 of this machine needs GPU 2 .* the machine has 2; start at most 2"):
+        distributed.start("cuda")

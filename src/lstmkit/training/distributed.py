@@ -41,7 +41,11 @@ def start(device_name: str) -> torch.device:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return device
     if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        local_rank, gpus = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        if local_rank >= gpus:
+            raise ValueError(f"--device cuda: process {local_rank} of this machine needs GPU {local_rank} (one GPU per "
+                             f"process) and the machine has {gpus}; start at most {gpus} processes per machine")
+        device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
