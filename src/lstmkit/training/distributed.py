@@ -4,7 +4,8 @@ Every process holds the whole model and makes the same shuffled batches; each ta
 every batch, the slices' gradients are summed across the processes, and all take the same step.
 So N processes train as one process with the same --batch-size would (up to the order of float
 sums; dropout draws its own noise in each process), only on N times the cores. Process 0 writes
-the run directory and prints; the others stay quiet. Outside torchrun (no WORLD_SIZE above 1 in the environment) every function here is a no-op.
+the run directory and prints; the others stay quiet. Outside torchrun (no WORLD_SIZE above 1 in
+the environment) every function here is a no-op.
 
     torchrun --standalone --nproc-per-node 2 -m lstmkit sentiment train ...      # one machine
     torchrun --nnodes 2 --node-rank R --master-addr HOST --master-port 29500 \\

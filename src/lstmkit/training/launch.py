@@ -55,8 +55,8 @@ def run_processes(count: int, argv: list[str]) -> int:
     failed = None  # the first worker seen failing
     try:
         while any(worker.poll() is None for worker in workers):
-            failed = failed if failed is not None else next(
-                (rank for rank, worker in enumerate(workers) if worker.returncode), None)
+            if failed is None:
+                failed = next((rank for rank, worker in enumerate(workers) if worker.returncode), None)
             if failed is not None:  # the others would wait for it forever
                 for worker in workers:
                     if worker.poll() is None:
