@@ -17,6 +17,7 @@ from . import __version__
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
+from .training import distributed
 from .training.optimizers import OPTIMIZERS
 from .training.run import RunError
 
@@ -498,6 +499,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(args) -> int:
+    out = getattr(args, "out", None)
+    saved = f"; the last completed epoch is saved in {out} (continue with --resume)" if out else ""
+    print(f"lstmkit: interrupted{saved}", file=sys.stderr)
+    return 130
+
+
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"lstmkit: warning: {message}\n"
 
@@ -530,11 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush cannot fail again
         return 141  # what a shell reports for a writer stopped by SIGPIPE
     except KeyboardInterrupt:
-        out = getattr(args, "out", None)
-        saved = f"; the last completed epoch is saved in {out} (continue with --resume)" if out else ""
-        print(f"lstmkit: interrupted{saved}", file=sys.stderr)
-        return 130
+        return _interrupted(args)
     except Exception as error:  # noqa: BLE001 - one line for people; --debug shows the rest
+        if distributed.interrupted():  # another process's Ctrl-C cut a collective short
+            return _interrupted(args)
         if args.debug:
             raise
         print(f"lstmkit: error: {type(error).__name__}: {error}", file=sys.stderr)

@@ -102,16 +102,22 @@ def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, cap
     assert not (tmp_path / "elsewhere").exists()
 
 
-def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(commands, tmp_path, capfd):
+@pytest.mark.parametrize("to", ["the launcher alone", "every process"])
+def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(to, commands, tmp_path, capfd):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
                "--quiet", "--processes", "2"]
-    launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
     while not (out / "history.jsonl").is_file() and launcher.poll() is None:
         time.sleep(0.2)
-    launcher.send_signal(signal.SIGINT)  # to the launcher alone, as `kill -INT` does; it passes it on
+    if to == "every process":  # as a terminal's Ctrl-C does: the processes stop together, mid-collective or not
+        os.killpg(launcher.pid, signal.SIGINT)
+    else:  # as `kill -INT` does; the launcher passes it on
+        launcher.send_signal(signal.SIGINT)
     errors = launcher.communicate(timeout=120)[1]
-    assert launcher.returncode == 130 and "interrupted; the last completed epoch is saved" in errors
+    assert launcher.returncode == 130
+    assert errors.startswith("lstmkit: interrupted; the last completed epoch is saved") and errors.count("\n") == 1
     done = len(RunDirectory(out).load_history())
     assert done >= 1 and not list(out.glob(".*.tmp"))
     assert train(capfd, commands["textgen"], out, "--resume", "--epochs", done + 1, "--processes", 2)[0] == 0

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
+import sys
 
 import torch
 import torch.distributed as dist
@@ -50,7 +52,46 @@ def start(device_name: str) -> torch.device:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    signal.signal(signal.SIGINT, _on_ctrl_c)
+    sys.unraisablehook = _quiet_about_ctrl_c
     return device
+
+
+# A Ctrl-C that stops one process inside a collective leaves the others a broken connection. So
+# during training steps it is only noted; the next gradient sum tells every process, and all stop
+# together at that step's end (train_epoch raises KeyboardInterrupt). Elsewhere it stops at once.
+_ctrl_c = {"seen": False, "deferred": False}
+
+
+def _on_ctrl_c(signum, frame) -> None:
+    _ctrl_c["seen"] = True
+    if not _ctrl_c["deferred"]:
+        raise KeyboardInterrupt
+
+
+def _quiet_about_ctrl_c(unraisable) -> None:
+    """A Ctrl-C landing in a finalizer is swallowed there; it was noted, so say nothing of it."""
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
+def interrupted() -> bool:
+    """Whether this process was sent a Ctrl-C (SIGINT); only noted under torchrun."""
+    return _ctrl_c["seen"]
+
+
+@contextlib.contextmanager
+def ctrl_c_at_step_ends():
+    """Holds a Ctrl-C inside this block until sum_gradients() has shared it (see above)."""
+    if interrupted():
+        raise KeyboardInterrupt
+    _ctrl_c["deferred"] = True
+    try:
+        yield
+    finally:
+        _ctrl_c["deferred"] = False
+    if interrupted():
+        raise KeyboardInterrupt
 
 
 def share_from_main(model: torch.nn.Module) -> None:
@@ -108,19 +149,23 @@ def my_slice(batch):
 def sum_gradients(model: torch.nn.Module, totals: list[float]) -> list[float]:
     """Sums every trainable parameter's gradient across the processes, in place (a parameter this
     process left without one counts as zeros), and `totals` (numbers to add up) with them, in one
-    message; returns the summed totals."""
+    message; returns the summed totals. Raises KeyboardInterrupt in every process, after the sum,
+    when any of them was sent a Ctrl-C."""
     parameters = [p for p in model.parameters() if p.requires_grad]
     if world()[1] == 1:
         return totals
     device = parameters[0].device
     flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in parameters]
-                     + [torch.tensor(totals, dtype=parameters[0].dtype, device=device)])
+                     + [torch.tensor([*totals, float(interrupted())], dtype=parameters[0].dtype, device=device)])
     dist.all_reduce(flat)
+    if flat[-1] > 0:
+        _ctrl_c["seen"] = True
+        raise KeyboardInterrupt
     offset = 0
     for p in parameters:
         p.grad = flat[offset: offset + p.numel()].view_as(p).clone()
         offset += p.numel()
-    return flat[offset:].tolist()
+    return flat[offset:-1].tolist()
 
 
 def seed_for_epoch(epoch: int, generator: torch.Generator | None) -> None:

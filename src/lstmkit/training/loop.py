@@ -171,43 +171,44 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
     stopped_early = False
     time_up = False
-    for batch in bar:
-        if time_up:
-            stopped_early = True
-            break
-        optimizer.zero_grad(set_to_none=True)
-        batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
-        mine = distributed.my_slice(batch)
-        for part in _chunks(mine, options.micro_batch) if mine is not None else ():
-            loss, stats = batch_loss(model, part)
-            # summed, and divided by the whole batch's count below: the batch's mean, however it is cut
-            (loss * stats["count"]).backward()
-            batch_total += loss.item() * stats["count"]
+    with distributed.ctrl_c_at_step_ends():
+        for batch in bar:
+            if time_up:
+                stopped_early = True
+                break
+            optimizer.zero_grad(set_to_none=True)
+            batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
+            mine = distributed.my_slice(batch)
+            for part in _chunks(mine, options.micro_batch) if mine is not None else ():
+                loss, stats = batch_loss(model, part)
+                # summed, and divided by the whole batch's count below: the batch's mean, however it is cut
+                (loss * stats["count"]).backward()
+                batch_total += loss.item() * stats["count"]
+                for key in batch_stats:
+                    batch_stats[key] += stats.get(key, 0)
+                has_accuracy |= "correct" in stats
+            time_up = seconds is not None and time.perf_counter() - started > seconds
+            batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
+                model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
+            for parameter in model.parameters():
+                if parameter.grad is not None:
+                    parameter.grad /= batch_stats["count"]
+            if not math.isfinite(batch_total):
+                skipped += 1
+                if skipped > options.max_bad_steps:
+                    _roll_back(model, optimizer, good_state)
+                    skipped = 0
+                continue
+            if options.clip_norm:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
+            optimizer.step()
+            totals["loss"] += batch_total
             for key in batch_stats:
-                batch_stats[key] += stats.get(key, 0)
-            has_accuracy |= "correct" in stats
-        time_up = seconds is not None and time.perf_counter() - started > seconds
-        batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
-            model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
-        for parameter in model.parameters():
-            if parameter.grad is not None:
-                parameter.grad /= batch_stats["count"]
-        if not math.isfinite(batch_total):
-            skipped += 1
-            if skipped > options.max_bad_steps:
-                _roll_back(model, optimizer, good_state)
-                skipped = 0
-            continue
-        if options.clip_norm:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
-        optimizer.step()
-        totals["loss"] += batch_total
-        for key in batch_stats:
-            totals[key] += batch_stats[key]
-        shown = {"loss": f"{totals['loss'] / max(totals['count'], 1):.4f}"}
-        if has_accuracy:
-            shown["acc"] = f"{totals['correct'] / max(totals['count'], 1):.4f}"
-        bar.set_postfix(shown, refresh=False)
+                totals[key] += batch_stats[key]
+            shown = {"loss": f"{totals['loss'] / max(totals['count'], 1):.4f}"}
+            if has_accuracy:
+                shown["acc"] = f"{totals['correct'] / max(totals['count'], 1):.4f}"
+            bar.set_postfix(shown, refresh=False)
     result = {"loss": totals["loss"] / max(totals["count"], 1)}
     if has_accuracy:
         result["accuracy"] = totals["correct"] / max(totals["count"], 1)
