@@ -107,8 +107,9 @@ def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(to, commands, tmp_p
     out = tmp_path / "run"
     command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
                "--quiet", "--processes", "2"]
+    # SIGINT back to its default: a shell starting the suite in the background ignores it, and children inherit that
     launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not (out / "history.jsonl").is_file() and launcher.poll() is None:
         time.sleep(0.2)
     if to == "every process":  # as a terminal's Ctrl-C does: the processes stop together, mid-collective or not

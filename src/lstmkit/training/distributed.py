@@ -52,7 +52,8 @@ def start(device_name: str) -> torch.device:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    signal.signal(signal.SIGINT, _on_ctrl_c)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # ignored (started with `&` from a script): leave it so
+        signal.signal(signal.SIGINT, _on_ctrl_c)
     sys.unraisablehook = _quiet_about_ctrl_c
     return device
 
