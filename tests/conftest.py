@@ -4,6 +4,9 @@ import random
 
 import pytest
 
+from lstmkit.cli import main
+from lstmkit.data import nietzsche_path
+
 POSITIVE = "good great wonderful superb loved brilliant moving".split()
 NEGATIVE = "bad awful boring terrible hated dull weak".split()
 NEUTRAL = "the movie film plot actor scene it was and a of story".split()
@@ -49,3 +52,25 @@ def number_pairs(count: int, seed: int) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_aclimdb(tmp_path_factory):
     return make_aclimdb(tmp_path_factory.mktemp("aclimdb"))
+
+
+@pytest.fixture(scope="session")
+def commands(tiny_aclimdb, tmp_path_factory):
+    """A small `train` command line for each task, without --out."""
+    folder = tmp_path_factory.mktemp("inputs")
+    (folder / "text.txt").write_text(nietzsche_path().read_text(encoding="utf-8")[:8000], encoding="utf-8")
+    (folder / "pairs.tsv").write_text("\n".join(number_pairs(300, 1)) + "\n", encoding="utf-8")
+    return {
+        "sentiment": ["sentiment", "train", "--data", tiny_aclimdb, "--epochs", 2, "--embedding-dim", 16,
+                      "--units", 16, "--batch-size", 30],
+        "textgen": ["textgen", "train", "--text", folder / "text.txt", "--epochs", 1, "--hidden", 32],
+        "translate": ["translate", "train", "--pairs", folder / "pairs.tsv", "--epochs", 2, "--hidden", 16,
+                      "--level", "word", "--embedding-dim", 8, *SMALL],
+    }
+
+
+def train(capfd, command, out, *extra):
+    """Runs `lstmkit *command --out OUT --quiet *extra` -> (exit code, stdout, stderr)."""
+    code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])
+    output, errors = capfd.readouterr()
+    return code, output, errors

@@ -57,6 +57,9 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--ema", type=float, metavar="DECAY",
+                        help="validate and keep a moving average of the weights, updated every step with this "
+                             "decay (such as 0.999)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")

@@ -10,33 +10,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from lstmkit.cli import main
-from lstmkit.data import nietzsche_path
 from lstmkit.training import distributed
 from lstmkit.training.launch import free_port
 from lstmkit.training.run import RunDirectory
 
-from conftest import SMALL, number_pairs
-
-
-@pytest.fixture(scope="module")
-def commands(tiny_aclimdb, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("inputs")
-    (folder / "text.txt").write_text(nietzsche_path().read_text(encoding="utf-8")[:8000], encoding="utf-8")
-    (folder / "pairs.tsv").write_text("\n".join(number_pairs(300, 1)) + "\n", encoding="utf-8")
-    return {
-        "sentiment": ["sentiment", "train", "--data", tiny_aclimdb, "--epochs", 2, "--embedding-dim", 16,
-                      "--units", 16, "--batch-size", 30],
-        "textgen": ["textgen", "train", "--text", folder / "text.txt", "--epochs", 1, "--hidden", 32],
-        "translate": ["translate", "train", "--pairs", folder / "pairs.tsv", "--epochs", 2, "--hidden", 16,
-                      "--level", "word", "--embedding-dim", 8, *SMALL],
-    }
-
-
-def train(capfd, command, out, *extra):
-    code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])
-    output, errors = capfd.readouterr()
-    return code, output, errors
+from conftest import train
 
 
 def assert_same_weights(first, second, atol):

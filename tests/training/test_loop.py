@@ -7,11 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from lstmkit.nn import LSTM, Dense
 from lstmkit.training.loop import FitOptions, check_training_config, fit
 from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory, RunError
+
+from conftest import train as train_command
 
 
 class Classifier(nn.Module):
@@ -35,7 +38,7 @@ def make_problem(seed=0, count=256):
 
 
 def train(tmp_path, epochs, *, resume=False, fail_at=None, nan_batches=(), patience=None, micro_batch=None,
-          validate=None, seed=0, dropout=0.1):
+          validate=None, seed=0, dropout=0.1, ema=None, weights_seen=None):
     torch.manual_seed(seed)
     model = Classifier(dropout)
     x, lengths, y = make_problem()
@@ -49,6 +52,8 @@ def train(tmp_path, epochs, *, resume=False, fail_at=None, nan_batches=(), patie
 
     def batch_loss(model, batch):
         calls["n"] += 1
+        if weights_seen is not None:  # each step's starting weights
+            weights_seen.append([p.detach().clone() for p in model.parameters()])
         if fail_at is not None and calls["n"] == fail_at:
             raise KeyboardInterrupt
         xb, lb, yb = batch
@@ -65,7 +70,8 @@ def train(tmp_path, epochs, *, resume=False, fail_at=None, nan_batches=(), patie
     run = RunDirectory(tmp_path)
     run.save_config({"task": "test"})
     history = fit(model, optimizer, batches=batches, batch_loss=batch_loss, validate=validate or default_validate,
-                  options=FitOptions(epochs=epochs, patience=patience, micro_batch=micro_batch, progress=False),
+                  options=FitOptions(epochs=epochs, patience=patience, micro_batch=micro_batch, ema=ema,
+                                     progress=False),
                   run=run, generator=generator, resume=resume)
     return model, history, run
 
@@ -97,6 +103,41 @@ def test_resuming_gives_the_same_model_as_training_straight_through(tmp_path):
     last_straight = RunDirectory(tmp_path / "straight").load_weights(Classifier(), LAST).state_dict()
     last_resumed = run.load_weights(Classifier(), LAST).state_dict()
     assert all(torch.allclose(last_straight[k], last_resumed[k]) for k in last_straight)
+
+
+def test_a_moving_average_of_the_weights_is_validated_kept_and_resumed(tmp_path):
+    weights_seen, validated = [], []
+
+    def validate(model):  # each call scores better, so the last epoch is the best
+        validated.append([p.detach().clone() for p in model.parameters()])
+        return {"val_accuracy": len(validated)}
+
+    model, _, run = train(tmp_path / "straight", 3, ema=0.9, weights_seen=weights_seen, validate=validate)
+    raw = list(run.load_weights(Classifier(), LAST).parameters())
+    after_steps = [*weights_seen[1:], raw]  # 6 steps an epoch
+    average = after_steps[0]
+    for step, weights in enumerate(after_steps[1:], start=2):
+        average = [0.9 * a + 0.1 * w for a, w in zip(average, weights)]
+        if step % 6 == 0:
+            assert all(torch.allclose(a, v, atol=1e-6) for a, v in zip(average, validated[step // 6 - 1]))
+    assert all(torch.allclose(a, m, atol=1e-6) for a, m in zip(average, model.parameters()))  # what it ends with
+    assert not all(torch.allclose(a, r, atol=1e-3) for a, r in zip(average, raw))  # training went on with the raw ones
+    train(tmp_path / "split", 2, ema=0.9, validate=validate)
+    resumed, _, _ = train(tmp_path / "split", 3, ema=0.9, resume=True, validate=validate)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(resumed.parameters(), model.parameters()))
+
+
+@pytest.mark.parametrize("task, metric", [("sentiment", "val_loss"), ("textgen", "val_nats_per_char"),
+                                          ("translate", "val_loss")])
+def test_every_task_validates_and_keeps_the_moving_average(task, metric, commands, tmp_path, capfd):
+    assert train_command(capfd, commands[task], tmp_path / "plain")[0] == 0
+    assert train_command(capfd, commands[task], tmp_path / "ema", "--ema", 0.5)[0] == 0
+    plain_last, last, kept = (load_file(tmp_path / run / name) for run, name in
+                              [("plain", LAST), ("ema", LAST), ("ema", BEST)])
+    assert all(torch.allclose(plain_last[k], last[k], atol=1e-6) for k in last)  # training itself is unchanged
+    assert not all(torch.allclose(kept[k], last[k], atol=1e-4) for k in last)  # what is kept is the average
+    plain, averaged = (RunDirectory(tmp_path / run).load_history()[-1][metric] for run in ("plain", "ema"))
+    assert plain != pytest.approx(averaged, rel=1e-4)  # and what was validated
 
 
 def test_interrupt_keeps_the_last_completed_epoch(tmp_path):
@@ -179,6 +220,7 @@ def test_a_time_limit_ends_training_inside_an_epoch():
     ("minutes", 0.0, "--minutes must be above 0, got 0"),
     ("patience", 0, "--patience must be at least 1, got 0"),
     ("optimizer", "sgd", "--optimizer must be one of rmsprop, adam, got 'sgd'"),
+    ("ema", 1.0, "--ema must be in (0, 1), such as 0.999, got 1"),
     ("micro_batch", -1, "--micro-batch must be 0 (whole batches) or more, got -1"),
 ])
 def test_training_numbers_out_of_range_name_the_option(name, value, expected):

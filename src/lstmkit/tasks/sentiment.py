@@ -58,6 +58,7 @@ class SentimentConfig:
     patience: int | None = None
     monitor: str = "val_accuracy"  # what picks the best checkpoint: "val_accuracy" or "val_loss" (Keras's default)
     clip_norm: float | None = None
+    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     batching: str = "length"  # "length": similar lengths together, real words only; "padded": the lecture's
     micro_batch: int | None = 32  # run a batch in chunks of this size: same gradient, faster on CPU
     seed: int = 0
@@ -324,7 +325,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=ADAM_EPS)
     mode = "min" if config.monitor == "val_loss" else "max"
     options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
-                         clip_norm=config.clip_norm,
+                         clip_norm=config.clip_norm, ema=config.ema,
                          micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
     history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
                   batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,

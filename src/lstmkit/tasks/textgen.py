@@ -57,6 +57,7 @@ class TextgenConfig:
     minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     held_out: float = 0.1  # the last 10% of the text scores the model
     clip_norm: float | None = 5.0
+    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     seed: int = 0
 
 
@@ -198,7 +199,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     options = FitOptions(epochs=config.epochs, monitor="val_nats_per_char", mode="min", clip_norm=config.clip_norm,
-                         max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)
+                         ema=config.ema, max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)
     history = fit(model, optimizer, batches=batches, batch_loss=batch_loss, validate=validate, options=options,
                   run=run, generator=generator, resume=resume, scheduler=scheduler)
     best = min(history, key=lambda row: row["val_nats_per_char"]) if history else {}

@@ -70,6 +70,7 @@ class TranslateConfig:
     minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     patience: int | None = 3  # epochs without a better validation BLEU before stopping
     clip_norm: float | None = 5.0
+    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     seed: int = 0
     split_seed: int = 0
     test_pairs: int = 5000  # ≈ pairs of the main file held out for test
@@ -497,14 +498,14 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         for batch in pair_batches(validation_encoded, 0, 256):
             loss, stats = batch_loss(model, batch)
             total, count = total + loss.item() * stats["count"], count + stats["count"]
-        scores = score(translator, bleu_pairs)
+        scores = score(dataclasses.replace(translator, model=model), bleu_pairs)  # model: maybe the average
         return {"val_loss": total / max(count, 1), "val_bleu": scores["bleu"], "val_chrf": scores["chrf"]}
 
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     options = FitOptions(epochs=config.epochs, monitor="val_bleu", mode="max", patience=config.patience,
-                         clip_norm=config.clip_norm, progress=progress,
+                         clip_norm=config.clip_norm, ema=config.ema, progress=progress,
                          max_seconds=config.minutes * 60 if config.minutes else None)
     history = fit(model, optimizer, batches=lambda epoch: _Epoch(encoded, config.batch_size, generator),
                   batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from ..nn import flush_denormals
@@ -30,12 +31,13 @@ class FitOptions:
     micro_batch: int | None = None  # run each batch in chunks of this many samples (same gradient)
     max_bad_steps: int = 20  # non-finite losses tolerated in one epoch before rolling back
     max_seconds: float | None = None  # stop training once this much training time has passed (mid-epoch too)
+    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     progress: bool = True
 
 
 def check_training_config(config, counts: tuple[str, ...] = ()) -> None:
     """Raises ValueError naming the option when one of the training numbers a task's config has
-    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience, micro_batch)
+    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience, micro_batch, ema)
     or one of the task's own `counts` (sizes that must be at least 1) is out of range."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
@@ -49,6 +51,7 @@ def check_training_config(config, counts: tuple[str, ...] = ()) -> None:
         "minutes": (lambda v: v > 0, "above 0"),
         "patience": (lambda v: v >= 1, "at least 1"),
         "micro_batch": (lambda v: v >= 0, "0 (whole batches) or more"),
+        "ema": (lambda v: 0 < v < 1, "in (0, 1), such as 0.999"),
     }
     for name, (ok, expected) in checks.items():
         value = getattr(config, name, None)
@@ -88,13 +91,21 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     With a run directory: after each epoch the latest state (last.safetensors, trainer.pt,
     history.jsonl, curves.png) is saved, and model.safetensors whenever the monitored metric
     improves. `scheduler` steps after every epoch. At the end the model holds the best weights.
+    With options.ema, an exponential moving average of the weights (torch's AveragedModel) follows
+    every step; it is what is validated, saved as the best model and held at the end, while
+    training (and last.safetensors, for resuming) goes on with the raw weights.
     Under torchrun the processes share each batch (see distributed.py); process 0 validates and
     writes the run directory.
     """
     history, start_epoch, best, best_epoch, bad_epochs = [], 1, None, 0, 0
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(options.ema), use_buffers=True)
+                if options.ema else None)
+    evaluated = averaged.module if averaged is not None else model  # what is validated and kept as best
     if resume and run is not None and run.file(LAST).is_file():
         state = run.load_trainer()
         run.load_weights(model, LAST)
+        if averaged is not None:
+            _resume_average(averaged, model, state)
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
@@ -120,23 +131,23 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             budget = options.max_seconds - trained if options.max_seconds is not None else None
             distributed.seed_for_epoch(epoch, generator)
             row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
-                                                 budget)}
+                                                 budget, averaged)}
             if scheduler is not None:
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
             distributed.share_from_main(model)  # guards against drift between unlike machines
             if main:
                 started = time.perf_counter()
-                model.eval()
+                evaluated.eval()
                 with torch.no_grad(), distributed.all_cores():
-                    row.update(validate(model))
+                    row.update(validate(evaluated))
                 row["val_seconds"] = round(time.perf_counter() - started, 2)
             row = distributed.from_main(row)  # so every process takes the same decisions
             history.append(row)
             if _better(row[options.monitor], best, options.mode):
                 best, best_epoch, bad_epochs = row[options.monitor], epoch, 0
                 if run is not None:
-                    run.save_weights(model, BEST)
+                    run.save_weights(evaluated, BEST)
             else:
                 bad_epochs += 1
             row["best_epoch"] = best_epoch
@@ -146,12 +157,15 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                                   "generator": generator.get_state() if generator is not None else torch.zeros(0),
                                   "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
                                   "bad_epochs": bad_epochs,
-                                  "scheduler": scheduler.state_dict() if scheduler is not None else {}})
+                                  "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                                  "average": averaged.state_dict() if averaged is not None else {}})
                 run.save_history(history)
                 plot_curves(history, run.file(CURVES))
             if options.progress:
                 shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
                 tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+    if averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
     if main and run is not None and run.file(BEST).is_file():
         run.load_weights(model, BEST)
     distributed.share_from_main(model)
@@ -159,10 +173,10 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
 
 
 def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int,
-                seconds: float | None = None) -> dict:
+                seconds: float | None = None, averaged: AveragedModel | None = None) -> dict:
     """One pass over the batches, or as many as `seconds` allow -> {"loss", "accuracy" (if
-    reported), "seconds", "skipped_steps", "stopped_early" (if the time ran out)}.
-    Call it inside flush_denormals() on a CPU, as fit() does."""
+    reported), "seconds", "skipped_steps", "stopped_early" (if the time ran out)}; `averaged`
+    follows every step. Call it inside flush_denormals() on a CPU, as fit() does."""
     model.train()
     totals = {"loss": 0.0, "count": 0, "correct": 0}
     has_accuracy, skipped = False, 0
@@ -202,6 +216,8 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
             if options.clip_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             totals["loss"] += batch_total
             for key in batch_stats:
                 totals[key] += batch_stats[key]
@@ -218,6 +234,14 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     if stopped_early:
         result["stopped_early"] = True
     return result
+
+
+def _resume_average(averaged: AveragedModel, model, state: dict) -> None:
+    """The saved average, or, for a run trained without --ema, one that starts at its last weights."""
+    if state.get("average"):
+        averaged.load_state_dict(state["average"])
+    else:
+        averaged.update_parameters(model)
 
 
 def _roll_back(model, optimizer, good_state) -> None:
