@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 declare -A ROWS=(
   [lstm]="--preset lecture"
   [lstm-padded]="--preset lecture --batching padded"
+  [lstm-ema]="--preset lecture --ema 0.99"
   [lstm-val-loss]="--preset lecture --monitor val_loss"
   [lstm-val-movie]="--preset lecture --val-by-group"
   [simplernn]="--preset lecture --rnn simplernn"
