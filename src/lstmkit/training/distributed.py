@@ -60,7 +60,7 @@ def start(device_name: str) -> torch.device:
 
 # A Ctrl-C that stops one process inside a collective leaves the others a broken connection. So
 # during training steps it is only noted; the next gradient sum tells every process, and all stop
-# together at that step's end (train_epoch raises KeyboardInterrupt). Elsewhere it stops at once.
+# together at that step's end (fit() holds it during train_epoch). Elsewhere it stops at once.
 _ctrl_c = {"seen": False, "deferred": False}
 
 
@@ -84,8 +84,6 @@ def interrupted() -> bool:
 @contextlib.contextmanager
 def ctrl_c_at_step_ends():
     """Holds a Ctrl-C inside this block until sum_gradients() has shared it (see above)."""
-    if interrupted():
-        raise KeyboardInterrupt
     _ctrl_c["deferred"] = True
     try:
         yield

@@ -130,8 +130,9 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 on_epoch_start(epoch)
             budget = options.max_seconds - trained if options.max_seconds is not None else None
             distributed.seed_for_epoch(epoch, generator)
-            row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
-                                                 budget, averaged)}
+            with distributed.ctrl_c_at_step_ends():
+                row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
+                                                     budget, averaged)}
             if scheduler is not None:
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
@@ -164,10 +165,10 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             if options.progress:
                 shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
                 tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
-    if averaged is not None:
-        model.load_state_dict(averaged.module.state_dict())
     if main and run is not None and run.file(BEST).is_file():
         run.load_weights(model, BEST)
+    elif averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
     distributed.share_from_main(model)
     return history
 
@@ -185,46 +186,45 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
     stopped_early = False
     time_up = False
-    with distributed.ctrl_c_at_step_ends():
-        for batch in bar:
-            if time_up:
-                stopped_early = True
-                break
-            optimizer.zero_grad(set_to_none=True)
-            batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
-            mine = distributed.my_slice(batch)
-            for part in _chunks(mine, options.micro_batch) if mine is not None else ():
-                loss, stats = batch_loss(model, part)
-                # summed, and divided by the whole batch's count below: the batch's mean, however it is cut
-                (loss * stats["count"]).backward()
-                batch_total += loss.item() * stats["count"]
-                for key in batch_stats:
-                    batch_stats[key] += stats.get(key, 0)
-                has_accuracy |= "correct" in stats
-            time_up = seconds is not None and time.perf_counter() - started > seconds
-            batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
-                model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
-            for parameter in model.parameters():
-                if parameter.grad is not None:
-                    parameter.grad /= batch_stats["count"]
-            if not math.isfinite(batch_total):
-                skipped += 1
-                if skipped > options.max_bad_steps:
-                    _roll_back(model, optimizer, good_state)
-                    skipped = 0
-                continue
-            if options.clip_norm:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
-            optimizer.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
-            totals["loss"] += batch_total
+    for batch in bar:
+        if time_up:
+            stopped_early = True
+            break
+        optimizer.zero_grad(set_to_none=True)
+        batch_total, batch_stats = 0.0, {"count": 0, "correct": 0}
+        mine = distributed.my_slice(batch)
+        for part in _chunks(mine, options.micro_batch) if mine is not None else ():
+            loss, stats = batch_loss(model, part)
+            # summed, and divided by the whole batch's count below: the batch's mean, however it is cut
+            (loss * stats["count"]).backward()
+            batch_total += loss.item() * stats["count"]
             for key in batch_stats:
-                totals[key] += batch_stats[key]
-            shown = {"loss": f"{totals['loss'] / max(totals['count'], 1):.4f}"}
-            if has_accuracy:
-                shown["acc"] = f"{totals['correct'] / max(totals['count'], 1):.4f}"
-            bar.set_postfix(shown, refresh=False)
+                batch_stats[key] += stats.get(key, 0)
+            has_accuracy |= "correct" in stats
+        time_up = seconds is not None and time.perf_counter() - started > seconds
+        batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
+            model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
+        for parameter in model.parameters():
+            if parameter.grad is not None:
+                parameter.grad /= batch_stats["count"]
+        if not math.isfinite(batch_total):
+            skipped += 1
+            if skipped > options.max_bad_steps:
+                _roll_back(model, optimizer, good_state)
+                skipped = 0
+            continue
+        if options.clip_norm:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
+        optimizer.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
+        totals["loss"] += batch_total
+        for key in batch_stats:
+            totals[key] += batch_stats[key]
+        shown = {"loss": f"{totals['loss'] / max(totals['count'], 1):.4f}"}
+        if has_accuracy:
+            shown["acc"] = f"{totals['correct'] / max(totals['count'], 1):.4f}"
+        bar.set_postfix(shown, refresh=False)
     result = {"loss": totals["loss"] / max(totals["count"], 1)}
     if has_accuracy:
         result["accuracy"] = totals["correct"] / max(totals["count"], 1)
