@@ -549,4 +549,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"lstmkit: error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    finally:
+        distributed.finish()
     return 0

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import torch
+import torch.distributed as dist
 from safetensors.torch import load_file
 
 from lstmkit.training import distributed
@@ -133,3 +134,14 @@ def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "2")
     with pytest.raises(ValueError, match="process 2 of this machine needs GPU 2 .* the machine has 2; start at most 2"):
         distributed.start("cuda")
+
+
+def test_a_command_leaves_the_process_group_it_ran_in(commands, tmp_path, capfd):
+    # left to the interpreter's exit, gloo's threads now and then abort a finished worker (exit code -6)
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        assert train(capfd, commands["textgen"], tmp_path / "run")[0] == 0
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

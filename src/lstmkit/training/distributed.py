@@ -58,6 +58,14 @@ def start(device_name: str) -> torch.device:
     return device
 
 
+def finish() -> None:
+    """Leaves the process group, if this process joined one. Left to the interpreter's exit, gloo's
+    threads are torn down too late and now and then abort the process ("terminate called without
+    an active exception"), turning a finished run's exit code 0 into -6."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 # A Ctrl-C that stops one process inside a collective leaves the others a broken connection. So
 # during training steps it is only noted; the next gradient sum tells every process, and all stop
 # together at that step's end (fit() holds it during train_epoch). Elsewhere it stops at once.
