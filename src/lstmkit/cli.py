@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import warnings
+from typing import NoReturn
 
 from . import __version__
 from .nn import summary
@@ -511,6 +512,11 @@ def _interrupted(args) -> int:
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"lstmkit: warning: {message}\n"
+
+
+def run() -> NoReturn:
+    """The `lstmkit` command and `python -m lstmkit`: main() on the command line, then exit with its code."""
+    distributed.exit_process(main())
 
 
 def main(argv: list[str] | None = None) -> int:
