@@ -137,7 +137,7 @@ def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
 
 
 def test_a_command_leaves_the_process_group_it_ran_in(commands, tmp_path, capfd):
-    # left to the interpreter's exit, gloo's threads now and then abort a finished worker (exit code -6)
+    # as torch asks of every process before it ends (NCCL: so that its pending operations finish)
     dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
     try:
         assert train(capfd, commands["textgen"], tmp_path / "run")[0] == 0
