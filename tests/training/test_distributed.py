@@ -1,5 +1,6 @@
 """Training in several processes (training/distributed.py, launch.py): one process's result, faster."""
 
+import json
 import os
 import signal
 import subprocess
@@ -145,3 +146,16 @@ def test_a_command_leaves_the_process_group_it_ran_in(commands, tmp_path, capfd)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def test_a_worker_ends_at_once_with_its_output_and_exit_code(commands, tmp_path, capfd):
+    assert train(capfd, commands["textgen"], tmp_path / "run")[0] == 0
+    sample = [sys.executable, "-m", "lstmkit", "textgen", "sample", str(tmp_path / "run"), "--num", "3", "--length",
+              "200", "--json"]
+    env = {**os.environ, "WORLD_SIZE": "2"}  # one of two training processes: ends with os._exit
+    env.pop("PYTHONUNBUFFERED", None)  # so stdout, a pipe, is buffered as it is for most users
+    done = subprocess.run(sample, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0  # and the buffered output was flushed before the end:
+    assert [len(item["sample"]) for item in json.loads(done.stdout)] == [200] * 3
+    done = subprocess.run([*sample[:5], str(tmp_path / "missing")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("lstmkit: error:")
