@@ -38,11 +38,16 @@ def is_main() -> bool:
     return world()[0] == 0
 
 
+def launched_with_others() -> bool:
+    """Whether torchrun (or --processes) started this process as one of several (WORLD_SIZE above 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def start(device_name: str) -> torch.device:
     """resolve_device(), and joins the process group when torchrun started this process (gloo
     on CPUs, NCCL on GPUs, one GPU per process: cuda:LOCAL_RANK)."""
     device = resolve_device(device_name)
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if not launched_with_others():
         return device
     if device.type == "cuda":
         local_rank, gpus = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
@@ -66,11 +71,11 @@ def finish() -> None:
 
 
 def exit_process(code: int) -> NoReturn:
-    """Ends this process with `code`. One of several training processes (WORLD_SIZE above 1) ends
+    """Ends this process with `code`. One of several training processes (launched_with_others) ends
     at once, its output flushed: the interpreter's teardown now and then aborted such a process
     after a finished run ("terminate called without an active exception", exit code -6, from a
     thread of torch's; about 1 run in 10 under torchrun), and nothing is left to tear down."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if launched_with_others():
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError):  # a reader that stopped early wants no more
                 stream.flush()
