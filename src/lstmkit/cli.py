@@ -10,17 +10,17 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import warnings
-from typing import NoReturn
 
 from . import __version__
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
-from .training import distributed
+from .training import distributed, interrupts
 from .training.optimizers import OPTIMIZERS
-from .training.run import RunError
+from .training.run import RunDirectory, RunError
 
 
 def _summary(args) -> None:
@@ -503,24 +503,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupted(args) -> int:
+def _interrupted(args, argv: list[str]) -> int:
+    """Says what an interrupted command kept and how to go on -> the exit code (130 SIGINT, 143 SIGTERM)."""
     out = getattr(args, "out", None)
-    saved = f"; the last completed epoch is saved in {out} (continue with --resume)" if out else ""
-    print(f"lstmkit: interrupted{saved}", file=sys.stderr)
-    return 130
+    said = "lstmkit: interrupted"
+    if out:
+        try:
+            epochs = len(RunDirectory(out).load_history())
+        except (OSError, ValueError):  # a damaged history is not this message's to report
+            epochs = 0
+        said += (f"; the last completed epoch ({epochs}) is saved in {out}" if epochs else
+                 f" before the first epoch completed; nothing trained is saved in {out}")
+        if hasattr(args, "resume"):
+            said += "; continue with: " + shlex.join(["lstmkit", *argv, *([] if args.resume else ["--resume"])])
+    print(said, file=sys.stderr, flush=True)
+    return interrupts.exit_code()
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"lstmkit: warning: {message}\n"
 
 
-def run() -> NoReturn:
-    """The `lstmkit` command and `python -m lstmkit`: main() on the command line, then exit with its code."""
-    distributed.exit_process(main())
-
-
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
+    argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)  # exits with 2 and a usage line on bad arguments
     if extra and hasattr(args, "texts") and not any(item.startswith("-") for item in extra):
@@ -532,12 +538,19 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--processes must be at least 1, got {args.processes}")
         from .training.launch import run_processes
 
-        return run_processes(args.processes, sys.argv[1:] if argv is None else argv)
+        args.handler = lambda args: run_processes(args.processes, argv)
     if os.environ.get("RANK", "0") != "0":  # a torchrun worker other than the first: process 0 reports
         sys.stdout = open(os.devnull, "w")
         warnings.simplefilter("ignore")
+    with interrupts.handled(on_lost=lambda: _interrupted(args, argv)):
+        return _handle(args, argv)
+
+
+def _handle(args, argv: list[str]) -> int:
+    """Runs the command's handler -> exit code; every failure becomes one line on stderr."""
     try:
-        args.handler(args)
+        interrupts.stop_if_received()  # one that came while the command was starting
+        code = args.handler(args)  # None, or an exit code (the launcher of several processes)
     except (DataError, RunError, ValueError) as error:  # bad input or arguments
         if args.debug:
             raise
@@ -547,14 +560,14 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush cannot fail again
         return 141  # what a shell reports for a writer stopped by SIGPIPE
     except KeyboardInterrupt:
-        return _interrupted(args)
+        return _interrupted(args, argv)
     except Exception as error:  # noqa: BLE001 - one line for people; --debug shows the rest
-        if distributed.interrupted():  # another process's Ctrl-C cut a collective short
-            return _interrupted(args)
+        if interrupts.received():  # another process's signal cut a collective short
+            return _interrupted(args, argv)
         if args.debug:
             raise
         print(f"lstmkit: error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     finally:
         distributed.finish()
-    return 0
+    return code or 0

@@ -82,8 +82,8 @@ def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, cap
     assert not (tmp_path / "elsewhere").exists()
 
 
-@pytest.mark.parametrize("to", ["the launcher alone", "every process"])
-def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(to, commands, tmp_path, capfd):
+@pytest.mark.parametrize("sent", ["Ctrl-C from a terminal", "SIGTERM to each worker"])
+def test_a_signal_stops_every_process_and_keeps_the_last_epoch(sent, commands, tmp_path, capfd):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
                "--quiet", "--processes", "2"]
@@ -92,17 +92,43 @@ def test_ctrl_c_stops_every_process_and_keeps_the_last_epoch(to, commands, tmp_p
                                 start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not (out / "history.jsonl").is_file() and launcher.poll() is None:
         time.sleep(0.2)
-    if to == "every process":  # as a terminal's Ctrl-C does: the processes stop together, mid-collective or not
+    if sent == "Ctrl-C from a terminal":  # to the launcher's process group: the workers have groups of their own
         os.killpg(launcher.pid, signal.SIGINT)
-    else:  # as `kill -INT` does; the launcher passes it on
-        launcher.send_signal(signal.SIGINT)
+    else:  # as a job scheduler stopping each process; the launcher is not told
+        children = f"/proc/{launcher.pid}/task/{launcher.pid}/children"
+        for pid in map(int, open(children).read().split()):
+            os.kill(pid, signal.SIGTERM)
     errors = launcher.communicate(timeout=120)[1]
-    assert launcher.returncode == 130
-    assert errors.startswith("lstmkit: interrupted; the last completed epoch is saved") and errors.count("\n") == 1
+    assert launcher.returncode == (130 if sent.startswith("Ctrl-C") else 143), errors
+    assert errors.startswith("lstmkit: interrupted; the last completed epoch (") and errors.count("\n") == 1, errors
+    assert errors.endswith(" --processes 2 --resume\n")
     done = len(RunDirectory(out).load_history())
-    assert done >= 1 and not list(out.glob(".*.tmp"))
+    assert done >= 1 and RunDirectory(out).load_trainer()["epoch"] == done and not list(out.glob(".*.tmp"))
     assert train(capfd, commands["textgen"], out, "--resume", "--epochs", done + 1, "--processes", 2)[0] == 0
     assert len(RunDirectory(out).load_history()) == done + 1
+
+
+def test_a_killed_launcher_leaves_no_worker_training(commands, tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
+               "--quiet", "--processes", "2"]
+    launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (out / "history.jsonl").is_file() and launcher.poll() is None:
+        time.sleep(0.2)
+    workers = list(map(int, open(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read().split()))
+    launcher.kill()
+    launcher.wait()
+    def running(pid):  # an orphan's exit may stay a zombie where nothing reaps it
+        try:
+            return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 120
+    while any(map(running, workers)) and time.monotonic() < deadline:  # the kernel sends each one SIGTERM
+        time.sleep(0.2)
+    assert not any(map(running, workers))
+    assert RunDirectory(out).load_trainer()["epoch"] == len(RunDirectory(out).load_history()) >= 1
 
 
 def test_bad_input_in_several_processes_is_one_error_line(tmp_path, capfd):

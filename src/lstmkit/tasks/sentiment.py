@@ -301,10 +301,10 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     if pretrained is not None:
         model.embedding.load_pretrained(pretrained)
     model.to(target)
+    if not resume:  # before config.json, whose presence makes the folder a run to resume
+        run.save_vocab(vocabulary.to_json())
     run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
                      "training_texts": training_texts.fingerprint(), "config": dataclasses.asdict(config)})
-    if not resume:
-        run.save_vocab(vocabulary.to_json())
     train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
     validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
     validation_batches = batches_of(validation_data, config, batch_size=512)

@@ -182,10 +182,10 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
         text_path, config, CharVocabulary.from_json(run.load_vocab()) if resume else None)
     torch.manual_seed(config.seed)
     model = CharModel(config, vocabulary.size).to(target)
+    if not resume:  # before config.json, whose presence makes the folder a run to resume
+        run.save_vocab(vocabulary.to_json())
     run.save_config({"task": "textgen", "lstmkit": __version__, "text": str(text_path),
                      "config": dataclasses.asdict(config)})
-    if not resume:
-        run.save_vocab(vocabulary.to_json())
     log(f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} distinct; "
         f"{config.mode} mode; {sum(p.numel() for p in model.parameters()):,} parameters on {target}")
     generator = torch.Generator().manual_seed(config.seed)

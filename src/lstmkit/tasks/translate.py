@@ -471,15 +471,15 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     torch.manual_seed(config.seed)
     model = Seq2Seq(config, source.size, {language: targets[language].size for language in languages})
     model.to(target_device)
-    run.save_config({"task": "translate", "lstmkit": __version__, "pairs": str(pairs_path),
-                     "languages": languages, "max_source": max_source, "max_output": max_output,
-                     "config": dataclasses.asdict(config)})
-    if not resume:
+    if not resume:  # before config.json, whose presence makes the folder a run to resume
         run.save_vocab({"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}})
         for part in ("validation", "test"):
             held = corpus.part(corpus.main, part)
             text = "".join(f"{english}\t{other}\n" for english, other in held)
             run.save_text(f"{part}.tsv", text)
+    run.save_config({"task": "translate", "lstmkit": __version__, "pairs": str(pairs_path),
+                     "languages": languages, "max_source": max_source, "max_output": max_output,
+                     "config": dataclasses.asdict(config)})
     log(f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} training "
         f"pairs; {len(corpus.part(corpus.main, 'validation')):,} validation / "
         f"{len(corpus.part(corpus.main, 'test')):,} test pairs ({corpus.main}); vocabularies en {source.size:,}, "

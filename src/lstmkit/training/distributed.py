@@ -24,6 +24,7 @@ from typing import NoReturn
 import torch
 import torch.distributed as dist
 
+from . import interrupts
 from .device import resolve_device
 
 
@@ -58,9 +59,6 @@ def start(device_name: str) -> torch.device:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # ignored (started with `&` from a script): leave it so
-        signal.signal(signal.SIGINT, _on_ctrl_c)
-    sys.unraisablehook = _quiet_about_ctrl_c
     return device
 
 
@@ -81,41 +79,6 @@ def exit_process(code: int) -> NoReturn:
                 stream.flush()
         os._exit(code)
     sys.exit(code)
-
-
-# A Ctrl-C that stops one process inside a collective leaves the others a broken connection. So
-# during training steps it is only noted; the next gradient sum tells every process, and all stop
-# together at that step's end (fit() holds it during train_epoch). Elsewhere it stops at once.
-_ctrl_c = {"seen": False, "deferred": False}
-
-
-def _on_ctrl_c(signum, frame) -> None:
-    _ctrl_c["seen"] = True
-    if not _ctrl_c["deferred"]:
-        raise KeyboardInterrupt
-
-
-def _quiet_about_ctrl_c(unraisable) -> None:
-    """A Ctrl-C landing in a finalizer is swallowed there; it was noted, so say nothing of it."""
-    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
-        sys.__unraisablehook__(unraisable)
-
-
-def interrupted() -> bool:
-    """Whether this process was sent a Ctrl-C (SIGINT); only noted under torchrun."""
-    return _ctrl_c["seen"]
-
-
-@contextlib.contextmanager
-def ctrl_c_at_step_ends():
-    """Holds a Ctrl-C inside this block until sum_gradients() has shared it (see above)."""
-    _ctrl_c["deferred"] = True
-    try:
-        yield
-    finally:
-        _ctrl_c["deferred"] = False
-    if interrupted():
-        raise KeyboardInterrupt
 
 
 def share_from_main(model: torch.nn.Module) -> None:
@@ -173,23 +136,30 @@ def my_slice(batch):
 def sum_gradients(model: torch.nn.Module, totals: list[float]) -> list[float]:
     """Sums every trainable parameter's gradient across the processes, in place (a parameter this
     process left without one counts as zeros), and `totals` (numbers to add up) with them, in one
-    message; returns the summed totals. Raises KeyboardInterrupt in every process, after the sum,
-    when any of them was sent a Ctrl-C."""
+    message; returns the summed totals. A signal received by any process is shared in the same
+    message: afterwards every process has it noted (see interrupts.py)."""
     parameters = [p for p in model.parameters() if p.requires_grad]
     if world()[1] == 1:
         return totals
     device = parameters[0].device
     flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in parameters]
-                     + [torch.tensor([*totals, float(interrupted())], dtype=parameters[0].dtype, device=device)])
+                     + [torch.tensor([*totals, float(interrupts.received() is not None)], dtype=parameters[0].dtype,
+                                     device=device)])
     dist.all_reduce(flat)
     if flat[-1] > 0:
-        _ctrl_c["seen"] = True
-        raise KeyboardInterrupt
+        interrupts.note(signal.SIGINT)  # a no-op where this process received one of its own
     offset = 0
     for p in parameters:
         p.grad = flat[offset: offset + p.numel()].view_as(p).clone()
         offset += p.numel()
     return flat[offset:-1].tolist()
+
+
+def share_signals() -> None:
+    """A collective: afterwards every process has noted a signal when any of them received one."""
+    for signum in from_all(interrupts.received()):
+        if signum is not None:
+            interrupts.note(signum)
 
 
 def seed_for_epoch(epoch: int, generator: torch.Generator | None) -> None:

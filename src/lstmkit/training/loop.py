@@ -13,7 +13,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from ..nn import flush_denormals
-from . import distributed
+from . import distributed, interrupts
 from .curves import plot_curves
 from .optimizers import OPTIMIZERS
 from .run import BEST, CURVES, LAST, RunDirectory
@@ -119,8 +119,11 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     distributed.share_from_main(model)
     main = distributed.is_main()
     options = replace(options, progress=options.progress and main)
-    with flush_denormals(device.type == "cpu"):
+    # A Ctrl-C or SIGTERM is noted, and training stops where nothing is lost: after a step (see
+    # train_epoch), or before the next epoch when it came while validating or saving.
+    with flush_denormals(device.type == "cpu"), interrupts.deferred():
         for epoch in range(start_epoch, options.epochs + 1):
+            _stop_if_any_process_received()
             if options.patience is not None and bad_epochs >= options.patience:
                 break
             trained = sum(row["seconds"] for row in history)
@@ -130,9 +133,8 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 on_epoch_start(epoch)
             budget = options.max_seconds - trained if options.max_seconds is not None else None
             distributed.seed_for_epoch(epoch, generator)
-            with distributed.ctrl_c_at_step_ends():
-                row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch,
-                                                     budget, averaged)}
+            row = {"epoch": epoch, **train_epoch(model, optimizer, batches(epoch), batch_loss, options, epoch, budget,
+                                                 averaged)}
             if scheduler is not None:
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
@@ -165,6 +167,7 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             if options.progress:
                 shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
                 tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+        _stop_if_any_process_received()
     if main and run is not None and run.file(BEST).is_file():
         run.load_weights(model, BEST)
     elif averaged is not None:
@@ -183,7 +186,10 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     has_accuracy, skipped = False, 0
     good_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
     started = time.perf_counter()
-    bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not options.progress, unit="batch")
+    # iter() once here: tqdm.auto's class calls iter() on what it is given and then iterates it again,
+    # which made a batches object such as textgen's draw its epoch's shuffle twice
+    bar = tqdm(iter(batches), total=len(batches) if hasattr(batches, "__len__") else None, desc=f"epoch {epoch}",
+               leave=False, disable=not options.progress, unit="batch")
     stopped_early = False
     time_up = False
     for batch in bar:
@@ -204,6 +210,7 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
         time_up = seconds is not None and time.perf_counter() - started > seconds
         batch_total, batch_stats["count"], batch_stats["correct"], time_up = distributed.sum_gradients(
             model, [batch_total, batch_stats["count"], batch_stats["correct"], float(time_up)])
+        interrupts.stop_if_received()  # every process alike: sum_gradients shared any signal
         for parameter in model.parameters():
             if parameter.grad is not None:
                 parameter.grad /= batch_stats["count"]
@@ -234,6 +241,12 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     if stopped_early:
         result["stopped_early"] = True
     return result
+
+
+def _stop_if_any_process_received() -> None:
+    """KeyboardInterrupt in every process when any of them received a signal (all must call it)."""
+    distributed.share_signals()
+    interrupts.stop_if_received()
 
 
 def _resume_average(averaged: AveragedModel, model, state: dict) -> None:
