@@ -24,6 +24,20 @@ from conftest import train
 EPOCHS = 3
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_not_ignored():
+    """SIGINT as in a terminal: a shell that starts the suite in the background (CI may) ignores it,
+    and the command leaves a signal ignored that it was started with ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def as_in_a_terminal() -> None:
+    """preexec_fn for a command started by a test: SIGINT back to its default (see above)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def signal_in_fit(monkeypatch, task: str, where: str, epoch: int, signals=(signal.SIGINT,)) -> None:
     """Makes the task's training raise `signals` in this process at `where` of epoch `epoch`:
     "a step" (the third of the epoch), "validation" (its first forward pass), "saving" (after the
@@ -206,7 +220,8 @@ def test_a_signal_while_the_command_starts_stops_it_before_it_begins(tmp_path):
     program = ("import signal, sys; from lstmkit.training import interrupts; interrupts.install(); "
                "signal.raise_signal(signal.SIGINT); from lstmkit.cli import main; "
                f"sys.exit(main(['sentiment', 'train', '--data', 'x', '--out', {str(tmp_path / 'run')!r}]))")
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+                          preexec_fn=as_in_a_terminal)
     assert done.returncode == 130
     assert done.stderr.startswith(f"lstmkit: interrupted before the first epoch completed; nothing trained is saved "
                                   f"in {tmp_path / 'run'}; continue with: lstmkit sentiment train")
