@@ -1,4 +1,5 @@
 # Two commands for a fresh machine: `make run` and `make test`.
+# Both install the package as users do: pip's resolver, the dependencies pyproject.toml declares.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,16 +9,16 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt pyproject.toml
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/lstmkit demo
 
+# the suite includes tests/test_packaging.py: the wheel built, installed in a new venv and run
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -15,6 +15,7 @@ import sys
 import warnings
 
 from . import __version__
+from .dependencies import MissingDependency
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
@@ -479,9 +480,26 @@ def _add_translate(commands) -> None:
     evaluate.set_defaults(handler=_translate_evaluate)
 
 
+class _Version(argparse.Action):
+    """--version: what a bug report needs, then exit."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import platform
+
+        import torch
+
+        cuda = (f"CUDA {torch.version.cuda} usable ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available()
+                else "CUDA not usable" + (f" (torch built for CUDA {torch.version.cuda})" if torch.version.cuda else ""))
+        print(f"lstmkit {__version__}, torch {torch.__version__}, Python {platform.python_version()}; {cuda}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
-    parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
+    parser.add_argument("--version", action=_Version, help="the versions of lstmkit, torch and Python, and CUDA")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -503,20 +521,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _what_is_kept(args, argv: list[str]) -> str:
+    """For a train command that stopped: which epoch is saved where, and the command that resumes."""
+    out = getattr(args, "out", None)
+    if not out:
+        return ""
+    epochs = RunDirectory(out).trained_epochs()
+    said = (f"; the last completed epoch ({epochs}) is saved in {out}" if epochs else
+            f" before the first epoch completed; nothing trained is saved in {out}")
+    if hasattr(args, "resume"):
+        said += "; continue with: " + shlex.join(["lstmkit", *argv, *([] if args.resume else ["--resume"])])
+    return said
+
+
 def _interrupted(args, argv: list[str]) -> int:
     """Says what an interrupted command kept and how to go on -> the exit code (130 SIGINT, 143 SIGTERM)."""
-    out = getattr(args, "out", None)
-    said = "lstmkit: interrupted"
-    if out:
-        try:
-            epochs = len(RunDirectory(out).load_history())
-        except (OSError, ValueError):  # a damaged history is not this message's to report
-            epochs = 0
-        said += (f"; the last completed epoch ({epochs}) is saved in {out}" if epochs else
-                 f" before the first epoch completed; nothing trained is saved in {out}")
-        if hasattr(args, "resume"):
-            said += "; continue with: " + shlex.join(["lstmkit", *argv, *([] if args.resume else ["--resume"])])
-    print(said, file=sys.stderr, flush=True)
+    print("lstmkit: interrupted" + _what_is_kept(args, argv), file=sys.stderr, flush=True)
     return interrupts.exit_code()
 
 
@@ -561,12 +581,16 @@ def _handle(args, argv: list[str]) -> int:
         return 141  # what a shell reports for a writer stopped by SIGPIPE
     except KeyboardInterrupt:
         return _interrupted(args, argv)
+    except MissingDependency as error:
+        print(f"lstmkit: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # noqa: BLE001 - one line for people; --debug shows the rest
         if interrupts.received():  # another process's signal cut a collective short
             return _interrupted(args, argv)
         if args.debug:
             raise
-        print(f"lstmkit: error: {type(error).__name__}: {error}", file=sys.stderr)
+        kept = _what_is_kept(args, argv) if hasattr(args, "resume") else ""
+        print(f"lstmkit: error: {type(error).__name__}: {error}{kept}", file=sys.stderr)
         return 1
     finally:
         distributed.finish()

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import torch
 
+from .dependencies import need
+
+SCORES_FEATURE = "scoring translations (BLEU, chrF)"
+
 
 def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, classes: int) -> torch.Tensor:
     """(classes, classes) counts: row = true class, column = predicted class."""
@@ -31,8 +35,7 @@ def translation_scores(hypotheses: list[str], references: list[list[str]]) -> di
     """Corpus BLEU and chrF (sacrebleu, 0-100, its default 13a tokenization of detokenized text) and
     the exact-match rate (0-1). references[i] holds every reference translation of hypothesis i.
     Also BLEU with each (hypothesis, reference) pair scored as a segment of its own."""
-    import sacrebleu
-
+    sacrebleu = need("sacrebleu", SCORES_FEATURE)
     if len(hypotheses) != len(references) or not hypotheses:
         raise ValueError(f"need one non-empty list of references per hypothesis, got {len(hypotheses)} "
                          f"hypotheses and {len(references)} reference lists")

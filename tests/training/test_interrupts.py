@@ -108,16 +108,17 @@ def assert_same_last_weights(first, second) -> None:
         assert torch.equal(first[key], second[key]), key
 
 
-def assert_stopped(code, errors, run, epochs_kept, exit_code=130) -> None:
-    """Exit code, one line saying what was kept and how to resume, and the run holding just that."""
+def assert_stopped(code, errors, run, epochs_kept, exit_code=130, validated=None) -> None:
+    """Exit code, one line saying what was kept and how to resume, and the run holding just that
+    (`validated` epochs in the history: all kept ones unless said)."""
     assert code == exit_code, errors
     assert "Traceback" not in errors and "Exception ignored" not in errors
     assert errors.count("\n") == 1, errors
     assert errors.startswith(f"lstmkit: interrupted; the last completed epoch ({epochs_kept}) is saved in {run}; "
                              "continue with: lstmkit "), errors
     assert errors.endswith(" --resume\n")
-    assert len(RunDirectory(run).load_history()) == epochs_kept
-    assert RunDirectory(run).load_trainer()["epoch"] == epochs_kept
+    assert len(RunDirectory(run).load_history()) == (epochs_kept if validated is None else validated)
+    assert RunDirectory(run).trained_epochs() == epochs_kept
     assert not list(run.glob(".*.tmp"))
 
 
@@ -167,7 +168,7 @@ def test_a_second_ctrl_c_stops_at_once_and_the_run_still_loads_and_resumes(
     command, run = [*commands["sentiment"], "--epochs", EPOCHS, "--batch-size", 8], tmp_path / "run"
     signal_in_fit(monkeypatch, "sentiment", "validation", 2, signals=(signal.SIGINT, signal.SIGINT))
     code, _, errors = train(capfd, command, run)
-    assert_stopped(code, errors, run, 1)  # epoch 2 stopped in its validation: not saved
+    assert_stopped(code, errors, run, 2, validated=1)  # stopped in epoch 2's validation: trained, not validated
     from lstmkit.tasks.sentiment import load
 
     load(run)

@@ -18,15 +18,17 @@ import torch
 from torch import nn
 
 from .. import __version__
+from ..dependencies import need_all
 from ..metrics import classification_report
 from ..nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
 from ..text.batching import length_batches, padded_batches
 from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
+from ..text import vectors
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ..text.words import WordVocabulary, words
 from ..training import distributed
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, check_training_config, fit
+from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
 from ..training.run import LAST, RunDirectory, RunError
 
@@ -276,6 +278,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     resume = run.start(resume)
     if resume:
         config = SentimentConfig(**{**run.load_task_config("sentiment"), "epochs": config.epochs})
+    pretraining = config.pretrained and not (resume and run.file(LAST).is_file())
+    need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
@@ -293,7 +297,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
     pretrained = None
     # else the checkpoint has it; the other processes get process 0's vectors as training starts
-    if config.pretrained and not (resume and run.file(LAST).is_file()) and distributed.is_main():
+    if pretraining and distributed.is_main():
         pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
     config = distributed.from_main(config)  # a vectors file sets the embedding size
     torch.manual_seed(config.seed)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .. import __version__
+from ..dependencies import need_all
 from ..data import nietzsche_path
 from ..nn import LSTM, Dense, Embedding
 from ..sampling import SamplingOptions, StatefulSampler
@@ -30,7 +31,7 @@ from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_h
 from ..text.readers import DataError
 from ..training import distributed
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, check_training_config, fit
+from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory
 
@@ -177,6 +178,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     resume = run.start(resume)
     if resume:
         config = TextgenConfig(**{**run.load_task_config("textgen"), "epochs": config.epochs})
+    need_all(*NEEDS)
     text_path = text_path or nietzsche_path()
     vocabulary, train_ids, held_ids = prepare_text(
         text_path, config, CharVocabulary.from_json(run.load_vocab()) if resume else None)

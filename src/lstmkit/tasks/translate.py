@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from .. import __version__
-from ..metrics import translation_scores
+from ..dependencies import need, need_all
+from ..metrics import SCORES_FEATURE, translation_scores
 from ..nn import LSTM, Bidirectional, Dense, Embedding
 from ..nn.lstm import linear_t
 from ..nn.recurrent import time_mask
@@ -39,7 +40,7 @@ from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocab
 from ..text.readers import DataError
 from ..training import distributed
 from ..training.device import resolve_device
-from ..training.loop import FitOptions, check_training_config, fit
+from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
 from ..training.run import RunDirectory, RunError
 from .decoding import beam_decode, greedy_decode, sentences_per_batch
@@ -449,6 +450,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         config = TranslateConfig(**{**run.load_task_config("translate"), "epochs": config.epochs,
                                     "minutes": config.minutes})
         pairs_path = saved["pairs"]
+    need_all(*NEEDS, ("sacrebleu", SCORES_FEATURE))
     corpus = read_corpus(pairs_path, config, log)
     languages = list(corpus.files)
     train_parts = {language: corpus.part(language, "train") for language in languages}
@@ -555,15 +557,11 @@ def evaluate(run_path, pairs_path=None, *, beam: int = 1, alpha: float = 1.0, la
 
 def plot_attention(maps, path) -> None:
     """Saves one heat map per sentence (target tokens down, source tokens across) in one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    figure_class = need("matplotlib.figure", "plotting the attention map").Figure  # not pyplot: no global state
     maps = [m for m in maps if m is not None]
-    figure, axes = plt.subplots(len(maps), 1, squeeze=False,
-                                figsize=(max(4, 0.45 * max(len(m[0]) for m in maps) + 2),
-                                         sum(0.35 * len(m[1]) + 1.2 for m in maps)))
+    figure = figure_class(figsize=(max(4, 0.45 * max(len(m[0]) for m in maps) + 2),
+                                   sum(0.35 * len(m[1]) + 1.2 for m in maps)))
+    axes = figure.subplots(len(maps), 1, squeeze=False)
     for axis, (source_tokens, target_tokens, weights) in zip(axes[:, 0], maps):
         axis.imshow(weights.numpy(), cmap="viridis", aspect="auto", vmin=0, vmax=1)
         axis.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] for t in source_tokens], rotation=90)
@@ -572,4 +570,3 @@ def plot_attention(maps, path) -> None:
         axis.set_ylabel("translation")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)

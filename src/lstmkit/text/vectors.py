@@ -5,10 +5,15 @@ standard text formats (GloVe: `word v1 v2 ...` per line; word2vec: the same afte
 from __future__ import annotations
 
 from pathlib import Path
+
 import torch
 
+from ..dependencies import need
 from .readers import DataError
 from .words import PAD, WordVocabulary, words
+
+
+FEATURE = "loading or training word vectors"
 
 
 class _Sentences:
@@ -23,17 +28,15 @@ class _Sentences:
 
 def train_word2vec(texts: list[str], dim: int, *, seed: int = 0, epochs: int = 5, workers: int = 2):
     """Skip-gram word2vec on `texts` (step 1 of the lecture's pretraining) -> gensim KeyedVectors."""
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(sentences=_Sentences(texts), vector_size=dim, window=5, min_count=2, sg=1,
-                     negative=5, epochs=epochs, seed=seed, workers=workers)
+    word2vec = need("gensim.models", FEATURE).Word2Vec
+    model = word2vec(sentences=_Sentences(texts), vector_size=dim, window=5, min_count=2, sg=1, negative=5,
+                     epochs=epochs, seed=seed, workers=workers)
     return model.wv
 
 
 def load_word_vectors(path) -> "object":
     """GloVe or word2vec text file -> gensim KeyedVectors. The header line is detected."""
-    from gensim.models import KeyedVectors
-
+    keyed_vectors = need("gensim.models", FEATURE).KeyedVectors
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: word-vector file not found; expected a GloVe or word2vec text file")
@@ -43,7 +46,7 @@ def load_word_vectors(path) -> "object":
         raise DataError(f"{path}: empty word-vector file; expected lines of 'word v1 v2 ...'")
     has_header = len(first) == 2 and all(part.isdigit() for part in first)
     try:
-        return KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=not has_header)
+        return keyed_vectors.load_word2vec_format(str(path), binary=False, no_header=not has_header)
     except (ValueError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: not a GloVe/word2vec text file ({error}); "
                         "expected lines of 'word v1 v2 ...', optionally after a 'count dim' header") from None

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from ..dependencies import need
+from .run import atomic_write
 
-matplotlib.use("Agg")  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .run import atomic_write  # noqa: E402
-
+FEATURE = "plotting curves.png"
 SKIP = {"epoch", "seconds", "val_seconds", "best_epoch", "skipped_steps", "lr"}
 
 
@@ -18,11 +15,14 @@ def plot_curves(history: list[dict], path: Path) -> None:
     """Two panels: every key containing 'loss' (or 'nats'/'bits'), and every other metric."""
     if not history:
         return
+    # a Figure of its own, not pyplot: no process-wide backend or figure registry to touch
+    figure_class = need("matplotlib.figure", FEATURE).Figure
     keys = [k for k in history[-1] if k not in SKIP and isinstance(history[-1][k], (int, float))]
     losses = [k for k in keys if any(word in k for word in ("loss", "nats", "bits"))]
     metrics = [k for k in keys if k not in losses]
     panels = [group for group in (losses, metrics) if group]
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    figure = figure_class(figsize=(5.5 * len(panels), 3.8))
+    axes = figure.subplots(1, len(panels), squeeze=False)
     for axis, group in zip(axes[0], panels):
         for key in group:
             points = [(row["epoch"], row[key]) for row in history if key in row]
@@ -32,4 +32,3 @@ def plot_curves(history: list[dict], path: Path) -> None:
         axis.legend()
     figure.tight_layout()
     atomic_write(Path(path), lambda temporary: figure.savefig(temporary, format="png", dpi=90))
-    plt.close(figure)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
 import torch
@@ -14,11 +14,13 @@ from tqdm.auto import tqdm
 
 from ..nn import flush_denormals
 from . import distributed, interrupts
+from . import curves
 from .curves import plot_curves
 from .optimizers import OPTIMIZERS
 from .run import BEST, CURVES, LAST, RunDirectory
 
 Batch = Sequence  # a tuple of tensors whose first dimension is the batch (or None)
+NEEDS = (("matplotlib.figure", curves.FEATURE),)  # what fit() imports later: check with need_all() first
 
 
 @dataclass
@@ -88,46 +90,74 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     batches(epoch) -> the epoch's batches; batch_loss(model, batch) -> (mean loss over its n items,
     samples or target tokens, {"count": n, "correct": k (optional)}); validate(model) -> {metric:
     value}, containing options.monitor.
-    With a run directory: after each epoch the latest state (last.safetensors, trainer.pt,
-    history.jsonl, curves.png) is saved, and model.safetensors whenever the monitored metric
-    improves. `scheduler` steps after every epoch. At the end the model holds the best weights.
+    With a run directory: as soon as an epoch's steps are done its weights and trainer state are
+    saved (last.safetensors, trainer.pt), so a failure while validating or plotting loses nothing
+    (--resume validates that epoch first); after validation history.jsonl and curves.png, and
+    model.safetensors whenever the monitored metric improves. `scheduler` steps after every
+    epoch. At the end the model holds the best weights.
     With options.ema, an exponential moving average of the weights (torch's AveragedModel) follows
     every step; it is what is validated, saved as the best model and held at the end, while
     training (and last.safetensors, for resuming) goes on with the raw weights.
     Under torchrun the processes share each batch (see distributed.py); process 0 validates and
     writes the run directory.
     """
-    history, start_epoch, best, best_epoch, bad_epochs = [], 1, None, 0, 0
     averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(options.ema), use_buffers=True)
                 if options.ema else None)
     evaluated = averaged.module if averaged is not None else model  # what is validated and kept as best
+    progress = _Progress()
     if resume and run is not None and run.file(LAST).is_file():
-        state = run.load_trainer()
-        run.load_weights(model, LAST)
-        if averaged is not None:
-            _resume_average(averaged, model, state)
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        if generator is not None:
-            generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        history = run.load_history()[: state["epoch"]]
-        start_epoch, best, best_epoch, bad_epochs = (state["epoch"] + 1, state["best"], state["best_epoch"],
-                                                     state["bad_epochs"])
+        progress = _restore(run, model, optimizer, scheduler, generator, averaged)
     device = next(model.parameters()).device
     distributed.share_from_main(model)
     main = distributed.is_main()
     options = replace(options, progress=options.progress and main)
+
+    def save_trainer(pending: dict | None) -> None:
+        run.save_trainer({"epoch": pending["epoch"] if pending else len(progress.history),
+                          "optimizer": optimizer.state_dict(),
+                          "generator": generator.get_state() if generator is not None else torch.zeros(0),
+                          "torch_rng": torch.get_rng_state(), "best": progress.best,
+                          "best_epoch": progress.best_epoch, "bad_epochs": progress.bad_epochs,
+                          "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                          "average": averaged.state_dict() if averaged is not None else {},
+                          "pending": pending or {}})
+
+    def finish_epoch(row: dict) -> None:
+        """Validates a trained epoch, keeps it if it is the best so far, and saves the rest."""
+        if main:
+            started = time.perf_counter()
+            evaluated.eval()
+            with torch.no_grad(), distributed.all_cores():
+                row.update(validate(evaluated))
+            row["val_seconds"] = round(time.perf_counter() - started, 2)
+        row = distributed.from_main(row)  # so every process takes the same decisions
+        progress.history.append(row)
+        if _better(row[options.monitor], progress.best, options.mode):
+            progress.best, progress.best_epoch, progress.bad_epochs = row[options.monitor], row["epoch"], 0
+            if run is not None:
+                run.save_weights(evaluated, BEST)
+        else:
+            progress.bad_epochs += 1
+        row["best_epoch"] = progress.best_epoch
+        if run is not None:
+            save_trainer(None)
+            run.save_history(progress.history)
+            plot_curves(progress.history, run.file(CURVES))
+        if options.progress:
+            shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
+            tqdm.write(f"epoch {row['epoch']}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+
     # A Ctrl-C or SIGTERM is noted, and training stops where nothing is lost: after a step (see
     # train_epoch), or before the next epoch when it came while validating or saving.
     with flush_denormals(device.type == "cpu"), interrupts.deferred():
-        for epoch in range(start_epoch, options.epochs + 1):
+        if progress.pending:  # trained before the run stopped, not validated yet
+            finish_epoch(progress.pending)
+        for epoch in range(len(progress.history) + 1, options.epochs + 1):
             _stop_if_any_process_received()
-            if options.patience is not None and bad_epochs >= options.patience:
+            if options.patience is not None and progress.bad_epochs >= options.patience:
                 break
-            trained = sum(row["seconds"] for row in history)
-            if options.max_seconds is not None and history and trained >= options.max_seconds:
+            trained = sum(row["seconds"] for row in progress.history)
+            if options.max_seconds is not None and progress.history and trained >= options.max_seconds:
                 break
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
@@ -139,41 +169,44 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 row["lr"] = optimizer.param_groups[0]["lr"]
                 scheduler.step()
             distributed.share_from_main(model)  # guards against drift between unlike machines
-            if main:
-                started = time.perf_counter()
-                evaluated.eval()
-                with torch.no_grad(), distributed.all_cores():
-                    row.update(validate(evaluated))
-                row["val_seconds"] = round(time.perf_counter() - started, 2)
-            row = distributed.from_main(row)  # so every process takes the same decisions
-            history.append(row)
-            if _better(row[options.monitor], best, options.mode):
-                best, best_epoch, bad_epochs = row[options.monitor], epoch, 0
-                if run is not None:
-                    run.save_weights(evaluated, BEST)
-            else:
-                bad_epochs += 1
-            row["best_epoch"] = best_epoch
-            if run is not None:
+            if run is not None:  # the trained epoch is on disk before anything else can fail
                 run.save_weights(model, LAST)
-                run.save_trainer({"epoch": epoch, "optimizer": optimizer.state_dict(),
-                                  "generator": generator.get_state() if generator is not None else torch.zeros(0),
-                                  "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
-                                  "bad_epochs": bad_epochs,
-                                  "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                                  "average": averaged.state_dict() if averaged is not None else {}})
-                run.save_history(history)
-                plot_curves(history, run.file(CURVES))
-            if options.progress:
-                shown = {k: v for k, v in row.items() if k not in ("epoch", "best_epoch")}
-                tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+                save_trainer(row)
+            finish_epoch(row)
         _stop_if_any_process_received()
     if main and run is not None and run.file(BEST).is_file():
         run.load_weights(model, BEST)
     elif averaged is not None:
         model.load_state_dict(averaged.module.state_dict())
     distributed.share_from_main(model)
-    return history
+    return progress.history
+
+
+@dataclass
+class _Progress:
+    """What fit() carries from epoch to epoch, and saves in trainer.pt."""
+    history: list[dict] = field(default_factory=list)  # one row per validated epoch
+    best: float | None = None  # the best value of the monitored metric so far
+    best_epoch: int = 0
+    bad_epochs: int = 0  # epochs since the best
+    pending: dict | None = None  # the row of an epoch trained but not validated when the run stopped
+
+
+def _restore(run: RunDirectory, model, optimizer, scheduler, generator, averaged) -> _Progress:
+    """Loads the last checkpoint of `run` into the model, optimizer, scheduler and RNGs."""
+    state = run.load_trainer()
+    run.load_weights(model, LAST)
+    if averaged is not None:
+        _resume_average(averaged, model, state)
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if generator is not None:
+        generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    pending = state.get("pending") or None
+    validated = state["epoch"] - (1 if pending else 0)
+    return _Progress(run.load_history()[:validated], state["best"], state["best_epoch"], state["bad_epochs"], pending)
 
 
 def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int,

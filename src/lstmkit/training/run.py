@@ -89,7 +89,21 @@ class RunDirectory:
                            "with several machines, --out must be a folder they all share")
         if resume and not resuming:
             warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
+        if distributed.is_main():
+            self._check_writable()
         return resuming
+
+    def _check_writable(self) -> None:
+        """RunError unless a file can be written where the run goes (before any training is done)."""
+        folder = self.path
+        while not folder.exists() and folder != folder.parent:  # the nearest folder that exists: none is made
+            folder = folder.parent
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            raise RunError(f"--out {self.path}: cannot write in {folder} ({error.strerror}); "
+                           "expected a folder you can write to") from None
 
     # --- writing -----------------------------------------------------------------------
     def save_config(self, config: dict) -> None:
@@ -138,6 +152,13 @@ class RunDirectory:
 
     def load_trainer(self) -> dict:
         return torch.load(self._require(TRAINER), map_location="cpu", weights_only=True)
+
+    def trained_epochs(self) -> int:
+        """Epochs whose weights are saved for --resume (0 when none, or the state is unreadable)."""
+        try:
+            return int(self.load_trainer()["epoch"]) if self.file(TRAINER).is_file() else 0
+        except Exception:  # noqa: BLE001 - a damaged trainer.pt is reported where it is loaded
+            return 0
 
     def load_history(self) -> list[dict]:
         path = self.file(HISTORY)
