@@ -19,9 +19,9 @@ from .dependencies import MissingDependency
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
-from .training import distributed, interrupts
+from .training import distributed, interrupts, runlock
 from .training.optimizers import OPTIMIZERS
-from .training.run import RunDirectory, RunError
+from .training.run import DiskFull, RunDirectory, RunError
 
 
 def _summary(args) -> None:
@@ -584,6 +584,9 @@ def _handle(args, argv: list[str]) -> int:
     except MissingDependency as error:
         print(f"lstmkit: {error}", file=sys.stderr)
         return 1
+    except DiskFull as error:
+        print(f"lstmkit: error: {error.strerror}{_what_is_kept(args, argv)}", file=sys.stderr)
+        return 1
     except Exception as error:  # noqa: BLE001 - one line for people; --debug shows the rest
         if interrupts.received():  # another process's signal cut a collective short
             return _interrupted(args, argv)
@@ -593,5 +596,6 @@ def _handle(args, argv: list[str]) -> int:
         print(f"lstmkit: error: {type(error).__name__}: {error}{kept}", file=sys.stderr)
         return 1
     finally:
+        runlock.release_all()
         distributed.finish()
     return code or 0

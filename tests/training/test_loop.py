@@ -1,8 +1,11 @@
 """The shared fit loop and the run directory it writes."""
 
 import json
+import math
 import os
 import time
+import warnings
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -237,3 +240,41 @@ def test_a_tasks_own_counts_must_be_at_least_1():
     check_training_config(SimpleNamespace(lr=0.01, hidden_size=1), counts=("hidden_size",))
     with pytest.raises(ValueError, match="--hidden-size must be at least 1, got 0"):
         check_training_config(SimpleNamespace(lr=0.01, hidden_size=0), counts=("hidden_size",))
+
+
+@pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
+def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training_goes_on(task, commands, tmp_path,
+                                                                                         capfd, monkeypatch):
+    import importlib
+
+    module = importlib.import_module(f"lstmkit.tasks.{task}")
+    original_fit, calls = module.fit, {"steps": 0, "lrs": []}
+
+    def fit_with_a_diverging_stretch(model, optimizer, **kwargs):  # steps 3-30 of epoch 1 (of 48+) give NaN or inf
+        batch_loss = kwargs["batch_loss"]
+
+        def diverging(model, batch):
+            loss, stats = batch_loss(model, batch)
+            calls["steps"] += 1
+            if 3 <= calls["steps"] <= 30:
+                loss = loss * (float("nan") if calls["steps"] % 2 else float("inf"))
+            return loss, stats
+
+        calls["lrs"].append(optimizer.param_groups[0]["lr"])
+        return original_fit(model, optimizer, **{**kwargs, "batch_loss": diverging,
+                                                 "options": replace(kwargs["options"], micro_batch=None)})
+
+    monkeypatch.setattr(module, "fit", fit_with_a_diverging_stretch)
+    with warnings.catch_warnings(record=True) as caught:  # what the command prints as "lstmkit: warning: ..."
+        warnings.simplefilter("always")
+        code, _, errors = train_command(capfd, [*commands[task], "--epochs", 2, "--batch-size", 2], tmp_path / "run")
+    assert code == 0, errors
+    history = RunDirectory(tmp_path / "run").load_history()
+    assert history[0]["skipped_steps"] == 28 and "skipped_steps" not in history[1]
+    told = [str(warning.message) for warning in caught if "NaN or infinite" in str(warning.message)]
+    assert told == ["epoch 1: the loss was NaN or infinite in 21 steps; back to the weights the epoch started with, "
+                    f"learning rate halved to {calls['lrs'][0] / 2:.3g}",
+                    "epoch 1: skipped 7 step(s) whose loss was NaN or infinite"]
+    weights = load_file(tmp_path / "run" / LAST)
+    assert all(torch.isfinite(value).all() for value in weights.values())
+    assert all(math.isfinite(row["loss"]) for row in history)

@@ -277,7 +277,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
-        config = SentimentConfig(**{**run.load_task_config("sentiment"), "epochs": config.epochs})
+        config = SentimentConfig(**{**run.load_task_config("sentiment", SentimentConfig), "epochs": config.epochs})
     pretraining = config.pretrained and not (resume and run.file(LAST).is_file())
     need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
@@ -291,7 +291,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
     if resume:
-        vocabulary = WordVocabulary.from_json(run.load_vocab())
+        vocabulary = run.load_vocab(WordVocabulary.from_json)
     else:
         # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
         vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
@@ -345,8 +345,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
 def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary, SentimentConfig]:
     """A trained run -> (model in eval mode on `device`, vocabulary, config)."""
     run = RunDirectory(run_path)
-    config = SentimentConfig(**run.load_task_config("sentiment"))
-    vocabulary = WordVocabulary.from_json(run.load_vocab())
+    config = SentimentConfig(**run.load_task_config("sentiment", SentimentConfig))
+    vocabulary = run.load_vocab(WordVocabulary.from_json)
     model = run.load_weights(SentimentModel(config, vocabulary.size, len(config.classes)))
     return model.to(resolve_device(device)).eval(), vocabulary, config
 

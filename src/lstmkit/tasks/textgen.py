@@ -177,11 +177,11 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
-        config = TextgenConfig(**{**run.load_task_config("textgen"), "epochs": config.epochs})
+        config = TextgenConfig(**{**run.load_task_config("textgen", TextgenConfig), "epochs": config.epochs})
     need_all(*NEEDS)
     text_path = text_path or nietzsche_path()
     vocabulary, train_ids, held_ids = prepare_text(
-        text_path, config, CharVocabulary.from_json(run.load_vocab()) if resume else None)
+        text_path, config, run.load_vocab(CharVocabulary.from_json) if resume else None)
     torch.manual_seed(config.seed)
     model = CharModel(config, vocabulary.size).to(target)
     if not resume:  # before config.json, whose presence makes the folder a run to resume
@@ -210,8 +210,8 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
 
 def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, TextgenConfig]:
     run = RunDirectory(run_path)
-    config = TextgenConfig(**run.load_task_config("textgen"))
-    vocabulary = CharVocabulary.from_json(run.load_vocab())
+    config = TextgenConfig(**run.load_task_config("textgen", TextgenConfig))
+    vocabulary = run.load_vocab(CharVocabulary.from_json)
     model = run.load_weights(CharModel(config, vocabulary.size))
     return model.to(resolve_device(device)).eval(), vocabulary, config
 

@@ -445,11 +445,10 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     run = RunDirectory(out)
     resume = run.start(resume)
     if resume:
-        saved = run.load_config()
         # the saved recipe, with the length of training asked for now
-        config = TranslateConfig(**{**run.load_task_config("translate"), "epochs": config.epochs,
+        config = TranslateConfig(**{**run.load_task_config("translate", TranslateConfig), "epochs": config.epochs,
                                     "minutes": config.minutes})
-        pairs_path = saved["pairs"]
+        pairs_path = run.saved("pairs", str)
     need_all(*NEEDS, ("sacrebleu", SCORES_FEATURE))
     corpus = read_corpus(pairs_path, config, log)
     languages = list(corpus.files)
@@ -458,9 +457,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         raise DataError(f"{pairs_path}: every pair was held out for validation/test; the file needs more "
                         f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller --test-pairs")
     if resume:
-        vocab = run.load_vocab()
-        source = TokenVocabulary.from_json(vocab["source"])
-        targets = {language: TokenVocabulary.from_json(vocab["targets"][language]) for language in languages}
+        source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
     else:
         source = TokenVocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
                                      max_size=config.source_vocab)
@@ -518,13 +515,18 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
 
 def load(run_path, device: str = "cpu") -> Translator:
     run = RunDirectory(run_path)
-    config = TranslateConfig(**run.load_task_config("translate"))
-    saved, vocab = run.load_config(), run.load_vocab()
-    source = TokenVocabulary.from_json(vocab["source"])
-    targets = {language: TokenVocabulary.from_json(vocab["targets"][language]) for language in saved["languages"]}
+    config = TranslateConfig(**run.load_task_config("translate", TranslateConfig))
+    languages = run.saved("languages", list[str])
+    source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
     model = run.load_weights(Seq2Seq(config, source.size, {k: v.size for k, v in targets.items()}))
     model = model.to(resolve_device(device)).eval()
-    return Translator(model, config, source, targets, saved["max_source"], saved["max_output"])
+    return Translator(model, config, source, targets, run.saved("max_source", int), run.saved("max_output", int))
+
+
+def _vocabularies(data: dict, languages: list[str]) -> tuple[TokenVocabulary, dict[str, TokenVocabulary]]:
+    """vocab.json's data -> (source vocabulary, {language: target vocabulary})."""
+    return (TokenVocabulary.from_json(data["source"]),
+            {language: TokenVocabulary.from_json(data["targets"][language]) for language in languages})
 
 
 def held_out_pairs(run_path, part: str = "test") -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import torch
 
+from . import distinct_strings
 from .readers import DataError
 
 LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
@@ -70,7 +71,7 @@ class CharVocabulary:
 
     @classmethod
     def from_json(cls, data: dict) -> "CharVocabulary":
-        return cls(data["chars"])
+        return cls(distinct_strings(data["chars"], "chars"))
 
 
 def split_held_out(ids: torch.Tensor, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:

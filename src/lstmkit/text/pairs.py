@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import distinct_strings
 from .readers import DataError
 
 EXPECTED_PAIRS = "a UTF-8 file of English<TAB>translation lines (manythings.org/anki .txt/.tsv, or its .zip)"
@@ -208,7 +209,7 @@ class TokenVocabulary:
 
     @classmethod
     def from_json(cls, data: dict) -> "TokenVocabulary":
-        return cls(data["level"], data["tokens"])
+        return cls(data["level"], distinct_strings(data["tokens"], "tokens"))
 
 
 def cut(ids: list[int], limit: int, what: str) -> list[int]:

@@ -1,19 +1,23 @@
 """Pretrained word vectors for an Embedding: trained with gensim's word2vec, or read from the
-standard text formats (GloVe: `word v1 v2 ...` per line; word2vec: the same after a
-`count dim` header line)."""
+standard formats (GloVe: `word v1 v2 ...` per line; word2vec text: the same after a `count dim`
+header line; word2vec binary, a .bin file). gensim is the [vectors] extra."""
 
 from __future__ import annotations
 
+import struct
+import warnings
 from pathlib import Path
 
+import numpy
 import torch
 
 from ..dependencies import need
 from .readers import DataError
 from .words import PAD, WordVocabulary, words
 
-
 FEATURE = "loading or training word vectors"
+EXPECTED_VECTORS = ("a GloVe or word2vec text file (lines of 'word v1 v2 ...', optionally after a 'count dim' "
+                    "line) or a word2vec .bin file")
 
 
 class _Sentences:
@@ -35,21 +39,38 @@ def train_word2vec(texts: list[str], dim: int, *, seed: int = 0, epochs: int = 5
 
 
 def load_word_vectors(path) -> "object":
-    """GloVe or word2vec text file -> gensim KeyedVectors. The header line is detected."""
-    keyed_vectors = need("gensim.models", FEATURE).KeyedVectors
+    """GloVe or word2vec file -> gensim KeyedVectors: text (`word v1 v2 ...` per line, after an
+    optional `count dim` header, which is detected) or, for a .bin file, word2vec's binary format.
+    DataError (one line naming the file) for anything else, and for vectors that are not finite."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: word-vector file not found; expected a GloVe or word2vec text file")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        first = handle.readline().split()
+        raise DataError(f"{path}: word-vector file not found; expected {EXPECTED_VECTORS}")
+    binary = path.suffix.lower() == ".bin"
+    with open(path, "rb") as handle:
+        first = handle.readline(1024).split()
     if not first:
-        raise DataError(f"{path}: empty word-vector file; expected lines of 'word v1 v2 ...'")
+        raise DataError(f"{path}: no word vectors in it; expected {EXPECTED_VECTORS}")
     has_header = len(first) == 2 and all(part.isdigit() for part in first)
+    if binary and not has_header:
+        raise DataError(f"{path}: a .bin file without a 'count dim' first line; expected {EXPECTED_VECTORS}")
+    if has_header:  # gensim allocates count x dim floats up front: the file must be able to hold them
+        count, dim = map(int, first)
+        if count < 1 or dim < 1 or count * dim * (4 if binary else 2) > path.stat().st_size:
+            raise DataError(f"{path}: its header says {count:,} vectors of size {dim:,}, more than the file's "
+                            f"{path.stat().st_size:,} bytes can hold; expected {EXPECTED_VECTORS}")
+    keyed_vectors = need("gensim.models", FEATURE).KeyedVectors
     try:
-        return keyed_vectors.load_word2vec_format(str(path), binary=False, no_header=not has_header)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: not a GloVe/word2vec text file ({error}); "
-                        "expected lines of 'word v1 v2 ...', optionally after a 'count dim' header") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gensim's notes on lines it repairs
+            vectors = keyed_vectors.load_word2vec_format(str(path), binary=binary, no_header=not has_header)
+    except (ValueError, UnicodeError, EOFError, IndexError, KeyError, TypeError, struct.error, OverflowError) as error:
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise DataError(f"{path}: not a {'word2vec binary' if binary else 'GloVe/word2vec text'} file ({reason}); "
+                        f"expected {EXPECTED_VECTORS}") from None
+    if len(vectors) == 0 or not numpy.isfinite(vectors.vectors).all():
+        raise DataError(f"{path}: {'no vectors' if len(vectors) == 0 else 'vectors with NaN or infinite values'}; "
+                        f"expected {EXPECTED_VECTORS}")
+    return vectors
 
 
 def embedding_matrix(vectors, vocabulary: WordVocabulary, *, generator: torch.Generator | None = None):

@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from typing import Iterable
 
+from . import distinct_strings
+
 PAD = 0  # padding id; never a word
 OOV = 1  # every word outside the vocabulary maps here
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -59,4 +61,4 @@ class WordVocabulary:
 
     @classmethod
     def from_json(cls, data: dict) -> "WordVocabulary":
-        return cls(data["words"])
+        return cls(distinct_strings(data["words"], "words"))

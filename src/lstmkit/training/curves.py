@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from ..dependencies import need
@@ -31,4 +32,6 @@ def plot_curves(history: list[dict], path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    atomic_write(Path(path), lambda temporary: figure.savefig(temporary, format="png", dpi=90))
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=90)
+    atomic_write(Path(path), image.getvalue())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
@@ -112,15 +113,13 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     main = distributed.is_main()
     options = replace(options, progress=options.progress and main)
 
-    def save_trainer(pending: dict | None) -> None:
-        run.save_trainer({"epoch": pending["epoch"] if pending else len(progress.history),
-                          "optimizer": optimizer.state_dict(),
-                          "generator": generator.get_state() if generator is not None else torch.zeros(0),
-                          "torch_rng": torch.get_rng_state(), "best": progress.best,
-                          "best_epoch": progress.best_epoch, "bad_epochs": progress.bad_epochs,
-                          "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                          "average": averaged.state_dict() if averaged is not None else {},
-                          "pending": pending or {}})
+    def trainer_state(pending: dict | None) -> dict:
+        return {"epoch": pending["epoch"] if pending else len(progress.history), "optimizer": optimizer.state_dict(),
+                "generator": generator.get_state() if generator is not None else torch.zeros(0),
+                "torch_rng": torch.get_rng_state(), "best": progress.best, "best_epoch": progress.best_epoch,
+                "bad_epochs": progress.bad_epochs, "history": progress.history, "pending": pending or {},
+                "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                "average": averaged.state_dict() if averaged is not None else {}}
 
     def finish_epoch(row: dict) -> None:
         """Validates a trained epoch, keeps it if it is the best so far, and saves the rest."""
@@ -140,7 +139,7 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
             progress.bad_epochs += 1
         row["best_epoch"] = progress.best_epoch
         if run is not None:
-            save_trainer(None)
+            run.save_trainer(trainer_state(None))
             run.save_history(progress.history)
             plot_curves(progress.history, run.file(CURVES))
         if options.progress:
@@ -170,8 +169,7 @@ def fit(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                 scheduler.step()
             distributed.share_from_main(model)  # guards against drift between unlike machines
             if run is not None:  # the trained epoch is on disk before anything else can fail
-                run.save_weights(model, LAST)
-                save_trainer(row)
+                run.save_checkpoint(model, trainer_state(row))
             finish_epoch(row)
         _stop_if_any_process_received()
     if main and run is not None and run.file(BEST).is_file():
@@ -193,9 +191,8 @@ class _Progress:
 
 
 def _restore(run: RunDirectory, model, optimizer, scheduler, generator, averaged) -> _Progress:
-    """Loads the last checkpoint of `run` into the model, optimizer, scheduler and RNGs."""
-    state = run.load_trainer()
-    run.load_weights(model, LAST)
+    """Loads the checkpoint of `run` into the model, optimizer, scheduler and RNGs."""
+    state = run.load_checkpoint(model)
     if averaged is not None:
         _resume_average(averaged, model, state)
     optimizer.load_state_dict(state["optimizer"])
@@ -205,8 +202,8 @@ def _restore(run: RunDirectory, model, optimizer, scheduler, generator, averaged
         generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
     pending = state.get("pending") or None
-    validated = state["epoch"] - (1 if pending else 0)
-    return _Progress(run.load_history()[:validated], state["best"], state["best_epoch"], state["bad_epochs"], pending)
+    history = state.get("history", run.load_history()[: state["epoch"] - (1 if pending else 0)])  # older runs: the file
+    return _Progress(history, state["best"], state["best_epoch"], state["bad_epochs"], pending)
 
 
 def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options: FitOptions, epoch: int,
@@ -216,7 +213,7 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     follows every step. Call it inside flush_denormals() on a CPU, as fit() does."""
     model.train()
     totals = {"loss": 0.0, "count": 0, "correct": 0}
-    has_accuracy, skipped = False, 0
+    has_accuracy, skipped, skipped_before_rollback = False, 0, 0  # non-finite steps: all, and before the last rollback
     good_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
     started = time.perf_counter()
     # iter() once here: tqdm.auto's class calls iter() on what it is given and then iterates it again,
@@ -249,9 +246,12 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
                 parameter.grad /= batch_stats["count"]
         if not math.isfinite(batch_total):
             skipped += 1
-            if skipped > options.max_bad_steps:
+            if skipped - skipped_before_rollback > options.max_bad_steps:
                 _roll_back(model, optimizer, good_state)
-                skipped = 0
+                warnings.warn(f"epoch {epoch}: the loss was NaN or infinite in {options.max_bad_steps + 1} steps; "
+                              "back to the weights the epoch started with, learning rate halved to "
+                              f"{optimizer.param_groups[0]['lr']:.3g}", stacklevel=2)
+                skipped_before_rollback = skipped
             continue
         if options.clip_norm:
             torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip_norm)
@@ -271,6 +271,9 @@ def train_epoch(model, optimizer, batches: Iterable[Batch], batch_loss, options:
     result["seconds"] = round(time.perf_counter() - started, 2)
     if skipped:
         result["skipped_steps"] = skipped
+        if skipped > skipped_before_rollback:  # those since the last rollback were not told yet
+            warnings.warn(f"epoch {epoch}: skipped {skipped - skipped_before_rollback} step(s) whose loss was NaN or "
+                          "infinite", stacklevel=2)
     if stopped_early:
         result["stopped_early"] = True
     return result
