@@ -18,8 +18,6 @@ import contextlib
 import hashlib
 import os
 import signal
-import sys
-from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -66,19 +64,6 @@ def finish() -> None:
     """Leaves the process group, if this process joined one."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def exit_process(code: int) -> NoReturn:
-    """Ends this process with `code`. One of several training processes (launched_with_others) ends
-    at once, its output flushed: the interpreter's teardown now and then aborted such a process
-    after a finished run ("terminate called without an active exception", exit code -6, from a
-    thread of torch's; about 1 run in 10 under torchrun), and nothing is left to tear down."""
-    if launched_with_others():
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError):  # a reader that stopped early wants no more
-                stream.flush()
-        os._exit(code)
-    sys.exit(code)
 
 
 def share_from_main(model: torch.nn.Module) -> None:
