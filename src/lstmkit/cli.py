@@ -16,6 +16,7 @@ import warnings
 
 from . import __version__
 from .dependencies import MissingDependency
+from .limits import flag_type
 from .nn import summary
 from .presets import PRESETS
 from .text.readers import DataError
@@ -56,17 +57,17 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
     parser.add_argument("--out", required=True, metavar="RUN", help="run directory to write")
     parser.add_argument("--preset", choices=sorted(presets), default="lecture",
                         help="starting recipe; the options below override it (default: lecture)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--ema", type=float, metavar="DECAY",
+    parser.add_argument("--epochs", type=flag_type("epochs"))
+    parser.add_argument("--batch-size", type=flag_type("batch_size"))
+    parser.add_argument("--lr", type=flag_type("lr"), help="learning rate")
+    parser.add_argument("--ema", type=flag_type("ema"), metavar="DECAY",
                         help="validate and keep a moving average of the weights, updated every step with this "
                              "decay (such as 0.999)")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", type=flag_type("seed"))
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--processes", type=int, default=1, metavar="N",
+    parser.add_argument("--processes", type=flag_type("processes"), default=1, metavar="N",
                         help="train in N processes on this machine, each on its share of every batch "
                              "(one process's result, dropout aside; see docs/DISTRIBUTED.md)")
 
@@ -74,14 +75,14 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
 def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
     """The model and optimisation options textgen and translate share."""
     parser.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
-    parser.add_argument("--hidden", type=int, help="units per LSTM layer")
-    parser.add_argument("--layers", type=int)
-    parser.add_argument("--dropout", type=float)
-    parser.add_argument("--embedding-dim", type=int, help=embedding_help)
+    parser.add_argument("--hidden", type=flag_type("hidden"), help="units per LSTM layer")
+    parser.add_argument("--layers", type=flag_type("layers"))
+    parser.add_argument("--dropout", type=flag_type("dropout"))
+    parser.add_argument("--embedding-dim", type=flag_type("embedding_dim"), help=embedding_help)
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
-    parser.add_argument("--lr-decay", type=float, help="learning rate x this after every epoch")
-    parser.add_argument("--clip-norm", type=float, help="clip the gradient norm at this (0: no clipping)")
-    parser.add_argument("--minutes", type=float, help="stop after this much training time")
+    parser.add_argument("--lr-decay", type=flag_type("lr_decay"), help="learning rate x this after every epoch")
+    parser.add_argument("--clip-norm", type=flag_type("clip_norm"), help="clip the gradient norm at this (0: no clipping)")
+    parser.add_argument("--minutes", type=flag_type("minutes"), help="stop after this much training time")
 
 
 def config_from(args, presets: dict):
@@ -197,40 +198,40 @@ def _add_sentiment(commands) -> None:
     data_options(train)
     add_train_options(train, SENTIMENT_PRESETS)
     train.add_argument("--rnn", choices=sorted(RECURRENT))
-    train.add_argument("--layers", type=int, help="stacked recurrent layers")
-    train.add_argument("--units", type=int, help="units per recurrent layer")
+    train.add_argument("--layers", type=flag_type("layers"), help="stacked recurrent layers")
+    train.add_argument("--units", type=flag_type("units"), help="units per recurrent layer")
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
-    train.add_argument("--dropout", type=float, help="input dropout of each recurrent layer")
-    train.add_argument("--embedding-dim", type=int)
-    train.add_argument("--num-words", type=int, help="vocabulary size (with padding and unknown ids)")
-    train.add_argument("--maxlen", type=int, help="words kept per text (its last ones)")
+    train.add_argument("--dropout", type=flag_type("dropout"), help="input dropout of each recurrent layer")
+    train.add_argument("--embedding-dim", type=flag_type("embedding_dim"))
+    train.add_argument("--num-words", type=flag_type("num_words"), help="vocabulary size (with padding and unknown ids)")
+    train.add_argument("--maxlen", type=flag_type("maxlen"), help="words kept per text (its last ones)")
     train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
     train.add_argument("--pretrained", metavar="word2vec|FILE",
                        help="'word2vec' trains vectors on the unlabelled texts; or a GloVe/word2vec text file")
     train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
                                                              "(default: --data)")
     train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
-    train.add_argument("--unfreeze-after", type=int, metavar="EPOCHS")
+    train.add_argument("--unfreeze-after", type=flag_type("unfreeze_after"), metavar="EPOCHS")
     train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--val-split", type=float)
+    train.add_argument("--val-split", type=flag_type("val_split"))
     train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
                        help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
                             "test movies are disjoint from its training movies")
     train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
-    train.add_argument("--patience", type=int, help="early stopping: epochs without a better validation score")
+    train.add_argument("--patience", type=flag_type("patience"), help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")
-    train.add_argument("--clip-norm", type=float, help="clip the gradient norm at this (0: no clipping)")
+    train.add_argument("--clip-norm", type=flag_type("clip_norm"), help="clip the gradient norm at this (0: no clipping)")
     train.add_argument("--batching", choices=["length", "padded"],
                        help="length: similar lengths together, real words only (default); padded: the lecture's")
-    train.add_argument("--micro-batch", type=int, help="CPU: run each batch in chunks of this size (0: off)")
+    train.add_argument("--micro-batch", type=flag_type("micro_batch"), help="CPU: run each batch in chunks of this size (0: off)")
     train.set_defaults(handler=_sentiment_train)
 
     vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
     vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
     vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
-    vectors.add_argument("--dim", type=int, default=32, help="vector size (default 32)")
-    vectors.add_argument("--seed", type=int, default=0)
+    vectors.add_argument("--dim", type=flag_type("dim"), default=32, help="vector size (default 32)")
+    vectors.add_argument("--seed", type=flag_type("seed"), default=0)
     vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
     vectors.set_defaults(handler=_sentiment_vectors)
 
@@ -319,16 +320,6 @@ def _textgen_evaluate(args) -> None:
                   f"{report['unknown']!r}")
 
 
-def _temperature(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {value!r}") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {value!r}")
-    return number
-
-
 def _add_textgen(commands) -> None:
     from .sampling import STRATEGIES
     from .tasks.textgen import LECTURE_SEED, PRESETS as TEXTGEN_PRESETS
@@ -341,20 +332,20 @@ def _add_textgen(commands) -> None:
     train.set_defaults(preset=None)
     train.add_argument("--mode", choices=["lecture", "fast"], help="lecture: 60-char pairs; fast: every position")
     add_recurrent_options(train, "0: one-hot inputs")
-    train.add_argument("--window", type=int, help="fast mode: characters per window")
-    train.add_argument("--held-out", type=float, help="fraction of the text's end held out (default 0.1)")
+    train.add_argument("--window", type=flag_type("window"), help="fast mode: characters per window")
+    train.add_argument("--held-out", type=flag_type("held_out"), help="fraction of the text's end held out (default 0.1)")
     train.set_defaults(handler=_textgen_train)
 
     sample = verbs.add_parser("sample", help="generate text from a trained run")
     sample.add_argument("run", metavar="RUN")
     sample.add_argument("--seed-text", default=LECTURE_SEED)
-    sample.add_argument("--length", type=int, default=400)
+    sample.add_argument("--length", type=flag_type("length"), default=400)
     sample.add_argument("--strategy", choices=STRATEGIES)
-    sample.add_argument("--temperature", type=_temperature, default=1.0)
-    sample.add_argument("--top-k", type=int)
-    sample.add_argument("--top-p", type=float)
-    sample.add_argument("--num", type=int, default=1, help="samples at once")
-    sample.add_argument("--seed", type=int, help="random seed, for a reproducible sample")
+    sample.add_argument("--temperature", type=flag_type("temperature"), default=1.0)
+    sample.add_argument("--top-k", type=flag_type("top_k"))
+    sample.add_argument("--top-p", type=flag_type("top_p"))
+    sample.add_argument("--num", type=flag_type("num"), default=1, help="samples at once")
+    sample.add_argument("--seed", type=flag_type("seed"), help="random seed, for a reproducible sample")
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(handler=_textgen_sample)
 
@@ -442,21 +433,21 @@ def _add_translate(commands) -> None:
                        help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
     add_recurrent_options(train, "0: one-hot inputs (char level)")
     train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
-    train.add_argument("--max-length", type=int, help="leave out training pairs with a longer side (tokens)")
-    train.add_argument("--source-vocab", type=int, help="English tokens kept")
-    train.add_argument("--target-vocab", type=int, help="tokens kept per target language")
-    train.add_argument("--patience", type=int, help="epochs without a better validation BLEU before stopping")
-    train.add_argument("--test-pairs", type=int, help="pairs held out for test (default 5000)")
-    train.add_argument("--validation-pairs", type=int)
-    train.add_argument("--split-seed", type=int)
-    train.add_argument("--bleu-sentences", type=int, help="validation sentences translated every epoch")
+    train.add_argument("--max-length", type=flag_type("max_length"), help="leave out training pairs with a longer side (tokens)")
+    train.add_argument("--source-vocab", type=flag_type("source_vocab"), help="English tokens kept")
+    train.add_argument("--target-vocab", type=flag_type("target_vocab"), help="tokens kept per target language")
+    train.add_argument("--patience", type=flag_type("patience"), help="epochs without a better validation BLEU before stopping")
+    train.add_argument("--test-pairs", type=flag_type("test_pairs"), help="pairs held out for test (default 5000)")
+    train.add_argument("--validation-pairs", type=flag_type("validation_pairs"))
+    train.add_argument("--split-seed", type=flag_type("split_seed"))
+    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences"), help="validation sentences translated every epoch")
     train.add_argument("--bf16-output", action=argparse.BooleanOptionalAction,
                        help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
     train.set_defaults(handler=_translate_train)
 
     def decoding_options(parser):
-        parser.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
-        parser.add_argument("--alpha", type=float, default=1.0, help="beam length normalisation: score / length**alpha")
+        parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
+        parser.add_argument("--alpha", type=flag_type("alpha"), default=1.0, help="beam length normalisation: score / length**alpha")
         parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
         parser.add_argument("--bf16", action="store_true",
@@ -475,7 +466,7 @@ def _add_translate(commands) -> None:
     evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file")
     evaluate.add_argument("run", metavar="RUN")
     evaluate.add_argument("--pairs", metavar="FILE", help="score every pair of this file (default: the run's test split)")
-    evaluate.add_argument("--examples", type=int, default=5, help="example translations to show")
+    evaluate.add_argument("--examples", type=flag_type("examples"), default=5, help="example translations to show")
     decoding_options(evaluate)
     evaluate.set_defaults(handler=_translate_evaluate)
 
@@ -497,8 +488,15 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line, exit 2 (argparse prints the whole usage block first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
+    parser = _Parser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
     parser.add_argument("--version", action=_Version, help="the versions of lstmkit, torch and Python, and CUDA")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -509,9 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_summary)
 
     demo = commands.add_parser("demo", help="train the lecture's char model for ~2 minutes and sample from it")
-    demo.add_argument("--minutes", type=float, default=2.0, help="training time (default 2)")
+    demo.add_argument("--minutes", type=flag_type("minutes"), default=2.0, help="training time (default 2)")
     demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
-    demo.add_argument("--length", type=int, default=300, help="characters per sample")
+    demo.add_argument("--length", type=flag_type("length"), default=300, help="characters per sample")
     demo.add_argument("--out", metavar="RUN", help="keep the run here (default: a temporary folder)")
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_demo)
@@ -548,14 +546,15 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
     argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)  # exits with 2 and a usage line on bad arguments
-    if extra and hasattr(args, "texts") and not any(item.startswith("-") for item in extra):
-        args.texts += extra  # texts given after an option: `predict RUN --json "text" ...`
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and hasattr(args, "texts") and not any(item.startswith("-") for item in extra):
+            args.texts += extra  # texts given after an option: `predict RUN --json "text" ...`
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exit_:  # --help, --version, or a bad argument (its one line printed): 2
+        return exit_.code
     if getattr(args, "processes", 1) != 1 and "RANK" not in os.environ:
-        if args.processes < 1:
-            parser.error(f"--processes must be at least 1, got {args.processes}")
         from .training.launch import run_processes
 
         args.handler = lambda args: run_processes(args.processes, argv)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .limits import check
 from .nn import LSTM
 
 STRATEGIES = ("greedy", "multinomial", "temperature", "top-k", "top-p")
@@ -34,12 +35,8 @@ class SamplingOptions:
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
-        if not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
-            raise ValueError(f"temperature must be a number > 0, got {self.temperature!r}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top-p must lie in (0, 1], got {self.top_p!r}")
-        if self.top_k < 1:
-            raise ValueError(f"top-k must be at least 1, got {self.top_k!r}")
+        for name in ("temperature", "top_k", "top_p"):
+            check(name, getattr(self, name))
 
 
 def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None) -> torch.Tensor:

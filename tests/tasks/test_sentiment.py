@@ -158,10 +158,10 @@ def bad_inputs(tmp_path, data):
         (["sentiment", "train", "--data", columns, "--out", tmp_path / "r"], "column"),
         (["sentiment", "train", "--data", binary, "--out", tmp_path / "r"], "UTF-8"),
         (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--val-split", 1.5], "--val-split"),
-        (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--lr", -1], "--lr must be above 0"),
+        (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--lr", -1], "--lr: must be a number in (0, 10]"),
         (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--micro-batch", -1], "--micro-batch"),
         (["sentiment", "train", "--data", data, "--out", tmp_path / "r", "--unfreeze-after", -2],
-         "--unfreeze-after must be 0 or more"),
+         "--unfreeze-after: must be a whole number from 0"),
         (["sentiment", "evaluate", tmp_path / "nowhere", "--data", data], "not a run directory"),
     ]
 

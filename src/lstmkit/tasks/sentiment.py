@@ -81,17 +81,15 @@ PRESETS = {
 
 
 def validate_config(config: SentimentConfig) -> None:
-    check_training_config(config, counts=("maxlen", "embedding_dim", "units", "layers"))
+    check_training_config(config)
     checks = [
         (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
         (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
         (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
         (config.monitor in ("val_accuracy", "val_loss"),
          f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
-        (0 < config.val_split < 1, f"--val-split must lie in (0, 1), got {config.val_split}"),
-        (config.num_words >= 3, f"--num-words must be at least 3, got {config.num_words}"),
-        (config.unfreeze_after is None or config.unfreeze_after >= 0,
-         f"--unfreeze-after must be 0 or more (epochs with the embedding frozen), got {config.unfreeze_after}"),
+        (config.embedding_dim >= 1, f"--embedding-dim must be at least 1 (words go through an embedding), "
+                                    f"got {config.embedding_dim}"),
     ]
     for ok, message in checks:
         if not ok:

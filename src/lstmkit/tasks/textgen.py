@@ -23,6 +23,7 @@ from torch import nn
 
 from .. import __version__
 from ..dependencies import need_all
+from ..limits import check
 from ..data import nietzsche_path
 from ..nn import LSTM, Dense, Embedding
 from ..sampling import SamplingOptions, StatefulSampler
@@ -71,11 +72,9 @@ PRESETS = {
 
 
 def validate_config(config: TextgenConfig) -> None:
-    check_training_config(config, counts=("segment", "stride", "window", "hidden", "layers"))
+    check_training_config(config)
     if config.mode not in ("lecture", "fast"):
         raise ValueError(f"--mode must be lecture or fast, got {config.mode!r}")
-    if not 0 < config.held_out < 1:
-        raise ValueError(f"--held-out must lie in (0, 1), got {config.held_out}")
 
 
 class CharModel(nn.Module):
@@ -221,10 +220,8 @@ def sample(run_path, seed_text: str, length: int, options: SamplingOptions, *, n
     """`num` samples of `length` characters after `seed_text`, of any length. Characters the model
     never saw are left out of the seed; a seed with none it knows starts from a newline (or the
     first character). `on_text(str)` receives the first sample's characters as they are made."""
-    if length < 0:
-        raise ValueError(f"--length must be 0 or more, got {length}")
-    if num < 1:
-        raise ValueError(f"--num must be at least 1, got {num}")
+    check("length", length)
+    check("num", num)
     model, vocabulary, config = load(run_path)
     text = seed_text.lower() if config.lowercase else seed_text
     if unknown := vocabulary.unknown(text):

@@ -29,6 +29,7 @@ from torch import nn
 
 from .. import __version__
 from ..dependencies import need, need_all
+from ..limits import check
 from ..metrics import SCORES_FEATURE, translation_scores
 from ..nn import LSTM, Bidirectional, Dense, Embedding
 from ..nn.lstm import linear_t
@@ -93,8 +94,7 @@ PRESETS = {
 
 
 def validate_config(config: TranslateConfig) -> None:
-    check_training_config(config, counts=("hidden", "layers", "source_vocab", "target_vocab", "test_pairs",
-                                          "validation_pairs", "bleu_sentences"))
+    check_training_config(config)
     choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
@@ -364,8 +364,8 @@ class Translator:
         language = language or self.model.languages[0]
         if language not in self.targets:
             raise ValueError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
-        if beam < 1:
-            raise ValueError(f"--beam must be at least 1, got {beam}")
+        check("beam", beam)
+        check("alpha", alpha)
         for number, sentence in enumerate(sentences, 1):
             if not sentence.strip():
                 raise ValueError(f"sentence {number} to translate is empty; expected some words")

@@ -13,6 +13,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
+from ..limits import check_settings
 from ..nn import flush_denormals
 from . import distributed, interrupts
 from . import curves
@@ -38,28 +39,13 @@ class FitOptions:
     progress: bool = True
 
 
-def check_training_config(config, counts: tuple[str, ...] = ()) -> None:
-    """Raises ValueError naming the option when one of the training numbers a task's config has
-    (optimizer, epochs, batch_size, lr, lr_decay, dropout, clip_norm, minutes, patience, micro_batch, ema)
-    or one of the task's own `counts` (sizes that must be at least 1) is out of range."""
+def check_training_config(config) -> None:
+    """Raises ValueError naming the option when the optimizer is unknown or a number of the config
+    lies outside its limit (`limits.LIMITS`)."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    checks = {
-        **{name: (lambda v: v >= 1, "at least 1") for name in ("epochs", "batch_size", *counts)},
-        "lr": (lambda v: v > 0, "above 0"),
-        "lr_decay": (lambda v: v > 0, "above 0 (1 keeps the learning rate)"),
-        "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
-        "clip_norm": (lambda v: v >= 0, "0 (no clipping) or more"),
-        "minutes": (lambda v: v > 0, "above 0"),
-        "patience": (lambda v: v >= 1, "at least 1"),
-        "micro_batch": (lambda v: v >= 0, "0 (whole batches) or more"),
-        "ema": (lambda v: 0 < v < 1, "in (0, 1), such as 0.999"),
-    }
-    for name, (ok, expected) in checks.items():
-        value = getattr(config, name, None)
-        if value is not None and not ok(value):
-            raise ValueError(f"--{name.replace('_', '-')} must be {expected}, got {value:g}")
+    check_settings(config)
 
 
 class TrainingDiverged(RuntimeError):

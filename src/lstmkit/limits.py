@@ -1,0 +1,134 @@
+"""The allowed range of every number a user sets, in one table.
+
+The command line parses its numeric flags with it (`flag_type`: a bad value is refused before
+anything runs) and the library checks settings with it (`check`, `check_settings`), so both say
+the same thing. The upper bounds keep a typo (an extra zero, 1e308) from turning into hours of
+work or an allocation the machine cannot make; each is far above any sensible value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    low: float
+    high: float
+    whole: bool = False  # integers only
+    open_low: bool = False  # low itself is not allowed
+    open_high: bool = False
+    note: str = ""  # what a special value means, such as "0: no clipping"
+
+    def describe(self) -> str:
+        """'a whole number from 1 to 100,000', 'a number in (0, 1]', with the note."""
+        if self.whole:
+            said = f"a whole number from {self.low:,} to {self.high:,}"
+        else:
+            said = f"a number in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}{')' if self.open_high else ']'}"
+        return said + (f" ({self.note})" if self.note else "")
+
+    def allows(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.whole and not (isinstance(value, int) or (math.isfinite(value) and value == int(value))):
+            return False
+        above = value > self.low if self.open_low else value >= self.low
+        below = value < self.high if self.open_high else value <= self.high
+        return above and below  # NaN fails both
+
+
+def _whole(low: int, high: int, note: str = "") -> Limit:
+    return Limit(low, high, whole=True, note=note)
+
+
+_SEED = _whole(0, 2**32 - 1)
+_SIZE = _whole(1, 16_384)
+_COUNT = _whole(1, 10_000_000)
+
+LIMITS: dict[str, Limit] = {
+    # training, every task
+    "epochs": _whole(1, 100_000),
+    "batch_size": _whole(1, 65_536),
+    "lr": Limit(0, 10, open_low=True),
+    "lr_decay": Limit(0, 1, open_low=True, note="1 keeps the learning rate"),
+    "dropout": Limit(0, 1, open_high=True),
+    "clip_norm": Limit(0, 1e6, note="0: no clipping"),
+    "minutes": Limit(0, 100_000, open_low=True),
+    "patience": _whole(1, 10_000),
+    "micro_batch": _whole(0, 65_536, "0: whole batches"),
+    "ema": Limit(0, 1, open_low=True, open_high=True, note="such as 0.999"),
+    "seed": _SEED,
+    "processes": _whole(1, 1024),
+    # models
+    "hidden": _SIZE,
+    "units": _SIZE,
+    "layers": _whole(1, 64),
+    "embedding_dim": _whole(0, 16_384, "0: one-hot inputs"),
+    "dim": _SIZE,
+    # sentiment
+    "num_words": _whole(3, 10_000_000, "padding, unknown and at least one word"),
+    "maxlen": _whole(1, 1_000_000),
+    "unfreeze_after": _whole(0, 100_000),
+    "val_split": Limit(0, 1, open_low=True, open_high=True),
+    # textgen
+    "segment": _whole(1, 1_000_000),
+    "stride": _whole(1, 1_000_000),
+    "window": _whole(1, 1_000_000),
+    "held_out": Limit(0, 1, open_low=True, open_high=True),
+    "length": _whole(0, 10_000_000),
+    "num": _whole(1, 10_000),
+    "temperature": Limit(0, 100, open_low=True),
+    "top_k": _whole(1, 1_000_000),
+    "top_p": Limit(0, 1, open_low=True),
+    # translate
+    "max_length": _whole(0, 100_000, "0: keep all"),
+    "source_vocab": _COUNT,
+    "target_vocab": _COUNT,
+    "test_pairs": _COUNT,
+    "validation_pairs": _COUNT,
+    "bleu_sentences": _COUNT,
+    "split_seed": _SEED,
+    "beam": _whole(1, 64),
+    "alpha": Limit(0, 10),
+    "examples": _whole(0, 10_000),
+}
+
+
+def flag(name: str) -> str:
+    """The setting's command-line flag: batch_size -> --batch-size."""
+    return "--" + name.replace("_", "-")
+
+
+def check(name: str, value) -> None:
+    """Raises ValueError naming the setting when `value` is outside its limit."""
+    limit = LIMITS[name]
+    if not limit.allows(value):
+        raise ValueError(f"{flag(name)} must be {limit.describe()}, got {value!r}")
+
+
+def check_settings(settings) -> None:
+    """Checks every attribute of `settings` (a config dataclass) that has a limit and a value."""
+    for name in LIMITS:
+        value = getattr(settings, name, None)
+        if value is not None:
+            check(name, value)
+
+
+def flag_type(name: str):
+    """An argparse `type` that reads the flag's number and checks it against the setting's limit."""
+    limit = LIMITS[name]
+
+    def parse(text: str):
+        try:
+            value = int(text) if limit.whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {text!r}") from None
+        if not limit.allows(value):
+            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {text}")
+        return value
+
+    parse.__name__ = name  # argparse names the type in some messages
+    return parse
