@@ -64,7 +64,7 @@ def main():
             batches = sentiment.batches_of(train_data, item["config"], item["generator"])
             with flush_denormals():
                 row = train_epoch(item["model"], item["optimizer"], batches, batch_loss, options, epoch)
-            test = sentiment.evaluate_loaded([(item["model"], vocabulary, item["config"])], splits["test"])
+            test = sentiment.SentimentClassifier([(item["model"], vocabulary, item["config"])]).report(splits["test"])
             item["seconds"].append(row["seconds"])
             item["accuracy"].append(test["accuracy"])
             print(f"epoch {epoch:2d} {name:6s}: {row['seconds']:6.1f} s, train loss {row['loss']:.4f}, "

@@ -17,6 +17,7 @@ CPU, 3-6 minutes in all):
 import argparse
 from pathlib import Path
 
+import lstmkit
 from lstmkit.tasks import sentiment
 from lstmkit.tasks.sentiment import SentimentConfig
 from lstmkit.text.readers import read_labelled
@@ -64,7 +65,7 @@ def main(argv=None) -> dict:
 
     # Use it: the LSTM run directory predicts new text.
     reviews = ["A wonderful film, the best I have seen this year.", "Dull, predictable and far too long."]
-    for prediction in sentiment.predict(Path(args.out) / "lstm", reviews):
+    for prediction in lstmkit.load(Path(args.out) / "lstm").predict(reviews):
         print(f"{prediction['label']} ({prediction['probability']:.2f}): {prediction['text']}")
     return results
 

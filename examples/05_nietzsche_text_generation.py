@@ -17,9 +17,8 @@ Low temperatures repeat common words ("the moral of the moral of the same"), 1.0
 
 import argparse
 import dataclasses
-from pathlib import Path
 
-from lstmkit.sampling import SamplingOptions
+import lstmkit
 from lstmkit.tasks import textgen
 from lstmkit.tasks.textgen import LECTURE_SEED, PRESETS
 
@@ -44,10 +43,9 @@ def main(argv=None) -> dict:
               f"nats/char, {row['seconds']:.0f} s")
 
     # Sample: the lecture's seed, then 400 characters at each temperature, carrying the LSTM's state.
-    samples = {}
+    samples, generator = {}, lstmkit.load(args.out)
     for temperature in TEMPERATURES:
-        options = SamplingOptions(strategy="temperature", temperature=temperature)
-        [text] = textgen.sample(Path(args.out), LECTURE_SEED, LENGTH, options, seed=args.seed)
+        [text] = generator.sample(LECTURE_SEED, LENGTH, temperature=temperature, rng_seed=args.seed)
         samples[temperature] = text
         print(f"\n--- temperature {temperature} ---\n{LECTURE_SEED}{text}")
     return {"history": result["history"], "samples": samples}

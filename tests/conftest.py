@@ -69,6 +69,17 @@ def commands(tiny_aclimdb, tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="session")
+def trained_runs(commands, tmp_path_factory):
+    """One small run per task, trained for one epoch by the command line: task -> its folder. Shared:
+    copy one before changing it."""
+    folder, runs = tmp_path_factory.mktemp("trained"), {}
+    for task, command in commands.items():
+        runs[task] = folder / task
+        assert main([str(arg) for arg in [*command, "--epochs", 1, "--out", runs[task], "--quiet"]]) == 0
+    return runs
+
+
 def train(capfd, command, out, *extra):
     """Runs `lstmkit *command --out OUT --quiet *extra` -> (exit code, stdout, stderr)."""
     code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])

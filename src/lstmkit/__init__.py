@@ -1,7 +1,7 @@
-"""lstmkit: the LSTM lecture as a toolkit."""
+"""lstmkit: the LSTM lecture as a toolkit. `lstmkit.load(run)` gives a trained run to use from Python."""
 
 __version__ = "0.1.0"
-__all__ = ["summary", "__version__"]
+__all__ = ["load", "summary", "__version__"]
 
 
 def __getattr__(name: str):
@@ -10,4 +10,8 @@ def __getattr__(name: str):
         from .nn import summary
 
         return summary
+    if name == "load":
+        from .api import load
+
+        return load
     raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")

@@ -15,14 +15,14 @@ import sys
 import warnings
 
 from . import __version__
-from .dependencies import MissingDependency
-from .limits import flag_type
+from .errors import DataError, DiskFull, MissingDependency, RunError, SettingsError
+from .limits import flag, flag_type
 from .nn import summary
 from .presets import PRESETS
-from .text.readers import DataError
 from .training import distributed, interrupts, runlock
 from .training.optimizers import OPTIMIZERS
-from .training.run import DiskFull, RunDirectory, RunError
+from .training.recipe import RESUMABLE
+from .training.run import RunDirectory
 
 
 def _summary(args) -> None:
@@ -33,7 +33,7 @@ def _summary(args) -> None:
 def _demo(args) -> None:
     import tempfile
 
-    from .sampling import SamplingOptions
+    from .api import load
     from .tasks import textgen
 
     config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
@@ -45,10 +45,11 @@ def _demo(args) -> None:
         best = result["best"]
         print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
               f"after {len(result['history'])} epochs")
+        generator = load(out, task="textgen")
         for temperature in (0.2, 0.5, 1.0):
             print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
-            textgen.sample(out, textgen.LECTURE_SEED, args.length, SamplingOptions(temperature=temperature),
-                           seed=0, on_text=lambda chars: print(chars, end="", flush=True))
+            generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, rng_seed=0,
+                             on_text=lambda chars: print(chars, end="", flush=True))
             print()
 
 
@@ -64,6 +65,8 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
                         help="validate and keep a moving average of the weights, updated every step with this "
                              "decay (such as 0.999)")
     parser.add_argument("--seed", type=flag_type("seed"))
+    parser.add_argument("--minutes", type=flag_type("minutes"),
+                        help="stop after this much training time in all (the epoch in progress ends early)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -81,15 +84,23 @@ def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) 
     parser.add_argument("--embedding-dim", type=flag_type("embedding_dim"), help=embedding_help)
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--lr-decay", type=flag_type("lr_decay"), help="learning rate x this after every epoch")
-    parser.add_argument("--clip-norm", type=flag_type("clip_norm"), help="clip the gradient norm at this (0: no clipping)")
-    parser.add_argument("--minutes", type=flag_type("minutes"), help="stop after this much training time")
+    parser.add_argument("--clip-norm", type=flag_type("clip_norm"),
+                        help="clip the gradient norm at this (0: no clipping)")
 
 
 def config_from(args, presets: dict):
-    """The preset's config with every option the user gave laid over it."""
+    """The preset's config with every option the user gave laid over it. Resuming a run keeps its
+    recipe (training/recipe.py): the options it cannot change are named in a warning."""
     config = presets[args.preset]
     given = {field.name: getattr(args, field.name) for field in dataclasses.fields(config)
              if getattr(args, field.name, None) is not None}
+    run = RunDirectory(args.out)
+    if args.resume and run.exists():
+        saved = run.load_config()["config"]  # the settings given again as they were need no word
+        changed = sorted(name for name, value in given.items() if saved.get(name) != value)
+        if ignored := [name for name in changed if name not in RESUMABLE]:
+            warnings.warn(f"--resume continues the run's recipe; ignored: {', '.join(map(flag, ignored))} (a resume "
+                          f"may change {', '.join(map(flag, RESUMABLE))})", stacklevel=2)
     return dataclasses.replace(config, **given)
 
 
@@ -162,9 +173,10 @@ def _sentiment_evaluate(args) -> None:
 
 
 def _sentiment_predict(args) -> None:
-    from .tasks import sentiment
+    from .api import load
 
-    results = sentiment.predict([args.run, *args.ensemble], read_inputs(args, "text"), device=args.device)
+    classifier = load(args.run, args.device, ensemble=args.ensemble, task="sentiment")
+    results = classifier.predict(read_inputs(args, "text"))
     if args.json:
         _print_json(results)
         return
@@ -203,7 +215,8 @@ def _add_sentiment(commands) -> None:
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
     train.add_argument("--dropout", type=flag_type("dropout"), help="input dropout of each recurrent layer")
     train.add_argument("--embedding-dim", type=flag_type("embedding_dim"))
-    train.add_argument("--num-words", type=flag_type("num_words"), help="vocabulary size (with padding and unknown ids)")
+    train.add_argument("--num-words", type=flag_type("num_words"),
+                       help="vocabulary size (with padding and unknown ids)")
     train.add_argument("--maxlen", type=flag_type("maxlen"), help="words kept per text (its last ones)")
     train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
     train.add_argument("--pretrained", metavar="word2vec|FILE",
@@ -218,13 +231,16 @@ def _add_sentiment(commands) -> None:
                        help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
                             "test movies are disjoint from its training movies")
     train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
-    train.add_argument("--patience", type=flag_type("patience"), help="early stopping: epochs without a better validation score")
+    train.add_argument("--patience", type=flag_type("patience"),
+                       help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses val_loss)")
-    train.add_argument("--clip-norm", type=flag_type("clip_norm"), help="clip the gradient norm at this (0: no clipping)")
+    train.add_argument("--clip-norm", type=flag_type("clip_norm"),
+                       help="clip the gradient norm at this (0: no clipping)")
     train.add_argument("--batching", choices=["length", "padded"],
                        help="length: similar lengths together, real words only (default); padded: the lecture's")
-    train.add_argument("--micro-batch", type=flag_type("micro_batch"), help="CPU: run each batch in chunks of this size (0: off)")
+    train.add_argument("--micro-batch", type=flag_type("micro_batch"),
+                       help="CPU: run each batch in chunks of this size (0: off)")
     train.set_defaults(handler=_sentiment_train)
 
     vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
@@ -273,20 +289,9 @@ def _textgen_train(args) -> None:
     print(f"run saved in {args.out}")
 
 
-def _sampling_options(args):
-    from .sampling import SamplingOptions
-
-    strategy = args.strategy or ("top-k" if args.top_k is not None else
-                                 "top-p" if args.top_p is not None else "temperature")
-    return SamplingOptions(strategy=strategy, temperature=args.temperature,
-                           top_k=args.top_k if args.top_k is not None else 10,
-                           top_p=args.top_p if args.top_p is not None else 0.9)
-
-
 def _textgen_sample(args) -> None:
-    from .tasks import textgen
+    from .api import load
 
-    options = _sampling_options(args)
     stream = args.num == 1 and not args.json
     seed_shown = False  # the seed text goes out with the first characters: not before the run has loaded
 
@@ -295,8 +300,10 @@ def _textgen_sample(args) -> None:
         print(("" if seed_shown else args.seed_text) + chars, end="", flush=True)
         seed_shown = True
 
-    samples = textgen.sample(args.run, args.seed_text, args.length, options, num=args.num, seed=args.seed,
-                             on_text=show if stream else None)
+    generator = load(args.run, task="textgen")
+    samples = generator.sample(args.seed_text, args.length, strategy=args.strategy, temperature=args.temperature,
+                               top_k=args.top_k, top_p=args.top_p, num=args.num, rng_seed=args.seed,
+                               on_text=show if stream else None)
     if args.json:
         _print_json([{"seed_text": args.seed_text, "sample": text} for text in samples])
     elif stream:
@@ -333,7 +340,8 @@ def _add_textgen(commands) -> None:
     train.add_argument("--mode", choices=["lecture", "fast"], help="lecture: 60-char pairs; fast: every position")
     add_recurrent_options(train, "0: one-hot inputs")
     train.add_argument("--window", type=flag_type("window"), help="fast mode: characters per window")
-    train.add_argument("--held-out", type=flag_type("held_out"), help="fraction of the text's end held out (default 0.1)")
+    train.add_argument("--held-out", type=flag_type("held_out"),
+                       help="fraction of the text's end held out (default 0.1)")
     train.set_defaults(handler=_textgen_train)
 
     sample = verbs.add_parser("sample", help="generate text from a trained run")
@@ -376,9 +384,10 @@ def _translate_train(args) -> None:
 
 
 def _translate_run(args) -> None:
+    from .api import load
     from .tasks import translate
 
-    translator = translate.load(args.run, args.device)
+    translator = load(args.run, args.device, task="translate")
     sentences = read_inputs(args, "sentence")
     keep = bool(args.show_attention)
     if keep and not translator.config.attention:
@@ -433,21 +442,25 @@ def _add_translate(commands) -> None:
                        help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
     add_recurrent_options(train, "0: one-hot inputs (char level)")
     train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
-    train.add_argument("--max-length", type=flag_type("max_length"), help="leave out training pairs with a longer side (tokens)")
+    train.add_argument("--max-length", type=flag_type("max_length"),
+                       help="leave out training pairs with a longer side (tokens)")
     train.add_argument("--source-vocab", type=flag_type("source_vocab"), help="English tokens kept")
     train.add_argument("--target-vocab", type=flag_type("target_vocab"), help="tokens kept per target language")
-    train.add_argument("--patience", type=flag_type("patience"), help="epochs without a better validation BLEU before stopping")
+    train.add_argument("--patience", type=flag_type("patience"),
+                       help="epochs without a better validation BLEU before stopping")
     train.add_argument("--test-pairs", type=flag_type("test_pairs"), help="pairs held out for test (default 5000)")
     train.add_argument("--validation-pairs", type=flag_type("validation_pairs"))
     train.add_argument("--split-seed", type=flag_type("split_seed"))
-    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences"), help="validation sentences translated every epoch")
+    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences"),
+                       help="validation sentences translated every epoch")
     train.add_argument("--bf16-output", action=argparse.BooleanOptionalAction,
                        help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
     train.set_defaults(handler=_translate_train)
 
     def decoding_options(parser):
         parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
-        parser.add_argument("--alpha", type=flag_type("alpha"), default=1.0, help="beam length normalisation: score / length**alpha")
+        parser.add_argument("--alpha", type=flag_type("alpha"),
+                            default=1.0, help="beam length normalisation: score / length**alpha")
         parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
         parser.add_argument("--bf16", action="store_true",
@@ -570,7 +583,7 @@ def _handle(args, argv: list[str]) -> int:
     try:
         interrupts.stop_if_received()  # one that came while the command was starting
         code = args.handler(args)  # None, or an exit code (the launcher of several processes)
-    except (DataError, RunError, ValueError) as error:  # bad input or arguments
+    except (DataError, RunError, SettingsError, ValueError) as error:  # bad input or arguments
         if args.debug:
             raise
         print(f"lstmkit: error: {error}", file=sys.stderr)

@@ -10,9 +10,7 @@ import re
 from importlib import metadata
 from types import ModuleType
 
-
-class MissingDependency(RuntimeError):
-    """A module a feature needs is not installed; the message says what to install."""
+from .errors import MissingDependency
 
 
 def need(module: str, feature: str) -> ModuleType:

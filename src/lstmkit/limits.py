@@ -12,6 +12,8 @@ import argparse
 import math
 from dataclasses import dataclass
 
+from .errors import SettingsError
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -27,7 +29,8 @@ class Limit:
         if self.whole:
             said = f"a whole number from {self.low:,} to {self.high:,}"
         else:
-            said = f"a number in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}{')' if self.open_high else ']'}"
+            low, high = "(" if self.open_low else "[", ")" if self.open_high else "]"
+            said = f"a number in {low}{self.low:g}, {self.high:g}{high}"
         return said + (f" ({self.note})" if self.note else "")
 
     def allows(self, value) -> bool:
@@ -103,10 +106,10 @@ def flag(name: str) -> str:
 
 
 def check(name: str, value) -> None:
-    """Raises ValueError naming the setting when `value` is outside its limit."""
+    """Raises SettingsError naming the setting when `value` is outside its limit."""
     limit = LIMITS[name]
     if not limit.allows(value):
-        raise ValueError(f"{flag(name)} must be {limit.describe()}, got {value!r}")
+        raise SettingsError(f"{flag(name)} must be {limit.describe()}, got {value!r}")
 
 
 def check_settings(settings) -> None:

@@ -14,6 +14,7 @@ Two parts:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -37,6 +38,15 @@ class SamplingOptions:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         for name in ("temperature", "top_k", "top_p"):
             check(name, getattr(self, name))
+
+
+def sampling_options(strategy: str | None = None, temperature: float = 1.0, top_k: int | None = None,
+                     top_p: float | None = None) -> SamplingOptions:
+    """The options a user means: the strategy given, else top-k when top_k is given, top-p when
+    top_p is, else temperature."""
+    strategy = strategy or ("top-k" if top_k is not None else "top-p" if top_p is not None else "temperature")
+    return SamplingOptions(strategy=strategy, temperature=temperature, top_k=10 if top_k is None else top_k,
+                           top_p=0.9 if top_p is None else top_p)
 
 
 def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -111,6 +121,32 @@ class StatefulSampler:
             new_states.append(_cell(gates, c, hidden))
         return new_states
 
+    def steps(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
+              generator: torch.Generator | None = None, lengths: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+        """Yields the ids (streams,) generated at each of `length` steps after the seeds. Run it
+        under torch.inference_mode() (generate() does; `stepwise` does for each step)."""
+        logits, states = self.prime(seeds, lengths)
+        if options.strategy in ("multinomial", "temperature") and length:
+            # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
+            # into the output layer and the noise into its bias, one addmm gives the scores
+            scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
+            noise = _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
+            noisy_bias = self.output_bias * scale + noise
+            weight = self.output_weight * scale
+            token = (logits * scale + noise[0]).argmax(-1)
+            for position in range(1, length + 1):
+                yield token
+                if position == length:
+                    break
+                states = self._advance(token, states)
+                token = torch.addmm(noisy_bias[position], states[-1][0], weight).argmax(-1)
+        else:
+            for position in range(length):
+                if position:
+                    logits, states = self.step(token, states)
+                token = choose(logits, options, generator)
+                yield token
+
     def generate(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
                  generator: torch.Generator | None = None, lengths: torch.Tensor | None = None,
                  on_token=None) -> torch.Tensor:
@@ -118,31 +154,23 @@ class StatefulSampler:
         after every step (for streaming to a terminal)."""
         tokens = []
         with torch.inference_mode(), _small_ops_threads(seeds.shape[0] * self.hidden):
-            logits, states = self.prime(seeds, lengths)
-            if options.strategy in ("multinomial", "temperature") and length:
-                # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
-                # into the output layer and the noise into its bias, one addmm gives the scores
-                scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
-                noise = _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
-                noisy_bias = self.output_bias * scale + noise
-                weight = self.output_weight * scale
-                token = (logits * scale + noise[0]).argmax(-1)
-                for position in range(1, length + 1):
-                    tokens.append(token)
-                    if on_token is not None:
-                        on_token(token)
-                    if position == length:
-                        break
-                    states = self._advance(token, states)
-                    token = torch.addmm(noisy_bias[position], states[-1][0], weight).argmax(-1)
-            else:
-                for _ in range(length):
-                    token = choose(logits, options, generator)
-                    tokens.append(token)
-                    if on_token is not None:
-                        on_token(token)
-                    logits, states = self.step(token, states)
+            for token in self.steps(seeds, length, options, generator, lengths):
+                tokens.append(token)
+                if on_token is not None:
+                    on_token(token)
         return torch.stack(tokens, 1) if tokens else torch.empty(seeds.shape[0], 0, dtype=torch.long)
+
+
+def stepwise(steps: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """`steps` with each step run under inference mode, and none of it between steps: the caller's
+    code between two items runs as it would without this iterator."""
+    while True:
+        with torch.inference_mode():
+            try:
+                item = next(steps)
+            except StopIteration:
+                return
+        yield item
 
 
 @contextlib.contextmanager

@@ -7,8 +7,9 @@ import warnings
 import pytest
 import torch
 
+import lstmkit
 from lstmkit.cli import main
-from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel, load, predict
+from lstmkit.tasks.sentiment import PRESETS, SentimentConfig, SentimentModel, load
 from lstmkit.text.batching import pad_left, pad_right
 from lstmkit.training.run import RunDirectory
 
@@ -322,7 +323,7 @@ def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, capsys):
         expected = torch.sigmoid(model(pad_left([vocabulary.encode(text, 30)], 30), None))[0, 0].item()
         reading_real_words_only = torch.sigmoid(model(*pad_right([vocabulary.encode(text, 30)])))[0, 0].item()
     assert abs(expected - reading_real_words_only) > 1e-4  # so the test can tell the two apart
-    result = predict(tmp_path / "run", [text])[0]
+    result = lstmkit.load(tmp_path / "run").predict([text])[0]
     assert result["probabilities"]["pos"] == pytest.approx(expected, abs=1e-6)
 
 

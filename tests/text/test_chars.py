@@ -9,7 +9,7 @@ import torch
 from lstmkit.data import nietzsche_path
 from lstmkit.text.chars import (CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                                 split_held_out, window_batches)
-from lstmkit.text.readers import DataError
+from lstmkit.errors import DataError
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" / "nietzsche.txt"
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from lstmkit.text.chars import read_text
 from lstmkit.text.pairs import read_pairs
-from lstmkit.text.readers import DataError, read_labelled, read_unlabelled
+from lstmkit.text.readers import read_labelled, read_unlabelled
+from lstmkit.errors import DataError
 from lstmkit.text.vectors import load_word_vectors
 
 EXAMPLES = 500

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from lstmkit.text.pairs import (PAD, START, STOP, UNKNOWN, TokenVocabulary, cut, detokenize, language_of, normalize,
                                 read_pairs, split_by_source, tokenize)
-from lstmkit.text.readers import DataError
+from lstmkit.errors import DataError
 
 ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lstmkit.text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
+from lstmkit.text.readers import LabelledTexts, read_labelled, read_unlabelled
+from lstmkit.errors import DataError
 
 REAL_ARCHIVE = Path(__file__).resolve().parents[3] / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
 REVIEWS = {  # (split, class) → {file name: text}

@@ -17,13 +17,9 @@ TASKS = ["sentiment", "textgen", "translate"]
 
 
 @pytest.fixture(scope="module")
-def trained(commands, tmp_path_factory):
+def trained(trained_runs):
     """One small finished run per task: task -> its folder (copy it before damaging it)."""
-    folder, runs = tmp_path_factory.mktemp("trained"), {}
-    for task in TASKS:
-        runs[task] = folder / task
-        assert main([str(arg) for arg in [*commands[task], "--epochs", 1, "--out", runs[task], "--quiet"]]) == 0
-    return runs
+    return trained_runs
 
 
 def loading_commands(task, run, commands, inputs) -> list[list[str]]:

@@ -181,12 +181,12 @@ def test_a_ctrl_c_outside_training_stops_the_command_at_once(uninterrupted, capf
     from lstmkit.cli import main
     from lstmkit.tasks import textgen
 
-    sample = textgen.sample
+    sample = textgen.TextGenerator.sample
 
-    def sample_then_ctrl_c(*args, on_text=None, **kwargs):
-        return sample(*args, **kwargs, on_text=lambda text: (on_text(text), signal.raise_signal(signal.SIGINT)))
+    def sample_then_ctrl_c(self, *args, on_text=None, **kwargs):
+        return sample(self, *args, **kwargs, on_text=lambda text: (on_text(text), signal.raise_signal(signal.SIGINT)))
 
-    monkeypatch.setattr(textgen, "sample", sample_then_ctrl_c)
+    monkeypatch.setattr(textgen.TextGenerator, "sample", sample_then_ctrl_c)
     code = main(["textgen", "sample", str(uninterrupted["textgen"]), "--length", "50"])
     output, errors = capfd.readouterr()
     assert code == 130 and errors == "lstmkit: interrupted\n"

@@ -15,7 +15,8 @@ from torch import nn
 
 from lstmkit.nn import LSTM, Dense
 from lstmkit.training.loop import FitOptions, check_training_config, fit
-from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory, RunError
+from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory
+from lstmkit.errors import RunError
 
 from conftest import train as train_command
 

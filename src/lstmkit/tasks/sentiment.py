@@ -19,18 +19,21 @@ from torch import nn
 
 from .. import __version__
 from ..dependencies import need_all
+from ..errors import DataError, RunError, SettingsError
+from ..inspection import Inspection, inspect_layers
 from ..metrics import classification_report
 from ..nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
 from ..text.batching import length_batches, padded_batches
-from ..text.readers import DataError, LabelledTexts, read_labelled, read_unlabelled
+from ..text.readers import LabelledTexts, read_labelled, read_unlabelled
 from ..text import vectors
 from ..text.vectors import embedding_matrix, load_word_vectors, train_word2vec
-from ..text.words import WordVocabulary, words
+from ..text.words import OOV, WordVocabulary, words
 from ..training import distributed
 from ..training.device import resolve_device
 from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
-from ..training.run import LAST, RunDirectory, RunError
+from ..training.recipe import start_run
+from ..training.run import LAST, RunDirectory
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
 ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
@@ -55,6 +58,7 @@ class SentimentConfig:
     lr: float = 1e-3
     batch_size: int = 128
     epochs: int = 10
+    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     val_split: float = 0.2  # taken from the training texts, never from the test texts
     val_by_group: bool = False  # validation holds whole groups (aclImdb: movies), no group on both sides
     patience: int | None = None
@@ -93,7 +97,7 @@ def validate_config(config: SentimentConfig) -> None:
     ]
     for ok, message in checks:
         if not ok:
-            raise ValueError(message)
+            raise SettingsError(message)
 
 
 class SentimentModel(nn.Module):
@@ -271,11 +275,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
     validate_config(config)
-    target = distributed.start(device)  # joins the other processes under torchrun
-    run = RunDirectory(out)
-    resume = run.start(resume)
-    if resume:
-        config = SentimentConfig(**{**run.load_task_config("sentiment", SentimentConfig), "epochs": config.epochs})
+    target, run, resume, config = start_run(out, config, "sentiment", resume, device)
     pretraining = config.pretrained and not (resume and run.file(LAST).is_file())
     need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
@@ -327,7 +327,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=ADAM_EPS)
     mode = "min" if config.monitor == "val_loss" else "max"
     options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
-                         clip_norm=config.clip_norm, ema=config.ema,
+                         clip_norm=config.clip_norm, ema=config.ema, max_seconds=config.minutes and config.minutes * 60,
                          micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
     history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
                   batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
@@ -336,7 +336,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished
-            result["test"] = evaluate_loaded([(model, vocabulary, config)], splits["test"])
+            result["test"] = SentimentClassifier([(model, vocabulary, config)]).report(splits["test"])
     return result
 
 
@@ -349,52 +349,102 @@ def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary,
     return model.to(resolve_device(device)).eval(), vocabulary, config
 
 
-def evaluate_loaded(loaded, data: LabelledTexts) -> dict:
-    """Accuracy, precision/recall/F1 and confusion matrix of loaded run(s) (see load_runs) on `data`."""
-    classes = loaded[0][2].classes
-    targets = torch.tensor(class_indices(data, classes))
-    return classification_report(targets, text_probabilities(loaded, data.texts).argmax(1), classes)
-
-
 def _run_list(run_paths) -> list:
     return [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
 
 
-def load_runs(run_paths, device: str = "cpu") -> list[tuple[SentimentModel, WordVocabulary, SentimentConfig]]:
-    """One run, or several to average (an ensemble): all must know the same classes."""
-    paths = _run_list(run_paths)
-    loaded = [load(path, device) for path in paths]
-    for path, (_, _, config) in zip(paths[1:], loaded[1:]):
-        if config.classes != loaded[0][2].classes:
-            raise RunError(f"{path} predicts the classes {', '.join(config.classes)} but {paths[0]} predicts "
-                           f"{', '.join(loaded[0][2].classes)}; an ensemble needs runs of the same classes")
-    return loaded
+class SentimentClassifier:
+    """Trained sentiment run(s) ready to label texts: one run, or several whose class probabilities
+    are averaged (an ensemble). Calls only read the weights: threads may share one classifier."""
 
+    def __init__(self, members: list[tuple[SentimentModel, WordVocabulary, SentimentConfig]]):
+        self.members = members
+        self.classes = members[0][2].classes
 
-def text_probabilities(loaded, texts: list[str]) -> torch.Tensor:
-    """(len(texts), K) class probabilities in the texts' order: each run's, batched as that run
-    trained (its vocabulary, maxlen, padding), averaged over the runs."""
-    total = None
-    for model, vocabulary, config in loaded:
-        prepared = Prepared.unlabelled(texts, vocabulary, config.maxlen)
-        logits, rows = predict_logits(model, batches_of(prepared, config, batch_size=512),
-                                      next(model.parameters()).device)
-        batch_order = probabilities(logits)
-        in_order = torch.empty_like(batch_order)
-        in_order[rows] = batch_order
-        total = in_order if total is None else total + in_order
-    return total / len(loaded)
+    @classmethod
+    def load(cls, run_paths, device: str = "cpu") -> "SentimentClassifier":
+        """One run directory, or a list of them (all must know the same classes)."""
+        paths = _run_list(run_paths)
+        loaded = [load(path, device) for path in paths]
+        for path, (_, _, config) in zip(paths[1:], loaded[1:]):
+            if config.classes != loaded[0][2].classes:
+                raise RunError(f"{path} predicts the classes {', '.join(config.classes)} but {paths[0]} predicts "
+                               f"{', '.join(loaded[0][2].classes)}; an ensemble needs runs of the same classes")
+        return cls(loaded)
+
+    def probabilities(self, texts: list[str]) -> torch.Tensor:
+        """(len(texts), K) class probabilities in the texts' order: each run's, batched as that run
+        trained (its vocabulary, maxlen, padding), averaged over the runs."""
+        return self._probabilities(lambda vocabulary, config: Prepared.unlabelled(texts, vocabulary, config.maxlen))
+
+    def _probabilities(self, prepare) -> torch.Tensor:
+        """The runs' averaged probabilities of what prepare(vocabulary, config) -> Prepared holds."""
+        total = None
+        for model, vocabulary, config in self.members:
+            logits, rows = predict_logits(model, batches_of(prepare(vocabulary, config), config, batch_size=512),
+                                          next(model.parameters()).device)
+            batch_order = probabilities(logits)
+            in_order = torch.empty_like(batch_order)
+            in_order[rows] = batch_order
+            total = in_order if total is None else total + in_order
+        return total / len(self.members)
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        """[{"text", "label", "probability", "probabilities": {class: p}}] for each text."""
+        for number, text in enumerate(texts, 1):
+            if not words(text):
+                raise DataError(f"text {number} to predict is empty (no words after removing punctuation)")
+        results = []
+        for text, probs in zip(texts, self.probabilities(texts)):
+            best = int(probs.argmax())
+            results.append({"text": text, "label": self.classes[best], "probability": float(probs[best]),
+                            "probabilities": {name: float(p) for name, p in zip(self.classes, probs)}})
+        return results
+
+    def explain(self, text: str) -> dict:
+        """{"label", "probability", "words": [(word, contribution)]}: a word's contribution is how much
+        the probability of the predicted label drops when that word is replaced by an unknown word
+        (negative: the word speaks against the label); words a run does not read (before its last
+        maxlen) contribute nothing to it."""
+        [result] = self.predict([text])
+        tokens, label = words(text), self.classes.index(result["label"])
+
+        def occluded(vocabulary, config):  # row k: the text with word k unknown
+            ids = [vocabulary.index.get(word, OOV) for word in tokens]
+            rows = [(ids[:k] + [OOV] + ids[k + 1:])[-config.maxlen:] for k in range(len(tokens))]
+            return Prepared(rows, list(range(len(rows))))
+
+        contributions = (result["probability"] - self._probabilities(occluded)[:, label]).tolist()
+        return {"label": result["label"], "probability": result["probability"],
+                "words": list(zip(tokens, contributions))}
+
+    def inspect(self, text: str) -> Inspection:
+        """The first run's LSTM layers over the words it reads of `text` (its last maxlen)."""
+        model, vocabulary, config = self.members[0]
+        ids = vocabulary.encode(text, config.maxlen)
+        if not ids:
+            raise DataError("the text to inspect is empty (no words after removing punctuation)")
+        kept = words(text)[-config.maxlen:]
+        with torch.no_grad():
+            x = model.embedding(torch.tensor([ids], device=next(model.parameters()).device))
+        return inspect_layers(model.recurrent, x, kept, config.rnn)
+
+    def report(self, data: LabelledTexts) -> dict:
+        """Accuracy, precision/recall/F1 and confusion matrix on `data`."""
+        targets = torch.tensor(class_indices(data, self.classes))
+        return classification_report(targets, self.probabilities(data.texts).argmax(1), self.classes)
 
 
 def evaluate(run_paths, data_path, *, device="auto", text_column=None, label_column=None) -> dict:
     """Metrics on a dataset's test split (or all of it if it has no splits) of one run, or of
     several runs' averaged class probabilities."""
-    loaded = load_runs(run_paths, device)
+    classifier = SentimentClassifier.load(run_paths, device)
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column)
     name = "test" if "test" in splits else "all"
     if name == "all":
         _warn_if_trained_on(run_paths, splits[name])
-    return {"split": name, "source": splits[name].source, "runs": len(loaded), **evaluate_loaded(loaded, splits[name])}
+    return {"split": name, "source": splits[name].source, "runs": len(classifier.members),
+            **classifier.report(splits[name])}
 
 
 def _warn_if_trained_on(run_paths, data: LabelledTexts) -> None:
@@ -405,19 +455,3 @@ def _warn_if_trained_on(run_paths, data: LabelledTexts) -> None:
             warnings.warn(f"{data.source} has no test split and holds the texts {path} trained on, so these "
                           f"numbers are not held-out ones; evaluate on texts kept out of training (a separate "
                           f"file, or a train/ and test/ layout)", stacklevel=3)
-
-
-def predict(run_paths, texts: list[str], *, device="auto") -> list[dict]:
-    """[{"text", "label", "probability", "probabilities": {class: p}}] for each text, from one run
-    or several runs' averaged probabilities."""
-    loaded = load_runs(run_paths, device)
-    for number, text in enumerate(texts, 1):
-        if not words(text):
-            raise DataError(f"text {number} to predict is empty (no words after removing punctuation)")
-    classes = loaded[0][2].classes
-    results = []
-    for text, probs in zip(texts, text_probabilities(loaded, texts)):
-        best = int(probs.argmax())
-        results.append({"text": text, "label": classes[best], "probability": float(probs[best]),
-                        "probabilities": {name: float(p) for name, p in zip(classes, probs)}})
-    return results

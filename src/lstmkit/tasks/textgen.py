@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -26,14 +27,15 @@ from ..dependencies import need_all
 from ..limits import check
 from ..data import nietzsche_path
 from ..nn import LSTM, Dense, Embedding
-from ..sampling import SamplingOptions, StatefulSampler
+from ..sampling import StatefulSampler, sampling_options, stepwise
 from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                           split_held_out, window_batches)
-from ..text.readers import DataError
-from ..training import distributed
+from ..errors import DataError, SettingsError
+from ..inspection import Inspection, inspect_layers
 from ..training.device import resolve_device
 from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
+from ..training.recipe import start_run
 from ..training.run import RunDirectory
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
@@ -74,7 +76,7 @@ PRESETS = {
 def validate_config(config: TextgenConfig) -> None:
     check_training_config(config)
     if config.mode not in ("lecture", "fast"):
-        raise ValueError(f"--mode must be lecture or fast, got {config.mode!r}")
+        raise SettingsError(f"--mode must be lecture or fast, got {config.mode!r}")
 
 
 class CharModel(nn.Module):
@@ -172,11 +174,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
           progress: bool = True, log=print) -> dict:
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
     validate_config(config)
-    target = distributed.start(device)  # joins the other processes under torchrun
-    run = RunDirectory(out)
-    resume = run.start(resume)
-    if resume:
-        config = TextgenConfig(**{**run.load_task_config("textgen", TextgenConfig), "epochs": config.epochs})
+    target, run, resume, config = start_run(out, config, "textgen", resume, device)
     need_all(*NEEDS)
     text_path = text_path or nietzsche_path()
     vocabulary, train_ids, held_ids = prepare_text(
@@ -215,25 +213,65 @@ def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, Text
     return model.to(resolve_device(device)).eval(), vocabulary, config
 
 
-def sample(run_path, seed_text: str, length: int, options: SamplingOptions, *, num: int = 1,
-           seed: int | None = None, on_text=None) -> list[str]:
-    """`num` samples of `length` characters after `seed_text`, of any length. Characters the model
-    never saw are left out of the seed; a seed with none it knows starts from a newline (or the
-    first character). `on_text(str)` receives the first sample's characters as they are made."""
-    check("length", length)
-    check("num", num)
-    model, vocabulary, config = load(run_path)
-    text = seed_text.lower() if config.lowercase else seed_text
-    if unknown := vocabulary.unknown(text):
-        warnings.warn(f"--seed-text: {run_path} never saw {''.join(unknown)!r} in training; left out of the seed",
-                      stacklevel=2)
-    ids = vocabulary.encode(text, skip_unknown=True)
-    if len(ids) == 0:
-        ids = torch.tensor([vocabulary.index.get("\n", 0)])
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    stream = (lambda token: on_text(vocabulary.decode(token[:1]))) if on_text else None
-    generated = model.sampler().generate(ids[None].repeat(num, 1), length, options, generator, on_token=stream)
-    return [vocabulary.decode(row) for row in generated]
+class TextGenerator:
+    """A trained character model ready to write. Calls only read the weights (each has its own
+    state and random numbers): threads may share one generator."""
+
+    def __init__(self, model: CharModel, vocabulary: CharVocabulary, config: TextgenConfig, name: str = "the model"):
+        self.model, self.vocabulary, self.config, self.name = model, vocabulary, config, name
+
+    @classmethod
+    def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
+        return cls(*load(run_path, device), name=str(run_path))
+
+    def _seed_ids(self, seed: str) -> torch.Tensor:
+        """The seed's ids; characters the model never saw are left out (with a warning), and a seed
+        with none it knows starts from a newline (or the first character)."""
+        text = seed.lower() if self.config.lowercase else seed
+        if unknown := self.vocabulary.unknown(text):
+            warnings.warn(f"--seed-text: {self.name} never saw {''.join(unknown)!r} in training; left out of the "
+                          f"seed", stacklevel=3)
+        ids = self.vocabulary.encode(text, skip_unknown=True)
+        return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
+
+    def _start(self, seed: str, length: int, num: int, rng_seed: int | None):
+        """-> (a sampler, the seeds (num, time), the random generator) for one call."""
+        check("length", length)
+        check("num", num)
+        generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
+        return self.model.sampler(), self._seed_ids(seed)[None].repeat(num, 1), generator
+
+    def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, num: int = 1,
+                 rng_seed: int | None = None) -> Iterator[tuple[str, ...]]:
+        """Yields, as they are made, `length` pieces of text after `seed`: a tuple of one piece per
+        sample (`num` samples at once). top_k or top_p picks that strategy (see sampling_options)."""
+        options = sampling_options(strategy, temperature, top_k, top_p)
+        sampler, seeds, generator = self._start(seed, length, num, rng_seed)
+        for token in stepwise(sampler.steps(seeds, length, options, generator)):
+            yield tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(num))
+
+    def sample(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+               top_k: int | None = None, top_p: float | None = None, num: int = 1, rng_seed: int | None = None,
+               on_text=None) -> list[str]:
+        """`num` whole samples of `length` characters after `seed` in one fast pass: the text
+        generate() gives for the same rng_seed. `on_text(str)` receives the first sample's
+        characters as they are made. It lowers torch's thread count while it runs (small steps
+        are faster on one thread): call it from one thread at a time."""
+        options = sampling_options(strategy, temperature, top_k, top_p)
+        sampler, seeds, generator = self._start(seed, length, num, rng_seed)
+        stream = (lambda token: on_text(self.vocabulary.decode(token[:1]))) if on_text else None
+        generated = sampler.generate(seeds, length, options, generator, on_token=stream)
+        return [self.vocabulary.decode(row) for row in generated]
+
+    def inspect(self, text: str) -> Inspection:
+        """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
+        (characters the model never saw are left out)."""
+        ids = self._seed_ids(text)
+        device = next(self.model.parameters()).device
+        x = self.model.input_table().to(device)[ids.to(device)][None]
+        return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
+                              "LSTM")
 
 
 def evaluate(run_path, text_path, *, device: str = "auto") -> dict:

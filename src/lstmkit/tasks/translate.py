@@ -29,6 +29,8 @@ from torch import nn
 
 from .. import __version__
 from ..dependencies import need, need_all
+from ..errors import DataError, RunError, SettingsError
+from ..inspection import Inspection, inspect_layers
 from ..limits import check
 from ..metrics import SCORES_FEATURE, translation_scores
 from ..nn import LSTM, Bidirectional, Dense, Embedding
@@ -38,12 +40,11 @@ from ..text.batching import pad_right
 from ..text.chars import one_hot
 from ..text.pairs import (PAD, START, STOP, UNKNOWN, PairFile, Split, TokenVocabulary, cut, language_of, normalize,
                           read_pairs, split_by_source)
-from ..text.readers import DataError
-from ..training import distributed
 from ..training.device import resolve_device
 from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
-from ..training.run import RunDirectory, RunError
+from ..training.recipe import start_run
+from ..training.run import RunDirectory
 from .decoding import beam_decode, greedy_decode, sentences_per_batch
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
@@ -98,12 +99,12 @@ def validate_config(config: TranslateConfig) -> None:
     choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
-            raise ValueError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+            raise SettingsError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
     if config.encoder == "bilstm" and config.hidden % 2:
-        raise ValueError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
+        raise SettingsError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
                          f"got {config.hidden}")
     if config.level == "word" and not config.embedding_dim:
-        raise ValueError("--level word needs --embedding-dim (word ids go through an embedding)")
+        raise SettingsError("--level word needs --embedding-dim (word ids go through an embedding)")
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -344,7 +345,8 @@ class _Epoch:
 # --- train / load / translate / evaluate --------------------------------------------------------
 @dataclass
 class Translator:
-    """A trained model with its vocabularies and limits, ready to translate."""
+    """A trained model with its vocabularies and limits, ready to translate. Calls only read the
+    weights (the decoder caches their step layout once): threads may share one translator."""
 
     model: Seq2Seq
     config: TranslateConfig
@@ -363,12 +365,12 @@ class Translator:
         bf16: matrix products in bfloat16 (greedy_decode)."""
         language = language or self.model.languages[0]
         if language not in self.targets:
-            raise ValueError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
+            raise SettingsError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
         check("beam", beam)
         check("alpha", alpha)
         for number, sentence in enumerate(sentences, 1):
             if not sentence.strip():
-                raise ValueError(f"sentence {number} to translate is empty; expected some words")
+                raise DataError(f"sentence {number} to translate is empty; expected some words")
         texts = [preprocess(sentence, self.config) for sentence in sentences]
         encoded = []
         for sentence, text in zip(sentences, texts):
@@ -398,6 +400,14 @@ class Translator:
                     target_tokens = [vocabulary.names[i] for i in ids[position, :steps].tolist()]
                     maps[row] = (source_tokens, target_tokens, attention[position, :steps, : len(encoded[row])])
         return (results, maps) if keep_attention else results
+
+
+    def inspect(self, sentence: str) -> Inspection:
+        """The encoder's LSTM layers over the English `sentence`, token by token (as preprocessed)."""
+        ids = self.source.encode(preprocess(sentence, self.config))[: self.max_source] or [UNKNOWN]
+        with torch.no_grad():
+            x = self.model.encoder.input(torch.tensor([ids], device=self.device))
+        return inspect_layers(self.model.encoder.layers, x, [self.source.names[i] for i in ids], "LSTM")
 
 
 def group_references(pairs) -> tuple[list[str], list[list[str]]]:
@@ -441,13 +451,8 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv)."""
     validate_config(config)
-    target_device = distributed.start(device)  # joins the other processes under torchrun
-    run = RunDirectory(out)
-    resume = run.start(resume)
+    target_device, run, resume, config = start_run(out, config, "translate", resume, device)
     if resume:
-        # the saved recipe, with the length of training asked for now
-        config = TranslateConfig(**{**run.load_task_config("translate", TranslateConfig), "epochs": config.epochs,
-                                    "minutes": config.minutes})
         pairs_path = run.saved("pairs", str)
     need_all(*NEEDS, ("sacrebleu", SCORES_FEATURE))
     corpus = read_corpus(pairs_path, config, log)
@@ -544,7 +549,7 @@ def evaluate(run_path, pairs_path=None, *, beam: int = 1, alpha: float = 1.0, la
     if pairs_path is None:
         main_language = translator.model.languages[0]
         if language not in (None, main_language):
-            raise ValueError(f"--language {language}: the run's test split holds {main_language} references; "
+            raise SettingsError(f"--language {language}: the run's test split holds {main_language} references; "
                              f"give --pairs FILE with {language} translations")
         pairs = held_out_pairs(run_path, "test")
     else:

@@ -12,7 +12,7 @@ from typing import Iterator
 import torch
 
 from . import distinct_strings
-from .readers import DataError
+from ..errors import DataError
 
 LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
 LECTURE_STRIDE = 3  # characters between the starts of two lecture-mode samples

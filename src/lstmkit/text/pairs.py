@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import distinct_strings
-from .readers import DataError
+from ..errors import DataError
 
 EXPECTED_PAIRS = "a UTF-8 file of English<TAB>translation lines (manythings.org/anki .txt/.tsv, or its .zip)"
 # Token ids every translation vocabulary reserves, at both levels.

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..errors import DataError
+
 SPLITS = ("train", "test")
 UNLABELLED_FOLDER = "unsup"  # aclImdb's train/unsup holds 50,000 reviews without a label
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
@@ -36,11 +38,6 @@ EXPECTED_LABELLED = ("an aclImdb .tar.gz, an extracted aclImdb folder, a folder 
 EXPECTED_UNLABELLED = "an aclImdb .tar.gz or an extracted aclImdb folder holding train/unsup/*.txt"
 ACL_LAYOUT = "members aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
 MOVIE_ID = re.compile(r"tt\d+")  # an IMDb title id, in aclImdb's urls_<class>.txt lines
-
-
-class DataError(ValueError):
-    """Bad input data. The message is one line naming the input (file/folder path), what is wrong
-    and what is expected."""
 
 
 @dataclass

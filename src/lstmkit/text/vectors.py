@@ -12,7 +12,7 @@ import numpy
 import torch
 
 from ..dependencies import need
-from .readers import DataError
+from ..errors import DataError
 from .words import PAD, WordVocabulary, words
 
 FEATURE = "loading or training word vectors"

@@ -3,6 +3,7 @@ early stopping, gradient clipping, a divergence guard, micro-batches, and resumi
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import warnings
@@ -13,6 +14,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
+from ..errors import SettingsError, TrainingDiverged
 from ..limits import check_settings
 from ..nn import flush_denormals
 from . import distributed, interrupts
@@ -40,16 +42,12 @@ class FitOptions:
 
 
 def check_training_config(config) -> None:
-    """Raises ValueError naming the option when the optimizer is unknown or a number of the config
+    """Raises SettingsError naming the option when the optimizer is unknown or a number of the config
     lies outside its limit (`limits.LIMITS`)."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
-        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        raise SettingsError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     check_settings(config)
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss kept coming out NaN/inf even after rolling back and lowering the learning rate."""
 
 
 def _chunks(batch: Batch, size: int | None) -> list[Batch]:
@@ -182,8 +180,10 @@ def _restore(run: RunDirectory, model, optimizer, scheduler, generator, averaged
     if averaged is not None:
         _resume_average(averaged, model, state)
     optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(state["scheduler"])
+    if scheduler is not None:  # its progress; its settings stay those it was made with (--resume --lr-decay)
+        made_with = {name: getattr(scheduler, name) for name in inspect.signature(type(scheduler)).parameters
+                     if name not in ("optimizer", "last_epoch", "verbose")}
+        scheduler.load_state_dict({**state["scheduler"], **made_with})
     if generator is not None:
         generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])

@@ -40,6 +40,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as save_tensors
 
+from ..errors import DiskFull, RunError, RunInUse
 from . import distributed, runlock
 
 CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
@@ -47,14 +48,6 @@ CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
 NEXT = ".next"  # suffix of a checkpoint file written but not committed yet
 FORMAT = 1  # the run directory's format: a run of a newer format is refused, not misread
 EXPECTED = "expected a folder written by `lstmkit ... train --out`"
-
-
-class RunError(ValueError):
-    """A run directory that is missing, incomplete or damaged; the message names the file."""
-
-
-class DiskFull(OSError):
-    """The disk filled while a run was being written; the message says how much space it needs."""
 
 
 _UMASK = os.umask(0)
@@ -197,7 +190,7 @@ class RunDirectory:
         """Takes the folder's lock for this process -> None, or who holds it."""
         try:
             runlock.acquire(self.path)
-        except runlock.RunInUse as error:
+        except RunInUse as error:
             return f"--out {error}"
         return None
 

@@ -18,6 +18,8 @@ import socket
 import sys
 from pathlib import Path
 
+from ..errors import RunInUse
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -25,10 +27,6 @@ except ImportError:  # Windows
 
 LOCK = ".lock"
 _held: dict[Path, tuple[int, bool]] = {}  # folder -> (the descriptor holding its lock, whether this process made it)
-
-
-class RunInUse(Exception):
-    """Another process holds the run's lock; the message names it."""
 
 
 def acquire(folder: Path) -> None:
