@@ -27,10 +27,12 @@ import torch
 from torch import nn
 
 from lstmkit.nn import flush_denormals
-from lstmkit.tasks import decoding, translate
+from lstmkit.tasks import translate
+from lstmkit.tasks.translate import decoding
+from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.text.chars import one_hot
-from lstmkit.text.pairs import UNKNOWN
+from lstmkit.text.pairs import UNKNOWN, TokenVocabulary
 
 ENGLISH_LENGTH, ENGLISH_VOCAB, GERMAN_LENGTH, GERMAN_VOCAB, UNITS, BATCH = 16, 70, 60, 90, 256, 64
 
@@ -84,7 +86,7 @@ def decoding_timers(translator, sentences: list[str]):
         def timed():
             started = time.perf_counter()
             for ids in encoded:
-                decoding.greedy_decode(model, language, *pad_right([ids]), steps, bf16=bf16)
+                decoding.greedy_decode(Seq2SeqSteps(model, language, bf16), *pad_right([ids]), steps)
             return len(encoded) / (time.perf_counter() - started)
         return timed
 
@@ -96,9 +98,9 @@ def decoding_timers(translator, sentences: list[str]):
             for start in range(0, len(order), size):
                 batch = pad_right([encoded[i] for i in order[start: start + size]])
                 if beam == 1:
-                    decoding.greedy_decode(model, language, *batch, steps, bf16=bf16)
+                    decoding.greedy_decode(Seq2SeqSteps(model, language, bf16), *batch, steps)
                 else:
-                    decoding.beam_decode(model, language, *batch, steps, beam, bf16=bf16)
+                    decoding.beam_decode(Seq2SeqSteps(model, language, bf16), *batch, steps, beam)
             return len(encoded) / (time.perf_counter() - started)
         return timed
 
@@ -141,7 +143,7 @@ def main():
             what = f"{len(sentences)} test sentences of {args.run}"
         else:
             config = translate.PRESETS["lecture"]
-            vocab = translate.TokenVocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char")
+            vocab = TokenVocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char")
             model = translate.Seq2Seq(config, vocab.size, {"deu": vocab.size}).eval()
             translator = translate.Translator(model, config, vocab, {"deu": vocab}, 80, GERMAN_LENGTH)
             sentences = [f"sentence number {i} is here" for i in range(args.sentences)]

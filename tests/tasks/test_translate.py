@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from lstmkit.cli import main
-from lstmkit.tasks.decoding import beam_decode, greedy_decode
 from lstmkit.tasks.translate import PRESETS, Seq2Seq, TranslateConfig, load, read_corpus, split_key
+from lstmkit.tasks.translate.decoding import beam_decode, greedy_decode
+from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
 from lstmkit.training.run import RunDirectory
@@ -81,9 +82,9 @@ def test_batched_greedy_equals_one_sentence_at_a_time():
     torch.manual_seed(1)
     model = Seq2Seq(tiny(attention=True, encoder="bilstm"), 12, {"deu": 9}).eval()
     sentences = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [5, 5]]
-    batched, _ = greedy_decode(model, "deu", *pad_right(sentences), max_steps=12)
+    batched, _ = greedy_decode(Seq2SeqSteps(model, "deu"), *pad_right(sentences), max_steps=12)
     for row, sentence in enumerate(sentences):
-        alone, _ = greedy_decode(model, "deu", *pad_right([sentence]), max_steps=12)
+        alone, _ = greedy_decode(Seq2SeqSteps(model, "deu"), *pad_right([sentence]), max_steps=12)
         assert batched[row].tolist() == alone[0].tolist()
 
 
@@ -101,7 +102,8 @@ def test_a_beam_as_wide_as_the_search_space_finds_the_best_sequence():
     candidates = [list(body) + [STOP] for n in range(steps) for body in itertools.product([UNKNOWN, 4, 5], repeat=n)]
     with torch.no_grad():
         best = max(candidates, key=lambda ids: _sequence_score(model, sentence, ids, 1.0))
-        found = beam_decode(model, "deu", *pad_right([sentence]), max_steps=steps, beam=36, alpha=1.0)[0]
+        found = beam_decode(Seq2SeqSteps(model, "deu"), *pad_right([sentence]), max_steps=steps, beam=36,
+                            alpha=1.0)[0]
     assert [i for i in found.tolist() if i != PAD] == best
 
 
@@ -134,14 +136,14 @@ def test_decoding_constants_follow_the_weights():
     torch.manual_seed(3)
     model = Seq2Seq(tiny(), 8, {"deu": 6}).eval()
     decoder, sentence = model.decoders["deu"], pad_right([[4, 5, 6]])
-    before = greedy_decode(model, "deu", *sentence, max_steps=6)[0]
+    before = greedy_decode(Seq2SeqSteps(model, "deu"), *sentence, max_steps=6)[0]
     assert decoder.step_constants() is decoder.step_constants()  # made once, not per call
     with torch.no_grad():  # as an optimizer step does: the weights change in place
         decoder.output.bias[STOP] += 100.0
-    assert greedy_decode(model, "deu", *sentence, max_steps=6)[0][0, 0] == STOP
+    assert greedy_decode(Seq2SeqSteps(model, "deu"), *sentence, max_steps=6)[0][0, 0] == STOP
     with torch.no_grad():
         decoder.output.bias[STOP] -= 100.0
-    assert torch.equal(greedy_decode(model, "deu", *sentence, max_steps=6)[0], before)
+    assert torch.equal(greedy_decode(Seq2SeqSteps(model, "deu"), *sentence, max_steps=6)[0], before)
 
 
 def test_the_split_is_saved_and_never_trained_on(trained, numbers):
@@ -241,7 +243,7 @@ def test_a_model_that_never_stops_is_cut_at_its_length_guard():
     with torch.no_grad():
         model.decoders["deu"].output.bias[STOP] = -100.0  # the stop token never wins
     source, lengths = pad_right([[4], [5, 6, 7]])
-    greedy, _ = greedy_decode(model, "deu", source, lengths, max_steps=100)
-    beam = beam_decode(model, "deu", source, lengths, max_steps=100, beam=3)
+    greedy, _ = greedy_decode(Seq2SeqSteps(model, "deu"), source, lengths, max_steps=100)
+    beam = beam_decode(Seq2SeqSteps(model, "deu"), source, lengths, max_steps=100, beam=3)
     for ids in (greedy, beam):
         assert (ids != PAD).sum(1).tolist() == [2 * 1 + 20, 2 * 3 + 20], ids

@@ -1,25 +1,40 @@
-"""Decoding a trained Seq2Seq (tasks/translate.py) in batches: greedy and beam search.
+"""Decoding in batches: greedy and beam search, for any model behind the StepDecoder protocol.
 
-Both encode the batch once, then run the decoder one step at a time on its step constants
-(Decoder.step_constants: weights laid out for the in-place LSTM step); a translation ends at its
-stop token or at its length guard. bf16: every matrix product in bfloat16, the state and the
-scores in float32.
+Both start once (the model encodes the batch), then ask for one step at a time; a translation
+ends at its stop token or at its length guard. Decoding knows nothing of the model: what a step
+computes, and how its states are laid out, is the StepDecoder's (model.py's Seq2SeqSteps).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import torch
 
-from ..text.pairs import PAD, START, STOP
-
-if TYPE_CHECKING:
-    from .translate import Seq2Seq
+from ...text.pairs import PAD, START, STOP
 
 DECODE_BATCH = 512  # sentences decoded together (bfloat16 products gain 20% over 256 here; float32 4%)
 BEAM_SCORES = 8_000_000  # beam search's (sentences·beam, vocabulary) scores per step, at most: past it
 # the passes over them leave the caches (word model, beam 5: 64 sentences at a time is 1.3x faster than 512)
+
+
+class StepDecoder(Protocol):
+    """A model decoding one step at a time. `states` hold one row per hypothesis; `context` (what
+    the encoder read) one row per sentence being decoded."""
+
+    attention: bool  # whether step() returns attention weights
+
+    def start(self, source: torch.Tensor, lengths: torch.Tensor) -> tuple[Any, Any]:
+        """Source ids (batch, S) and lengths (batch,) -> (context, states), one row per sentence."""
+
+    def step(self, tokens: torch.Tensor, states, context) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
+        """The previous tokens (rows,) -> (logits (rows, vocabulary), new states, attention (rows, S) or None)."""
+
+    def select(self, states, rows: torch.Tensor):
+        """The states of these rows, in this order (rows may repeat)."""
+
+    def select_context(self, context, rows: torch.Tensor):
+        """The context of these rows, in this order."""
 
 
 def sentences_per_batch(beam: int, vocabulary: int) -> int:
@@ -34,33 +49,19 @@ def output_limits(lengths: torch.Tensor, max_steps: int) -> torch.Tensor:
     return (2 * lengths.to(torch.long) + 20).clamp(max=max_steps)
 
 
-def encode_for_decoding(model: Seq2Seq, source, lengths, bf16: bool = False):
-    """model.encode for decoding; with bf16 its matrix products run in bfloat16 (autocast) -> float32
-    (memory, mask, states)."""
-    if not bf16:
-        return model.encode(source, lengths)
-    with torch.autocast(source.device.type, torch.bfloat16):
-        memory, mask, states = model.encode(source, lengths)
-    return memory.float(), mask, [(h.float(), c.float()) for h, c in states]
-
-
 @torch.no_grad()
-def greedy_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, *, keep_attention=False,
-                  bf16: bool = False):
+def greedy_decode(decoder: StepDecoder, source, lengths, max_steps: int, *, keep_attention=False):
     """Batched greedy decoding -> (ids (batch, steps) ending at each row's stop token (or its length
-    guard), then padding; attention (batch, steps, S) or None). Finished rows drop out of the batch.
-    bf16: every matrix product in bfloat16 (state, attention and scores stay float32)."""
-    decoder = model.decoders[language]
-    memory, mask, states = encode_for_decoding(model, source, lengths, bf16)
+    guard), then padding; attention (batch, steps, S) or None). Finished rows drop out of the batch."""
+    context, states = decoder.start(source, lengths)
     batch = source.shape[0]
     limits = output_limits(lengths, max_steps)
     out = torch.full((batch, max_steps), PAD, dtype=torch.long, device=source.device)
-    attention = torch.zeros(batch, max_steps, memory.shape[1]) if keep_attention and decoder.attention else None
+    attention = torch.zeros(batch, max_steps, source.shape[1]) if keep_attention and decoder.attention else None
     rows = torch.arange(batch, device=source.device)  # which sentences are still running
     tokens = torch.full((batch,), START, dtype=torch.long, device=source.device)
-    constants = decoder.step_constants(bf16)
     for step in range(max_steps):
-        logits, states, weights = decoder.step(tokens, states, memory, mask, constants)
+        logits, states, weights = decoder.step(tokens, states, context)
         tokens = logits.argmax(-1)
         out[rows, step] = tokens
         if attention is not None:
@@ -71,25 +72,21 @@ def greedy_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int
                 break
             keep = running.nonzero()[:, 0]  # index_select: several times faster than a boolean mask on CPU
             rows, tokens, limits = rows[keep], tokens[keep], limits[keep]
-            states = [(h.index_select(0, keep), c.index_select(0, keep)) for h, c in states]
-            if decoder.attention:  # only attention reads the encoder outputs
-                memory, mask = memory.index_select(0, keep), mask.index_select(0, keep)
+            states, context = decoder.select(states, keep), decoder.select_context(context, keep)
     return out, attention
 
 
 @torch.no_grad()
-def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, beam: int = 5,
-                alpha: float = 1.0, bf16: bool = False) -> torch.Tensor:
+def beam_decode(decoder: StepDecoder, source, lengths, max_steps: int, beam: int = 5,
+                alpha: float = 1.0) -> torch.Tensor:
     """Batched beam search: each sentence keeps `beam` hypotheses; a hypothesis that emits the stop
     token is finished with score log p / length**alpha (length normalisation). A sentence stops once
     its best finished score beats what its live hypotheses have now, or at its length guard.
-    -> ids (batch, steps). bf16 as greedy_decode."""
-    decoder = model.decoders[language]
-    memory, mask, states = encode_for_decoding(model, source, lengths, bf16)
+    -> ids (batch, steps)."""
+    context, states = decoder.start(source, lengths)
     batch, device = source.shape[0], source.device
-    expand = lambda t: t.repeat_interleave(beam, 0)  # noqa: E731  (batch, ...) -> (batch*beam, ...)
-    memory, mask = expand(memory), expand(mask)
-    states = [(expand(h), expand(c)) for h, c in states]
+    hypotheses = torch.arange(batch, device=device).repeat_interleave(beam)  # (batch*beam,): each one's sentence
+    context, states = decoder.select_context(context, hypotheses), decoder.select(states, hypotheses)
     scores = torch.full((batch, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live hypothesis to start with
     sequences = torch.full((batch * beam, 0), PAD, dtype=torch.long, device=device)
@@ -99,9 +96,8 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     limits = output_limits(lengths, max_steps)
     base = torch.arange(batch, device=device)[:, None] * beam
-    constants = decoder.step_constants(bf16)
     for step in range(max_steps):
-        logits, states, _ = decoder.step(tokens, states, memory, mask, constants)
+        logits, states, _ = decoder.step(tokens, states, context)
         # the best 2·beam continuations overall are among each hypothesis' own best 2·beam: ranking
         # those alone spares two (batch·beam, vocab) passes (log_softmax, + scores), the bulk of a
         # step for a word vocabulary
@@ -127,7 +123,7 @@ def beam_decode(model: Seq2Seq, language: str, source, lengths, max_steps: int, 
         tokens = token.gather(1, live_pick).view(-1)
         scores = live_top
         sequences = torch.cat([sequences[parents], tokens[:, None]], 1)
-        states = [(h.index_select(0, parents), c.index_select(0, parents)) for h, c in states]
+        states = decoder.select(states, parents)  # parents stay within their sentence: the context holds
         live_best, live_pick = scores.max(-1)
         live_normalised = live_best / (step + 1) ** alpha
         guarded = (step + 1 >= limits) & ~done & (live_normalised > best_score)

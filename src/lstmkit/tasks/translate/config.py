@@ -1,0 +1,67 @@
+"""The translation task's settings and their presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...errors import SettingsError
+from ...training.loop import check_training_config
+
+LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
+
+
+@dataclass
+class TranslateConfig:
+    level: str = "char"  # "char" (one-hot characters, the lecture) or "word" (word embeddings)
+    encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
+    attention: bool = False
+    hidden: int = 256
+    embedding_dim: int = 0  # 0: one-hot inputs (char level); word level needs a dimension
+    layers: int = 1
+    dropout: float = 0.0  # input dropout of every LSTM layer, one mask per sequence
+    lowercase: bool = True  # the lecture's preprocessing
+    strip_punctuation: bool = True
+    max_length: int = 0  # training pairs with a longer side (in tokens) are left out; 0: keep all
+    source_vocab: int = 20_000  # most frequent tokens kept per language (word level matters)
+    target_vocab: int = 20_000
+    also: list[str] = field(default_factory=list)  # more <lang>-eng files: multi-task, one decoder each
+    optimizer: str = "rmsprop"
+    lr: float = 0.001
+    lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
+    batch_size: int = 64
+    epochs: int = 10
+    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
+    patience: int | None = 3  # epochs without a better validation BLEU before stopping
+    clip_norm: float | None = 5.0
+    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
+    seed: int = 0
+    split_seed: int = 0
+    test_pairs: int = 5000  # ≈ pairs of the main file held out for test
+    validation_pairs: int = 2000
+    bleu_sentences: int = 1000  # validation sentences translated for the BLEU of every epoch
+    bf16_output: bool = False  # training: the output layer's matrix products in bfloat16 (~3.5x faster on a CPU)
+
+
+PRESETS = {
+    # the lecture: char tokens, lower-case, no punctuation, one-hot, LSTM(256) encoder and decoder,
+    # RMSprop, batch 64 (keras.io's lstm_seq2seq shapes)
+    "lecture": TranslateConfig(),
+    # all four improvements but multi-task, on text as written (case and punctuation kept)
+    "best": TranslateConfig(level="word", encoder="bilstm", attention=True, hidden=256, embedding_dim=256,
+                            lowercase=False, strip_punctuation=False, source_vocab=12_000, target_vocab=16_000,
+                            optimizer="adam", lr=2e-3, lr_decay=0.8, batch_size=64, epochs=15, dropout=0.1,
+                            bf16_output=True),
+}
+
+
+def validate_config(config: TranslateConfig) -> None:
+    check_training_config(config)
+    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            raise SettingsError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+    if config.encoder == "bilstm" and config.hidden % 2:
+        raise SettingsError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
+                         f"got {config.hidden}")
+    if config.level == "word" and not config.embedding_dim:
+        raise SettingsError("--level word needs --embedding-dim (word ids go through an embedding)")

@@ -1,0 +1,106 @@
+"""Training a translation run: the corpus, the vocabularies, the model, and validation by BLEU."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import torch
+from torch import nn
+
+from ... import __version__
+from ...dependencies import need_all
+from ...errors import DataError
+from ...metrics import SCORES_FEATURE
+from ...text.pairs import PAD, TokenVocabulary
+from ...training.loop import NEEDS, FitOptions, fit
+from ...training.optimizers import make_optimizer
+from ...training.recipe import start_run
+from .config import TranslateConfig, validate_config
+from .data import _Epoch, encode_pairs, pair_batches, read_corpus
+from .model import Seq2Seq
+from .translator import Translator, _vocabularies, group_references, score
+
+
+def batch_loss_on(languages: list[str], device):
+    """batch_loss(model, batch) -> (mean cross-entropy per target token, {"count"}). No token accuracy:
+    its argmax over the vocabulary costs as much as the softmax."""
+    def batch_loss(model, batch):
+        source, lengths, target_in, target_out, language = (t.to(device) for t in batch)
+        logits = model(source, lengths, target_in, languages[int(language[0])])
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD)
+        return loss, {"count": int((target_out != PAD).sum())}
+
+    return batch_loss
+
+
+def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, device: str = "auto",
+          progress: bool = True, log=print) -> dict:
+    """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
+    validation and test pairs are written there (validation.tsv, test.tsv)."""
+    validate_config(config)
+    target_device, run, resume, config = start_run(out, config, "translate", resume, device)
+    if resume:
+        pairs_path = run.saved("pairs", str)
+    need_all(*NEEDS, ("sacrebleu", SCORES_FEATURE))
+    corpus = read_corpus(pairs_path, config, log)
+    languages = list(corpus.files)
+    train_parts = {language: corpus.part(language, "train") for language in languages}
+    if not train_parts[corpus.main]:
+        raise DataError(f"{pairs_path}: every pair was held out for validation/test; the file needs more "
+                        f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller --test-pairs")
+    if resume:
+        source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
+    else:
+        source = TokenVocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
+                                     max_size=config.source_vocab)
+        targets = {language: TokenVocabulary.fit((o for _, o in part), config.level, max_size=config.target_vocab)
+                   for language, part in train_parts.items()}
+    encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
+               for language in languages]
+    max_source = max(len(s) for part in encoded for s, _ in part)
+    max_output = max(len(t) for part in encoded for _, t in part) + 10
+    torch.manual_seed(config.seed)
+    model = Seq2Seq(config, source.size, {language: targets[language].size for language in languages})
+    model.to(target_device)
+    if not resume:  # before config.json, whose presence makes the folder a run to resume
+        run.save_vocab({"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}})
+        for part in ("validation", "test"):
+            held = corpus.part(corpus.main, part)
+            text = "".join(f"{english}\t{other}\n" for english, other in held)
+            run.save_text(f"{part}.tsv", text)
+    run.save_config({"task": "translate", "lstmkit": __version__, "pairs": str(pairs_path),
+                     "languages": languages, "max_source": max_source, "max_output": max_output,
+                     "config": dataclasses.asdict(config)})
+    log(f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} training "
+        f"pairs; {len(corpus.part(corpus.main, 'validation')):,} validation / "
+        f"{len(corpus.part(corpus.main, 'test')):,} test pairs ({corpus.main}); vocabularies en {source.size:,}, "
+        f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}; "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters on {target_device}")
+    translator = Translator(model, config, source, targets, max_source, max_output)
+    validation = corpus.part(corpus.main, "validation")
+    sentences, _ = group_references(validation)
+    subset = set(random.Random(config.split_seed).sample(sentences, min(config.bleu_sentences, len(sentences))))
+    bleu_pairs = [pair for pair in validation if pair[0] in subset]
+    validation_encoded = encode_pairs(validation, source, targets[corpus.main])
+    batch_loss = batch_loss_on(languages, target_device)
+
+    def validate(model):
+        total, count = 0.0, 0
+        for batch in pair_batches(validation_encoded, 0, 256):
+            loss, stats = batch_loss(model, batch)
+            total, count = total + loss.item() * stats["count"], count + stats["count"]
+        scores = score(dataclasses.replace(translator, model=model), bleu_pairs)  # model: maybe the average
+        return {"val_loss": total / max(count, 1), "val_bleu": scores["bleu"], "val_chrf": scores["chrf"]}
+
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
+    options = FitOptions(epochs=config.epochs, monitor="val_bleu", mode="max", patience=config.patience,
+                         clip_norm=config.clip_norm, ema=config.ema, progress=progress,
+                         max_seconds=config.minutes * 60 if config.minutes else None)
+    history = fit(model, optimizer, batches=lambda epoch: _Epoch(encoded, config.batch_size, generator),
+                  batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,
+                  resume=resume, scheduler=scheduler)
+    best = max(history, key=lambda row: row["val_bleu"]) if history else {}
+    return {"history": history, "best": best, "translator": translator}

@@ -1,0 +1,175 @@
+"""A trained translation run in use: load it, translate, score, and draw attention."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+from ...dependencies import need
+from ...errors import DataError, RunError, SettingsError
+from ...inspection import Inspection, inspect_layers
+from ...limits import check
+from ...metrics import translation_scores
+from ...text.batching import pad_right
+from ...text.pairs import PAD, UNKNOWN, TokenVocabulary, cut, read_pairs
+from ...training.device import resolve_device
+from ...training.run import RunDirectory
+from .config import TranslateConfig
+from .data import preprocess
+from .decoding import beam_decode, greedy_decode, sentences_per_batch
+from .model import Seq2Seq, Seq2SeqSteps
+
+
+@dataclass
+class Translator:
+    """A trained model with its vocabularies and limits, ready to translate. Calls only read the
+    weights (the decoder caches their step layout once): threads may share one translator."""
+
+    model: Seq2Seq
+    config: TranslateConfig
+    source: TokenVocabulary
+    targets: dict[str, TokenVocabulary]
+    max_source: int  # longest training source, in tokens: longer inputs are cut
+    max_output: int  # decoding guard, in tokens
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    def translate(self, sentences: list[str], *, language: str | None = None, beam: int = 1,
+                  alpha: float = 1.0, keep_attention: bool = False, bf16: bool = False):
+        """-> translations (and with keep_attention, [(source tokens, target tokens, weights (T, S))]).
+        bf16: every matrix product in bfloat16 (Seq2SeqSteps)."""
+        language = language or self.model.languages[0]
+        if language not in self.targets:
+            raise SettingsError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
+        check("beam", beam)
+        check("alpha", alpha)
+        for number, sentence in enumerate(sentences, 1):
+            if not sentence.strip():
+                raise DataError(f"sentence {number} to translate is empty; expected some words")
+        texts = [preprocess(sentence, self.config) for sentence in sentences]
+        encoded = []
+        for sentence, text in zip(sentences, texts):
+            ids = cut(self.source.encode(text), self.max_source, f"input {sentence[:40]!r}")
+            encoded.append(ids or [UNKNOWN])
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        results, maps = [None] * len(encoded), [None] * len(encoded)
+        vocabulary = self.targets[language]
+        if self.model.training:
+            self.model.eval()
+        size = sentences_per_batch(beam, vocabulary.size)
+        decoder = Seq2SeqSteps(self.model, language, bf16)
+        for start in range(0, len(order), size):
+            rows = order[start: start + size]
+            source, lengths = pad_right([encoded[r] for r in rows])
+            source, lengths = source.to(self.device), lengths.to(self.device)
+            attention = None
+            if beam > 1:
+                ids = beam_decode(decoder, source, lengths, self.max_output, beam, alpha)
+            else:
+                ids, attention = greedy_decode(decoder, source, lengths, self.max_output, keep_attention=keep_attention)
+            for position, row in enumerate(rows):
+                results[row] = vocabulary.decode(ids[position].tolist())
+                if keep_attention and attention is not None:
+                    steps = int((ids[position] != PAD).sum())
+                    source_tokens = [self.source.names[i] for i in encoded[row]]
+                    target_tokens = [vocabulary.names[i] for i in ids[position, :steps].tolist()]
+                    maps[row] = (source_tokens, target_tokens, attention[position, :steps, : len(encoded[row])])
+        return (results, maps) if keep_attention else results
+
+
+    def inspect(self, sentence: str) -> Inspection:
+        """The encoder's LSTM layers over the English `sentence`, token by token (as preprocessed)."""
+        ids = self.source.encode(preprocess(sentence, self.config))[: self.max_source] or [UNKNOWN]
+        with torch.no_grad():
+            x = self.model.encoder.input(torch.tensor([ids], device=self.device))
+        return inspect_layers(self.model.encoder.layers, x, [self.source.names[i] for i in ids], "LSTM")
+
+
+def group_references(pairs) -> tuple[list[str], list[list[str]]]:
+    """Pairs -> (unique English sentences in first-seen order, every translation of each)."""
+    grouped: dict[str, list[str]] = {}
+    for english, other in pairs:
+        grouped.setdefault(english, []).append(other)
+    return list(grouped), list(grouped.values())
+
+
+def score(translator: Translator, pairs, *, language: str | None = None, beam: int = 1, alpha: float = 1.0,
+          examples: int = 0, bf16: bool = False) -> dict:
+    """BLEU, chrF and exact match of the translations of the pairs' English sentences; each sentence
+    is translated once and scored against all its translations in `pairs`."""
+    sources, references = group_references(pairs)
+    started = time.perf_counter()
+    hypotheses = translator.translate(sources, language=language, beam=beam, alpha=alpha, bf16=bf16)
+    seconds = time.perf_counter() - started
+    result = translation_scores(hypotheses, references)
+    result.update(sentences=len(sources), pairs=len(pairs), seconds=round(seconds, 2))
+    if examples:
+        result["examples"] = [{"source": s, "translation": h, "references": r}
+                              for s, h, r in list(zip(sources, hypotheses, references))[:examples]]
+    return result
+
+
+def load(run_path, device: str = "cpu") -> Translator:
+    run = RunDirectory(run_path)
+    config = TranslateConfig(**run.load_task_config("translate", TranslateConfig))
+    languages = run.saved("languages", list[str])
+    source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
+    model = run.load_weights(Seq2Seq(config, source.size, {k: v.size for k, v in targets.items()}))
+    model = model.to(resolve_device(device)).eval()
+    return Translator(model, config, source, targets, run.saved("max_source", int), run.saved("max_output", int))
+
+
+def _vocabularies(data: dict, languages: list[str]) -> tuple[TokenVocabulary, dict[str, TokenVocabulary]]:
+    """vocab.json's data -> (source vocabulary, {language: target vocabulary})."""
+    return (TokenVocabulary.from_json(data["source"]),
+            {language: TokenVocabulary.from_json(data["targets"][language]) for language in languages})
+
+
+def held_out_pairs(run_path, part: str = "test") -> list[tuple[str, str]]:
+    """The run's own validation or test pairs (as preprocessed for it)."""
+    path = RunDirectory(run_path).file(f"{part}.tsv")
+    if not path.is_file():
+        raise RunError(f"{run_path} has no {part}.tsv; expected a folder written by `lstmkit translate train`")
+    return read_pairs(path).pairs
+
+
+def evaluate(run_path, pairs_path=None, *, beam: int = 1, alpha: float = 1.0, language: str | None = None,
+             device: str = "auto", examples: int = 5, bf16: bool = False) -> dict:
+    """Scores on the run's test split, or on every pair of `pairs_path` (preprocessed as in training)."""
+    translator = load(run_path, device)
+    if pairs_path is None:
+        main_language = translator.model.languages[0]
+        if language not in (None, main_language):
+            raise SettingsError(f"--language {language}: the run's test split holds {main_language} references; "
+                             f"give --pairs FILE with {language} translations")
+        pairs = held_out_pairs(run_path, "test")
+    else:
+        pair_file = read_pairs(pairs_path)
+        pairs = [(preprocess(e, translator.config), preprocess(o, translator.config)) for e, o in pair_file.pairs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overlong inputs are cut; one warning each would flood the output
+        result = score(translator, pairs, language=language, beam=beam, alpha=alpha, examples=examples, bf16=bf16)
+    result.update(beam=beam, bf16=bf16)
+    return result
+
+
+def plot_attention(maps, path) -> None:
+    """Saves one heat map per sentence (target tokens down, source tokens across) in one PNG."""
+    figure_class = need("matplotlib.figure", "plotting the attention map").Figure  # not pyplot: no global state
+    maps = [m for m in maps if m is not None]
+    figure = figure_class(figsize=(max(4, 0.45 * max(len(m[0]) for m in maps) + 2),
+                                   sum(0.35 * len(m[1]) + 1.2 for m in maps)))
+    axes = figure.subplots(len(maps), 1, squeeze=False)
+    for axis, (source_tokens, target_tokens, weights) in zip(axes[:, 0], maps):
+        axis.imshow(weights.numpy(), cmap="viridis", aspect="auto", vmin=0, vmax=1)
+        axis.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] for t in source_tokens], rotation=90)
+        axis.set_yticks(range(len(target_tokens)), [repr(t)[1:-1] for t in target_tokens])
+        axis.set_xlabel("source")
+        axis.set_ylabel("translation")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
