@@ -1,5 +1,6 @@
 """Small made-up data the tests of several modules share."""
 
+import importlib
 import random
 
 import pytest
@@ -78,6 +79,11 @@ def trained_runs(commands, tmp_path_factory):
         runs[task] = folder / task
         assert main([str(arg) for arg in [*command, "--epochs", 1, "--out", runs[task], "--quiet"]]) == 0
     return runs
+
+
+def training_module(task: str):
+    """The module whose train() calls fit() for `task`: where a test replaces fit."""
+    return importlib.import_module({"translate": "lstmkit.tasks.translate.training"}.get(task, f"lstmkit.tasks.{task}"))
 
 
 def train(capfd, command, out, *extra):

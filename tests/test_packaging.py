@@ -3,7 +3,6 @@ wheel built, installed by pip's resolver into a new venv and run from another fo
 command needs checked before it trains."""
 
 import ast
-import importlib
 import importlib.metadata
 import os
 import subprocess
@@ -21,7 +20,7 @@ from lstmkit import dependencies
 from lstmkit.cli import main
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import make_aclimdb, number_pairs, train
+from conftest import make_aclimdb, number_pairs, train, training_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "lstmkit"
@@ -120,7 +119,7 @@ def test_an_out_folder_that_cannot_be_written_is_refused_before_training(tmp_pat
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task, commands, tmp_path, capfd,
                                                                             monkeypatch):
-    module = importlib.import_module(f"lstmkit.tasks.{task}")
+    module = training_module(task)
     command = [*commands[task], "--epochs", 2]
     assert train(capfd, command, tmp_path / "whole")[0] == 0
     original_fit = module.fit

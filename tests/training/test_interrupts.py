@@ -6,7 +6,6 @@ The signals are raised from inside the code (signal.raise_signal runs the handle
 so each test knows exactly where its signal lands; tests/training/test_signal_drills.py sends real
 signals from outside at random moments."""
 
-import importlib
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from safetensors.torch import load_file
 from lstmkit.training import loop
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import train
+from conftest import train, training_module
 
 EPOCHS = 3
 
@@ -43,7 +42,7 @@ def signal_in_fit(monkeypatch, task: str, where: str, epoch: int, signals=(signa
     "a step" (the third of the epoch), "validation" (its first forward pass), "saving" (after the
     epoch's weights are written, before the trainer state) or "plotting" (in a weakref finalizer,
     where a raised KeyboardInterrupt used to be swallowed and training ran on)."""
-    module = importlib.import_module(f"lstmkit.tasks.{task}")
+    module = training_module(task)
     original_fit, validations = module.fit, []
 
     def send():

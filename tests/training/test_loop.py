@@ -19,6 +19,7 @@ from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, R
 from lstmkit.errors import RunError
 
 from conftest import train as train_command
+from conftest import training_module
 
 
 class Classifier(nn.Module):
@@ -243,9 +244,7 @@ def test_training_numbers_out_of_range_name_the_option(name, value, expected):
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training_goes_on(task, commands, tmp_path,
                                                                                          capfd, monkeypatch):
-    import importlib
-
-    module = importlib.import_module(f"lstmkit.tasks.{task}")
+    module = training_module(task)
     original_fit, calls = module.fit, {"steps": 0, "lrs": []}
 
     def fit_with_a_diverging_stretch(model, optimizer, **kwargs):  # steps 3-30 of epoch 1 (of 48+) give NaN or inf
