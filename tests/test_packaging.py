@@ -4,6 +4,7 @@ command needs checked before it trains."""
 
 import ast
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -182,19 +183,26 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
 
     text = work / "text.txt"  # a piece of the shipped text, read from the installed package
     text.write_text(run(python, "-c", "import lstmkit.data as d; print(d.nietzsche_path().read_text()[:6000])"))
-    run(lstmkit, "textgen", "train", "--text", text, "--out", "textgen", "--hidden", 16, "--epochs", 1, "--quiet")
-    assert "nats" in run(lstmkit, "textgen", "evaluate", "textgen", "--text", text)
-    assert run(lstmkit, "textgen", "sample", "textgen", "--length", 20, "--seed", 0).strip()
-
     data = make_aclimdb(work / "imdb", per_class=30)
-    run(lstmkit, "sentiment", "train", "--data", data, "--out", "sentiment", "--epochs", 1, "--embedding-dim", 8,
-        "--units", 8, "--quiet")
-    assert "accuracy" in run(lstmkit, "sentiment", "evaluate", "sentiment", "--data", data, "--json")
-    assert run(lstmkit, "sentiment", "predict", "sentiment", "a wonderful film").strip()
-
     pairs = work / "pairs.tsv"
     pairs.write_text("\n".join(number_pairs(150, 0)) + "\n", encoding="utf-8")
-    run(lstmkit, "translate", "train", "--pairs", pairs, "--out", "translate", "--epochs", 1, "--hidden", 16,
-        "--level", "word", "--embedding-dim", 8, "--test-pairs", 20, "--validation-pairs", 20, "--quiet")
-    assert "bleu" in run(lstmkit, "translate", "evaluate", "translate", "--json")
-    assert run(lstmkit, "translate", "run", "translate", "one two three.").strip()
+    commands = [  # run by the installed package's main() in one process: torch loads once
+        ["textgen", "train", "--text", text, "--out", "textgen", "--hidden", 16, "--epochs", 1, "--quiet"],
+        ["textgen", "evaluate", "textgen", "--text", text],
+        ["sentiment", "train", "--data", data, "--out", "sentiment", "--epochs", 1, "--embedding-dim", 8, "--units", 8,
+         "--quiet"],
+        ["sentiment", "evaluate", "sentiment", "--data", data, "--json"],
+        ["sentiment", "predict", "sentiment", "a wonderful film"],
+        ["translate", "train", "--pairs", pairs, "--out", "translate", "--epochs", 1, "--hidden", 16, "--level", "word",
+         "--embedding-dim", 8, "--test-pairs", 20, "--validation-pairs", 20, "--quiet"],
+        ["translate", "evaluate", "translate", "--json"],
+        ["translate", "run", "translate", "one two three."],
+    ]
+    program = ("import json, sys\nfrom lstmkit.cli import main\n"
+               "for command in json.loads(sys.argv[1]):\n    assert main(command) == 0, command\n    print('--- done')")
+    outputs = run(python, "-c", program, json.dumps([[str(part) for part in command] for command in commands]))
+    outputs = outputs.split("--- done\n")
+    assert "nats" in outputs[1] and "accuracy" in outputs[3] and outputs[4].strip()
+    assert "bleu" in outputs[6] and outputs[7].strip()
+    # and the installed command itself, on a run it made
+    assert run(lstmkit, "textgen", "sample", "textgen", "--length", 20, "--seed", 0).strip()
