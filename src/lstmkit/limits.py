@@ -65,6 +65,7 @@ LIMITS: dict[str, Limit] = {
     "ema": Limit(0, 1, open_low=True, open_high=True, note="such as 0.999"),
     "seed": _SEED,
     "processes": _whole(1, 1024),
+    "threads": _whole(1, 1024),
     # models
     "hidden": _SIZE,
     "units": _SIZE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from ...errors import SettingsError
@@ -16,7 +17,7 @@ class TranslateConfig:
     encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
     attention: bool = False
     hidden: int = 256
-    embedding_dim: int = 0  # 0: one-hot inputs (char level); word level needs a dimension
+    embedding_dim: int = 0  # 0: one-hot inputs at char level, WORD_EMBEDDING at word level
     layers: int = 1
     dropout: float = 0.0  # input dropout of every LSTM layer, one mask per sequence
     lowercase: bool = True  # the lecture's preprocessing
@@ -54,6 +55,17 @@ PRESETS = {
 }
 
 
+WORD_EMBEDDING = 256  # word ids go through an embedding; the best preset's size
+
+
+def with_defaults(config: TranslateConfig) -> TranslateConfig:
+    """The config with the defaults that depend on other settings filled in: a word-level model
+    without an embedding size gets WORD_EMBEDDING."""
+    if config.level == "word" and not config.embedding_dim:
+        return dataclasses.replace(config, embedding_dim=WORD_EMBEDDING)
+    return config
+
+
 def validate_config(config: TranslateConfig) -> None:
     check_training_config(config)
     choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
@@ -62,6 +74,4 @@ def validate_config(config: TranslateConfig) -> None:
             raise SettingsError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
     if config.encoder == "bilstm" and config.hidden % 2:
         raise SettingsError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
-                         f"got {config.hidden}")
-    if config.level == "word" and not config.embedding_dim:
-        raise SettingsError("--level word needs --embedding-dim (word ids go through an embedding)")
+                            f"got {config.hidden}")

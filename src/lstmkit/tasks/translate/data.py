@@ -9,7 +9,8 @@ import torch
 
 from ...errors import DataError
 from ...text.batching import pad_right
-from ...text.pairs import PAD, START, STOP, PairFile, Split, TokenVocabulary, language_of, normalize, read_pairs, split_by_source
+from ...text.pairs import (PAD, START, STOP, PairFile, Split, TokenVocabulary, language_of, normalize, read_pairs,
+                           split_by_source)
 from .config import TranslateConfig
 
 
@@ -57,7 +58,8 @@ def _check_split(path, keyed_pairs, split: Split, config: TranslateConfig) -> No
     """A file too small for the held-out parts is one clear error, not a failure after training."""
     held_out = sum(split.part_of(english) != "train" for english, _ in keyed_pairs)
     if not split.validation or not split.test or len(keyed_pairs) - held_out < held_out:
-        raise DataError(f"{path}: {len(keyed_pairs):,} pairs are too few to hold out --test-pairs {config.test_pairs:,} "
+        raise DataError(f"{path}: {len(keyed_pairs):,} pairs are too few to hold out --test-pairs "
+                        f"{config.test_pairs:,} "
                         f"and --validation-pairs {config.validation_pairs:,} and train on the rest; expected at "
                         f"least twice as many pairs as are held out (or give smaller --test-pairs/--validation-pairs)")
 

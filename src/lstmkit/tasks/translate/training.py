@@ -16,7 +16,7 @@ from ...text.pairs import PAD, TokenVocabulary
 from ...training.loop import NEEDS, FitOptions, fit
 from ...training.optimizers import make_optimizer
 from ...training.recipe import start_run
-from .config import TranslateConfig, validate_config
+from .config import TranslateConfig, validate_config, with_defaults
 from .data import _Epoch, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
 from .translator import Translator, _vocabularies, group_references, score
@@ -38,6 +38,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
           progress: bool = True, log=print) -> dict:
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv)."""
+    config = with_defaults(config)
     validate_config(config)
     target_device, run, resume, config = start_run(out, config, "translate", resume, device)
     if resume:

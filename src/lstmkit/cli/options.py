@@ -1,0 +1,125 @@
+"""What the commands share: the common options (declared once), the training options, reading
+texts, printing, and bad arguments as one line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import warnings
+
+from ..errors import DataError
+from ..limits import flag, flag_type
+from ..training.optimizers import OPTIMIZERS
+from ..training.recipe import RESUMABLE
+from ..training.run import RunDirectory
+
+
+class Parser(argparse.ArgumentParser):
+    """A bad argument is one line, exit 2 (argparse prints the whole usage block first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
+def add_common(parser: argparse.ArgumentParser, *, device: bool = True, device_default: str = "cpu",
+               as_json: bool = False, quiet: bool = False) -> None:
+    """The options several commands take, each declared here only: --device, --threads, --json, --quiet."""
+    if device:
+        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=device_default,
+                            help=f"where the model runs (default {device_default}; auto: cuda if usable)")
+    parser.add_argument("--threads", type=flag_type("threads"), help="torch's CPU threads (default: torch's own)")
+    if as_json:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
+    """The options every task's `train` takes (guide §2b)."""
+    parser.add_argument("--out", required=True, metavar="RUN", help="run directory to write")
+    parser.add_argument("--preset", choices=sorted(presets), default="lecture",
+                        help="starting recipe; the options below override it (default: lecture)")
+    parser.add_argument("--epochs", type=flag_type("epochs"))
+    parser.add_argument("--batch-size", type=flag_type("batch_size"))
+    parser.add_argument("--lr", type=flag_type("lr"), help="learning rate")
+    parser.add_argument("--ema", type=flag_type("ema"), metavar="DECAY",
+                        help="validate and keep a moving average of the weights, updated every step with this "
+                             "decay (such as 0.999)")
+    parser.add_argument("--seed", type=flag_type("seed"))
+    parser.add_argument("--minutes", type=flag_type("minutes"),
+                        help="stop after this much training time in all (the epoch in progress ends early)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    parser.add_argument("--processes", type=flag_type("processes"), default=1, metavar="N",
+                        help="train in N processes on this machine, each on its share of every batch "
+                             "(one process's result, dropout aside; see docs/DISTRIBUTED.md)")
+    add_common(parser, device_default="auto", quiet=True)
+
+
+def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
+    """The model and optimisation options textgen and translate share."""
+    parser.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
+    parser.add_argument("--hidden", type=flag_type("hidden"), help="units per LSTM layer")
+    parser.add_argument("--layers", type=flag_type("layers"))
+    parser.add_argument("--dropout", type=flag_type("dropout"))
+    parser.add_argument("--embedding-dim", type=flag_type("embedding_dim"), help=embedding_help)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    parser.add_argument("--lr-decay", type=flag_type("lr_decay"), help="learning rate x this after every epoch")
+    parser.add_argument("--clip-norm", type=flag_type("clip_norm"),
+                        help="clip the gradient norm at this (0: no clipping)")
+
+
+def config_from(args, presets: dict):
+    """The preset's config with every option the user gave laid over it. Resuming a run keeps its
+    recipe (training/recipe.py): the options it cannot change are named in a warning."""
+    config = presets[args.preset]
+    given = {field.name: getattr(args, field.name) for field in dataclasses.fields(config)
+             if getattr(args, field.name, None) is not None}
+    run = RunDirectory(args.out)
+    if args.resume and run.exists():
+        saved = run.load_config()["config"]  # the settings given again as they were need no word
+        changed = sorted(name for name, value in given.items() if saved.get(name) != value)
+        if ignored := [name for name in changed if name not in RESUMABLE]:
+            warnings.warn(f"--resume continues the run's recipe; ignored: {', '.join(map(flag, ignored))} (a resume "
+                          f"may change {', '.join(map(flag, RESUMABLE))})", stacklevel=2)
+    return dataclasses.replace(config, **given)
+
+
+def read_inputs(args, what: str) -> list[str]:
+    """Texts from the arguments, else from --file (one per line; '-' is stdin), else stdin. A lone
+    '-' argument also means stdin, as for most Unix tools."""
+    from_stdin = args.texts == ["-"]
+    if args.texts and not from_stdin:
+        return args.texts
+    if args.file and args.file != "-":
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            raise DataError(f"--file {args.file}: not found; expected a UTF-8 file with one {what} per line") from None
+        except UnicodeDecodeError as error:
+            raise DataError(f"--file {args.file}: not UTF-8 (byte {error.start}); expected one {what} "
+                            f"per line") from None
+    elif from_stdin or args.file == "-" or not sys.stdin.isatty():
+        lines = sys.stdin.read().splitlines()
+    else:
+        raise DataError(f"no {what} given; pass it as an argument, with --file FILE, or on standard input")
+    texts = [line for line in lines if line.strip()]
+    if not texts:
+        raise DataError(f"no {what} to read: the input holds only empty lines")
+    return texts
+
+
+def print_json(value) -> None:
+    print(json.dumps(value, indent=1, ensure_ascii=False))
+
+
+def print_report(report: dict) -> None:
+    print(f"accuracy  {report['accuracy']:.4f}   ({report['count']:,} texts)")
+    print(f"precision {report['precision']:.4f}\nrecall    {report['recall']:.4f}\nf1        {report['f1']:.4f}")
+    classes = report["classes"]
+    width = max(len(name) for name in classes + ["true \\ predicted"]) + 2
+    print("true \\ predicted".ljust(width) + "".join(name.rjust(width) for name in classes))
+    for name, row in zip(classes, report["confusion_matrix"]):
+        print(name.ljust(width) + "".join(f"{count:,}".rjust(width) for count in row))

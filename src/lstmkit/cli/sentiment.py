@@ -1,0 +1,140 @@
+"""`lstmkit sentiment train|vectors|evaluate|predict`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..limits import flag_type
+from ..training.optimizers import OPTIMIZERS
+from .options import add_common, add_train_options, config_from, print_json, print_report, read_inputs
+
+
+def _train(args) -> None:
+    from ..tasks import sentiment
+
+    config = config_from(args, sentiment.PRESETS)
+    result = sentiment.train(config, args.data, args.out, resume=args.resume, device=args.device,
+                             text_column=args.text_column, label_column=args.label_column,
+                             group_column=args.group_column, unlabelled=args.unlabelled, progress=not args.quiet)
+    validation = result["validation"]
+    if validation["accuracy"] is not None:
+        print(f"best epoch {validation['epoch']}: validation accuracy {validation['accuracy']:.4f}")
+    if "test" in result:
+        print(f"test accuracy {result['test']['accuracy']:.4f} on {result['test']['count']:,} texts "
+              f"(best checkpoint)")
+    print(f"run saved in {args.out}")
+
+
+def _evaluate(args) -> None:
+    from ..tasks import sentiment
+
+    report = sentiment.evaluate([args.run, *args.ensemble], args.data, device=args.device,
+                                text_column=args.text_column, label_column=args.label_column)
+    if args.json:
+        print_json(report)
+    else:
+        ensemble = f", {report['runs']} runs averaged" if report["runs"] > 1 else ""
+        print(f"{report['source']} ({report['split']} split{ensemble})")
+        print_report(report)
+
+
+def _predict(args) -> None:
+    from ..api import load
+
+    classifier = load(args.run, args.device, ensemble=args.ensemble, task="sentiment")
+    results = classifier.predict(read_inputs(args, "text"))
+    if args.json:
+        print_json(results)
+        return
+    for item in results:
+        excerpt = item["text"] if len(item["text"]) <= 70 else item["text"][:67] + "..."
+        print(f"{item['label']}\t{item['probability']:.3f}\t{excerpt}")
+
+
+def _vectors(args) -> None:
+    from ..tasks import sentiment
+
+    vectors = sentiment.pretrain_word_vectors(args.data, args.dim, unlabelled=args.unlabelled, seed=args.seed)
+    vectors.save_word2vec_format(args.out, binary=False)
+    print(f"{len(vectors.key_to_index):,} word vectors of size {args.dim} saved in {args.out} "
+          f"(use with train --pretrained {args.out})")
+
+
+def add(commands) -> None:
+    from ..tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
+
+    task = commands.add_parser("sentiment", help="text classification (the lecture's IMDB model)")
+    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def data_options(parser, required=True):
+        parser.add_argument("--data", required=required, metavar="PATH",
+                            help="aclImdb .tar.gz or folder, a folder of class sub-folders, or CSV/TSV/JSONL")
+        parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
+        parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
+
+    train = verbs.add_parser("train", help="train a classifier")
+    data_options(train)
+    add_train_options(train, SENTIMENT_PRESETS)
+    train.add_argument("--rnn", choices=sorted(RECURRENT))
+    train.add_argument("--layers", type=flag_type("layers"), help="stacked recurrent layers")
+    train.add_argument("--units", type=flag_type("units"), help="units per recurrent layer")
+    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
+    train.add_argument("--dropout", type=flag_type("dropout"), help="input dropout of each recurrent layer")
+    train.add_argument("--embedding-dim", type=flag_type("embedding_dim"))
+    train.add_argument("--num-words", type=flag_type("num_words"),
+                       help="vocabulary size (with padding and unknown ids)")
+    train.add_argument("--maxlen", type=flag_type("maxlen"), help="words kept per text (its last ones)")
+    train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
+    train.add_argument("--pretrained", metavar="word2vec|FILE",
+                       help="'word2vec' trains vectors on the unlabelled texts; or a GloVe/word2vec text file")
+    train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
+                                                             "(default: --data)")
+    train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
+    train.add_argument("--unfreeze-after", type=flag_type("unfreeze_after"), metavar="EPOCHS")
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--val-split", type=flag_type("val_split"))
+    train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
+                       help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
+                            "test movies are disjoint from its training movies")
+    train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
+    train.add_argument("--patience", type=flag_type("patience"),
+                       help="early stopping: epochs without a better validation score")
+    train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
+                       help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses "
+                            "val_loss)")
+    train.add_argument("--clip-norm", type=flag_type("clip_norm"),
+                       help="clip the gradient norm at this (0: no clipping)")
+    train.add_argument("--batching", choices=["length", "padded"],
+                       help="length: similar lengths together, real words only (default); padded: the lecture's")
+    train.add_argument("--micro-batch", type=flag_type("micro_batch"),
+                       help="CPU: run each batch in chunks of this size (0: off)")
+    train.set_defaults(handler=_train)
+
+    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
+    vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
+    vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
+    vectors.add_argument("--dim", type=flag_type("dim"), default=32, help="vector size (default 32)")
+    vectors.add_argument("--seed", type=flag_type("seed"), default=0)
+    vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
+    vectors.set_defaults(handler=_vectors)
+
+    def ensemble_option(parser) -> None:
+        parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
+                            help="another run of the same classes whose probabilities are averaged with RUN's "
+                                 "(repeat for more)")
+
+    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
+    evaluate.add_argument("run", metavar="RUN")
+    ensemble_option(evaluate)
+    data_options(evaluate)
+    add_common(evaluate, as_json=True)
+    evaluate.set_defaults(handler=_evaluate)
+
+    predict = verbs.add_parser("predict", help="label and probability for texts")
+    predict.add_argument("run", metavar="RUN")
+    predict.add_argument("texts", nargs="*", metavar="TEXT",
+                         help="texts to classify; none or '-': one per line from --file or stdin")
+    predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
+    ensemble_option(predict)
+    add_common(predict, as_json=True)
+    predict.set_defaults(handler=_predict)

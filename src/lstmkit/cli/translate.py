@@ -1,0 +1,128 @@
+"""`lstmkit translate train|run|evaluate`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..limits import flag_type
+import sys
+
+from .options import add_common, add_recurrent_options, add_train_options, config_from, print_json, read_inputs
+
+
+def _train(args) -> None:
+    from ..tasks import translate
+
+    if args.encoder is None and args.bidirectional:
+        args.encoder = "bilstm"
+    result = translate.train(config_from(args, translate.PRESETS), args.pairs, args.out, resume=args.resume,
+                             device=args.device, progress=not args.quiet)
+    best = result["best"]
+    if best:
+        print(f"best epoch {best['epoch']}: validation BLEU {best['val_bleu']:.2f}, chrF {best['val_chrf']:.2f}")
+    for sentence, translation in zip(translate.LECTURE_EXAMPLES, result["translator"].translate(
+            list(translate.LECTURE_EXAMPLES))):
+        print(f"  {sentence} -> {translation}")
+    print(f"run saved in {args.out} (test split in {args.out}/test.tsv; score it with `lstmkit translate "
+          f"evaluate {args.out}`)")
+
+
+def _run(args) -> None:
+    from ..api import load
+    from ..tasks import translate
+
+    translator = load(args.run, args.device, task="translate")
+    sentences = read_inputs(args, "sentence")
+    keep = bool(args.show_attention)
+    if keep and not translator.config.attention:
+        raise ValueError(f"--show-attention: {args.run} was trained without --attention; there is no heat map")
+    if keep and args.beam > 1:
+        raise ValueError("--show-attention works with greedy decoding; leave out --beam")
+    result = translator.translate(sentences, language=args.language, beam=args.beam, alpha=args.alpha,
+                                  keep_attention=keep, bf16=args.bf16)
+    translations, maps = result if keep else (result, None)
+    if keep:
+        translate.plot_attention(maps, args.show_attention)
+    if args.json:
+        print_json([{"source": s, "translation": t} for s, t in zip(sentences, translations)])
+    else:
+        for translation in translations:
+            print(translation)
+    if keep:
+        print(f"attention heat map saved in {args.show_attention}", file=sys.stderr)
+
+
+def _evaluate(args) -> None:
+    from ..tasks import translate
+
+    report = translate.evaluate(args.run, args.pairs, beam=args.beam, alpha=args.alpha, language=args.language,
+                                device=args.device, examples=args.examples, bf16=args.bf16)
+    if args.json:
+        print_json(report)
+        return
+    where = args.pairs or f"{args.run}/test.tsv"
+    decoding = (f"beam {args.beam}" if args.beam > 1 else "greedy") + (", bfloat16" if args.bf16 else "")
+    print(f"{where}: {report['sentences']:,} English sentences ({report['pairs']:,} pairs), {decoding} decoding")
+    print(f"BLEU {report['bleu']:.2f}   chrF {report['chrf']:.2f}   exact match {report['exact_match']:.3f}")
+    for example in report.get("examples", []):
+        print(f"  {example['source']}\n    -> {example['translation']}\n    reference: "
+              + " | ".join(example["references"]))
+
+
+def add(commands) -> None:
+    from ..tasks.translate import PRESETS as TRANSLATE_PRESETS
+
+    task = commands.add_parser("translate", help="sequence-to-sequence translation (the lecture's English->German)")
+    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+    train = verbs.add_parser("train", help="train a translation model on sentence pairs")
+    train.add_argument("--pairs", required=True, metavar="FILE",
+                       help="English<TAB>translation lines (a manythings.org/anki file, .txt/.tsv or its .zip)")
+    add_train_options(train, TRANSLATE_PRESETS)
+    train.add_argument("--level", choices=["char", "word"])
+    train.add_argument("--encoder", choices=["lstm", "bilstm"])
+    train.add_argument("--bidirectional", action="store_true", help="the same as --encoder bilstm")
+    train.add_argument("--attention", action=argparse.BooleanOptionalAction, help="Luong attention")
+    train.add_argument("--also", nargs="+", metavar="FILE",
+                       help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
+    add_recurrent_options(train, "0: one-hot inputs at char level; word level: 256 unless given")
+    train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
+    train.add_argument("--max-length", type=flag_type("max_length"),
+                       help="leave out training pairs with a longer side (tokens)")
+    train.add_argument("--source-vocab", type=flag_type("source_vocab"), help="English tokens kept")
+    train.add_argument("--target-vocab", type=flag_type("target_vocab"), help="tokens kept per target language")
+    train.add_argument("--patience", type=flag_type("patience"),
+                       help="epochs without a better validation BLEU before stopping")
+    train.add_argument("--test-pairs", type=flag_type("test_pairs"), help="pairs held out for test (default 5000)")
+    train.add_argument("--validation-pairs", type=flag_type("validation_pairs"))
+    train.add_argument("--split-seed", type=flag_type("split_seed"))
+    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences"),
+                       help="validation sentences translated every epoch")
+    train.add_argument("--bf16-output", action=argparse.BooleanOptionalAction,
+                       help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
+    train.set_defaults(handler=_train)
+
+    def decoding_options(parser):
+        parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
+        parser.add_argument("--alpha", type=flag_type("alpha"),
+                            default=1.0, help="beam length normalisation: score / length**alpha")
+        parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
+        parser.add_argument("--bf16", action="store_true",
+                            help="matrix products in bfloat16: faster in batches on CPUs with AMX; translations "
+                                 "may differ where two tokens score almost alike")
+        add_common(parser, as_json=True)
+
+    run = verbs.add_parser("run", help="translate sentences")
+    run.add_argument("run", metavar="RUN")
+    run.add_argument("texts", nargs="*", metavar="SENTENCE", help="none or '-': one per line from --file or stdin")
+    run.add_argument("--file", help="one sentence per line ('-': stdin)")
+    run.add_argument("--show-attention", metavar="PNG", help="save the attention heat map (runs with --attention)")
+    decoding_options(run)
+    run.set_defaults(handler=_run)
+
+    evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file")
+    evaluate.add_argument("run", metavar="RUN")
+    evaluate.add_argument("--pairs", metavar="FILE",
+                          help="score every pair of this file (default: the run's test split)")
+    evaluate.add_argument("--examples", type=flag_type("examples"), default=5, help="example translations to show")
+    decoding_options(evaluate)
+    evaluate.set_defaults(handler=_evaluate)
