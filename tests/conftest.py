@@ -83,7 +83,8 @@ def trained_runs(commands, tmp_path_factory):
 
 def training_module(task: str):
     """The module whose train() calls fit() for `task`: where a test replaces fit."""
-    return importlib.import_module({"translate": "lstmkit.tasks.translate.training"}.get(task, f"lstmkit.tasks.{task}"))
+    return importlib.import_module({"sentiment": "lstmkit.tasks.sentiment.training",
+                                    "translate": "lstmkit.tasks.translate.training"}.get(task, f"lstmkit.tasks.{task}"))
 
 
 def train(capfd, command, out, *extra):

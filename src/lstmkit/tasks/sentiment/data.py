@@ -1,0 +1,113 @@
+"""Labelled texts as the model trains on them: class indices, word ids, the validation split,
+batches, and pretrained word vectors."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from ...errors import DataError
+from ...text.batching import length_batches, padded_batches
+from ...text.readers import LabelledTexts, read_labelled, read_unlabelled
+from ...text.vectors import embedding_matrix, load_word_vectors, train_word2vec
+from ...text.words import WordVocabulary
+from .config import SentimentConfig
+
+
+def class_indices(data: LabelledTexts, classes: list[str]) -> list[int]:
+    """Each text's class index; a label the model never saw is a DataError naming it."""
+    index = {name: position for position, name in enumerate(classes)}
+    unseen = sorted(set(data.labels) - set(index))
+    if unseen:
+        raise DataError(f"{data.source}: label {unseen[0]!r} was never seen in training; "
+                        f"the model knows: {', '.join(classes)}")
+    return [index[label] for label in data.labels]
+
+
+class Prepared:
+    """One split as id sequences and integer targets: class indices, or for unlabelled texts each
+    text's position (carried through the batches so that results go back in the texts' order)."""
+
+    def __init__(self, sequences: list[list[int]], targets: list[int]):
+        self.sequences, self.targets = sequences, targets
+
+    @classmethod
+    def labelled(cls, data: LabelledTexts, vocabulary: WordVocabulary, classes: list[str], maxlen: int):
+        return cls([vocabulary.encode(text, maxlen) for text in data.texts], class_indices(data, classes))
+
+    @classmethod
+    def unlabelled(cls, texts: list[str], vocabulary: WordVocabulary, maxlen: int):
+        return cls([vocabulary.encode(text, maxlen) for text in texts], list(range(len(texts))))
+
+    def __len__(self):
+        return len(self.targets)
+
+
+FEW_VALIDATION_TEXTS = 30  # below this, one text moves validation accuracy by > 3 points
+
+
+def split_validation(data: LabelledTexts, fraction: float, seed: int,
+                     by_group: bool = False) -> tuple[LabelledTexts, LabelledTexts]:
+    """(train, validation): a seeded shuffle, the last `fraction` for validation. by_group shuffles
+    data.groups instead and validates on the last whole groups that make up `fraction` of the texts."""
+    generator = torch.Generator().manual_seed(seed)
+    if by_group:
+        if data.groups is None:
+            raise DataError(f"{data.source}: --val-by-group needs a group per text (aclImdb's "
+                            f"{{train,test}}/urls_<class>.txt give each review's movie; for CSV/TSV/JSONL "
+                            f"name the column with --group-column); none found")
+        members: dict[str, list[int]] = {}
+        for row, group in enumerate(data.groups):
+            members.setdefault(group, []).append(row)
+        groups = list(members)
+        order = [row for g in torch.randperm(len(groups), generator=generator).tolist() for row in members[groups[g]]]
+    else:
+        order = torch.randperm(len(data.texts), generator=generator).tolist()
+    cut = len(order) - max(1, round(len(order) * fraction))
+    while by_group and 0 < cut < len(order) and data.groups[order[cut - 1]] == data.groups[order[cut]]:
+        cut -= 1  # the group at the cut goes to validation whole
+
+    def pick(rows):
+        groups = None if data.groups is None else [data.groups[r] for r in rows]
+        return LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows], data.source, groups)
+
+    return pick(order[:cut]), pick(order[cut:])
+
+
+def batches_of(prepared: Prepared, config: SentimentConfig, generator=None, batch_size=None) -> list:
+    size = batch_size or config.batch_size
+    if config.batching == "padded":
+        return list(padded_batches(prepared.sequences, prepared.targets, size, config.maxlen, generator))
+    return list(length_batches(prepared.sequences, prepared.targets, size, generator))
+
+
+def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=None, seed: int = 0, log=print):
+    """Step 1 of the lecture's pretraining: word2vec on the unlabelled reviews (aclImdb's
+    train/unsup, or `unlabelled`) plus the training texts (all of `data_path`'s training split if
+    not given). Test texts are never read. -> gensim KeyedVectors."""
+    if train_texts is None:
+        splits = read_labelled(data_path)
+        train_texts = (splits.get("train") or splits["all"]).texts
+    corpus = read_unlabelled(unlabelled or data_path) + list(train_texts)
+    started = time.perf_counter()
+    vectors = train_word2vec(corpus, dim, seed=seed)
+    log(f"word2vec: {len(corpus):,} texts, {len(vectors.key_to_index):,} words, {time.perf_counter() - started:.0f} s")
+    return vectors
+
+
+def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data_path, train_texts, unlabelled,
+                       log) -> torch.Tensor:
+    """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding."""
+    generator = torch.Generator().manual_seed(config.seed)
+    if config.pretrained == "word2vec":
+        vectors = pretrain_word_vectors(data_path, config.embedding_dim, train_texts=train_texts,
+                                        unlabelled=unlabelled, seed=config.seed, log=log)
+    else:
+        vectors = load_word_vectors(config.pretrained)
+        if vectors.vector_size != config.embedding_dim:
+            log(f"embedding dim set to {vectors.vector_size}, the vectors' size")
+            config.embedding_dim = vectors.vector_size
+    matrix, found = embedding_matrix(vectors, vocabulary, generator=generator)
+    log(f"pretrained vectors for {found:,} of {len(vocabulary.kept_words):,} vocabulary words")
+    return matrix

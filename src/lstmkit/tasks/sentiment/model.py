@@ -1,0 +1,69 @@
+"""The classifier: an embedding, recurrent layers, pooling, and a dense output of logits."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ...nn import Bidirectional, Dense, Embedding
+from .config import RECURRENT, SentimentConfig
+
+
+class SentimentModel(nn.Module):
+    """ids (batch, time) [+ lengths (batch,)] -> logits (batch, 1) for two classes, (batch, K) for K."""
+
+    def __init__(self, config: SentimentConfig, vocabulary_size: int, num_classes: int):
+        super().__init__()
+        self.pooling = config.pooling
+        self.embedding = Embedding(vocabulary_size, config.embedding_dim, trainable=not config.freeze_embedding)
+        layers, size = [], config.embedding_dim
+        for index in range(config.layers):
+            sequences = index < config.layers - 1 or config.pooling != "last"
+            layer = RECURRENT[config.rnn](size, config.units, return_sequences=sequences, dropout=config.dropout)
+            layers.append(Bidirectional(layer) if config.bidirectional else layer)
+            size = config.units * (2 if config.bidirectional else 1)
+        self.recurrent = nn.ModuleList(layers)
+        self.output = Dense(size, 1 if num_classes == 2 else num_classes)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embedding(ids)
+        for layer in self.recurrent:
+            x = layer(x, lengths=lengths)
+        if self.pooling != "last":  # x: (batch, time, features); padding must not count
+            mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+                    if lengths is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
+            if self.pooling == "max":
+                x = x.masked_fill(~mask[..., None], float("-inf")).amax(1)
+            else:
+                x = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        return self.output(x)
+
+
+def loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy (binary on one logit, categorical on K) and the number right."""
+    if logits.shape[1] == 1:
+        loss = nn.functional.binary_cross_entropy_with_logits(logits[:, 0], targets.float())
+        predictions = (logits[:, 0] > 0).long()
+    else:
+        loss = nn.functional.cross_entropy(logits, targets)
+        predictions = logits.argmax(1)
+    return loss, int((predictions == targets).sum())
+
+
+def probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """(batch, K) class probabilities from the model's logits."""
+    if logits.shape[1] == 1:
+        positive = torch.sigmoid(logits[:, 0])
+        return torch.stack([1 - positive, positive], 1)
+    return torch.softmax(logits, 1)
+
+
+def predict_logits(model: SentimentModel, batches, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> (logits (n, ·), targets (n,)) over batches, in batch order."""
+    model.eval()
+    outputs, targets = [], []
+    with torch.no_grad():
+        for ids, lengths, target in batches:
+            outputs.append(model(ids.to(device), None if lengths is None else lengths.to(device)).cpu())
+            targets.append(target)
+    return torch.cat(outputs), torch.cat(targets)

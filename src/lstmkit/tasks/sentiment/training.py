@@ -1,0 +1,106 @@
+"""Training a sentiment run: read and split the texts, the vocabulary, pretrained vectors, fit."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import torch
+
+from ... import __version__
+from ...dependencies import need_all
+from ...errors import DataError
+from ...text import vectors
+from ...text.readers import read_labelled
+from ...text.words import WordVocabulary
+from ...training import distributed
+from ...training.loop import NEEDS, FitOptions, fit
+from ...training.optimizers import make_optimizer
+from ...training.recipe import start_run
+from ...training.run import LAST
+from .classifier import SentimentClassifier
+from .config import ADAM_EPS, SentimentConfig, validate_config
+from .data import FEW_VALIDATION_TEXTS, Prepared, _pretrained_matrix, batches_of, split_validation
+from .model import SentimentModel, loss_and_correct, predict_logits
+
+
+def batch_loss_on(device: torch.device):
+    """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit()."""
+    def batch_loss(model, batch):
+        ids, lengths, targets = batch
+        logits = model(ids.to(device), None if lengths is None else lengths.to(device))
+        loss, correct = loss_and_correct(logits, targets.to(device))
+        return loss, {"count": len(targets), "correct": correct}
+
+    return batch_loss
+
+
+def train(config: SentimentConfig, data_path, out, *, resume: bool = False, device: str = "auto",
+          text_column=None, label_column=None, group_column=None, unlabelled=None, progress: bool = True,
+          log=print) -> dict:
+    """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
+    "test" (if the data has a test split)} with the best checkpoint's metrics."""
+    validate_config(config)
+    target, run, resume, config = start_run(out, config, "sentiment", resume, device)
+    pretraining = config.pretrained and not (resume and run.file(LAST).is_file())
+    need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
+    splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
+    training_texts = splits.get("train") or splits["all"]
+    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
+    config.classes = training_texts.classes
+    if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
+        warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
+                      f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
+                      stacklevel=2)
+    if len(config.classes) < 2:
+        raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
+    if resume:
+        vocabulary = run.load_vocab(WordVocabulary.from_json)
+    else:
+        # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
+        vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
+    pretrained = None
+    # else the checkpoint has it; the other processes get process 0's vectors as training starts
+    if pretraining and distributed.is_main():
+        pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
+    config = distributed.from_main(config)  # a vectors file sets the embedding size
+    torch.manual_seed(config.seed)
+    model = SentimentModel(config, vocabulary.size, len(config.classes))
+    if pretrained is not None:
+        model.embedding.load_pretrained(pretrained)
+    model.to(target)
+    if not resume:  # before config.json, whose presence makes the folder a run to resume
+        run.save_vocab(vocabulary.to_json())
+    run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
+                     "training_texts": training_texts.fingerprint(), "config": dataclasses.asdict(config)})
+    train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
+    validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
+    validation_batches = batches_of(validation_data, config, batch_size=512)
+    log(f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
+        f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}; {sum(p.numel() for p in model.parameters()):,} "
+        f"parameters on {target}")
+
+    def validate(model):
+        logits, targets = predict_logits(model, validation_batches, target)
+        loss, correct = loss_and_correct(logits, targets)
+        return {"val_loss": loss.item(), "val_accuracy": correct / len(targets)}
+
+    def on_epoch_start(epoch):
+        if config.unfreeze_after is not None and epoch > config.unfreeze_after:
+            model.embedding.unfreeze()
+
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=ADAM_EPS)
+    mode = "min" if config.monitor == "val_loss" else "max"
+    options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
+                         clip_norm=config.clip_norm, ema=config.ema, max_seconds=config.minutes and config.minutes * 60,
+                         micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
+    history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
+                  batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
+                  resume=resume, on_epoch_start=on_epoch_start)
+    best = history[history[-1]["best_epoch"] - 1] if history else {}
+    result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
+    if "test" in splits and distributed.is_main():
+        with distributed.all_cores():  # the other processes have finished
+            result["test"] = SentimentClassifier([(model, vocabulary, config)]).report(splits["test"])
+    return result
