@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import train
-from lstmkit.training.recipe import RESUMABLE
+from lstmkit.training.recipe import RESUMABLE, best_epoch
 from lstmkit.training.run import RunDirectory
 
 
@@ -28,3 +28,19 @@ def test_resume_honours_epochs_minutes_and_lr_decay_and_names_what_it_ignores(ta
         assert history[1]["lr"] == pytest.approx(history[0]["lr"] * started_with)
         assert history[2]["lr"] == pytest.approx(history[1]["lr"] * 0.5)
     assert RESUMABLE == ("epochs", "minutes", "patience", "lr_decay")
+
+
+def test_the_best_epoch_is_the_one_fit_kept():
+    history = [{"epoch": 1, "val": 0.5, "best_epoch": 1}, {"epoch": 2, "val": 0.7, "best_epoch": 2},
+               {"epoch": 3, "val": 0.6, "best_epoch": 2}]
+    assert best_epoch(history) == history[1] and best_epoch([]) == {}
+
+
+@pytest.mark.parametrize("preset", ["sentiment", "textgen", "translate"])
+def test_presets_are_values_training_cannot_change(preset):
+    import dataclasses
+    import importlib
+
+    presets = importlib.import_module(f"lstmkit.tasks.{preset}").PRESETS
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        presets["lecture"].epochs = 99

@@ -35,15 +35,15 @@ from ..inspection import Inspection, inspect_layers
 from ..training.device import resolve_device
 from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
-from ..training.recipe import start_run
+from ..training.recipe import best_epoch, start_run
 from ..training.run import RunDirectory
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
 LECTURE_SEED = "immediately disclose what it really is--namely, a will to the"
 
 
-@dataclass
-class TextgenConfig:
+@dataclass(frozen=True)
+class TextgenConfig:  # frozen: the presets are values no training can change
     mode: str = "fast"  # "lecture" or "fast"
     lowercase: bool = True
     segment: int = LECTURE_SEGMENT  # lecture mode: characters per sample
@@ -201,7 +201,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
                          ema=config.ema, max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)
     history = fit(model, optimizer, batches=batches, batch_loss=batch_loss, validate=validate, options=options,
                   run=run, generator=generator, resume=resume, scheduler=scheduler)
-    best = min(history, key=lambda row: row["val_nats_per_char"]) if history else {}
+    best = best_epoch(history)
     return {"history": history, "best": best}
 
 

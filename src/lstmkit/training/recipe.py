@@ -1,8 +1,9 @@
-"""Starting or resuming a task's training run, with one rule for what `--resume` may change.
+"""Starting or resuming a task's training run, and the rules every task's run follows.
 
-A resumed run keeps the recipe it was started with (model, data, optimizer, seeds), so that it
-ends as an uninterrupted run would. Only how long and how fast training goes on may change:
-RESUMABLE. `epochs` and `minutes` count the whole run, the epochs and training time before the
+The best epoch is the one with the best held-out value of the metric the task's fit() monitors
+(`best_epoch`); it is the run's model. A resumed run keeps the recipe it was started with (model,
+data, optimizer, seeds), so that it ends as an uninterrupted run would. Only how long and how fast
+training goes on may change: RESUMABLE. `epochs` and `minutes` count the whole run, the epochs and training time before the
 resume included; a new `lr_decay` applies from the next epoch on.
 """
 
@@ -21,6 +22,12 @@ def resumed(saved: dict, requested):
     kind = type(requested)
     names = {field.name for field in dataclasses.fields(kind)}
     return kind(**{**saved, **{name: getattr(requested, name) for name in RESUMABLE if name in names}})
+
+
+def best_epoch(history: list[dict]) -> dict:
+    """The history row of the epoch a run keeps as its model (model.safetensors): the one with the
+    best held-out value of the metric the task's fit() monitors; {} before any epoch."""
+    return history[history[-1]["best_epoch"] - 1] if history else {}
 
 
 def start_run(out, config, task: str, resume: bool, device: str):

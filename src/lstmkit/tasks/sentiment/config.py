@@ -13,8 +13,8 @@ ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
 POOLING = ("last", "max", "mean")
 
 
-@dataclass
-class SentimentConfig:
+@dataclass(frozen=True)
+class SentimentConfig:  # frozen: the presets are values no training can change
     num_words: int = 10_000  # vocabulary size, padding and unknown-word ids included
     maxlen: int = 500  # words kept per text (its last maxlen)
     embedding_dim: int = 32

@@ -3,6 +3,7 @@ batches, and pretrained word vectors."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import torch
@@ -97,8 +98,9 @@ def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=N
 
 
 def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data_path, train_texts, unlabelled,
-                       log) -> torch.Tensor:
-    """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding."""
+                       log) -> tuple[torch.Tensor, SentimentConfig]:
+    """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding
+    -> (the embedding matrix, the config with the vectors' size as its embedding_dim)."""
     generator = torch.Generator().manual_seed(config.seed)
     if config.pretrained == "word2vec":
         vectors = pretrain_word_vectors(data_path, config.embedding_dim, train_texts=train_texts,
@@ -107,7 +109,7 @@ def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data
         vectors = load_word_vectors(config.pretrained)
         if vectors.vector_size != config.embedding_dim:
             log(f"embedding dim set to {vectors.vector_size}, the vectors' size")
-            config.embedding_dim = vectors.vector_size
+            config = dataclasses.replace(config, embedding_dim=vectors.vector_size)
     matrix, found = embedding_matrix(vectors, vocabulary, generator=generator)
     log(f"pretrained vectors for {found:,} of {len(vocabulary.kept_words):,} vocabulary words")
-    return matrix
+    return matrix, config

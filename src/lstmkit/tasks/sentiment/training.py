@@ -16,7 +16,7 @@ from ...text.words import WordVocabulary
 from ...training import distributed
 from ...training.loop import NEEDS, FitOptions, fit
 from ...training.optimizers import make_optimizer
-from ...training.recipe import start_run
+from ...training.recipe import best_epoch, start_run
 from ...training.run import LAST
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
@@ -47,7 +47,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
-    config.classes = training_texts.classes
+    config = dataclasses.replace(config, classes=training_texts.classes)
     if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
         warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
                       f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
@@ -62,7 +62,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     pretrained = None
     # else the checkpoint has it; the other processes get process 0's vectors as training starts
     if pretraining and distributed.is_main():
-        pretrained = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
+        pretrained, config = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
     config = distributed.from_main(config)  # a vectors file sets the embedding size
     torch.manual_seed(config.seed)
     model = SentimentModel(config, vocabulary.size, len(config.classes))
@@ -98,7 +98,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
                   batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
                   resume=resume, on_epoch_start=on_epoch_start)
-    best = history[history[-1]["best_epoch"] - 1] if history else {}
+    best = best_epoch(history)
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished

@@ -11,8 +11,8 @@ from ...training.loop import check_training_config
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
 
 
-@dataclass
-class TranslateConfig:
+@dataclass(frozen=True)
+class TranslateConfig:  # frozen: the presets are values no training can change
     level: str = "char"  # "char" (one-hot characters, the lecture) or "word" (word embeddings)
     encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
     attention: bool = False

@@ -15,7 +15,7 @@ from ...metrics import SCORES_FEATURE
 from ...text.pairs import PAD, TokenVocabulary
 from ...training.loop import NEEDS, FitOptions, fit
 from ...training.optimizers import make_optimizer
-from ...training.recipe import start_run
+from ...training.recipe import best_epoch, start_run
 from .config import TranslateConfig, validate_config, with_defaults
 from .data import _Epoch, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
@@ -103,5 +103,5 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     history = fit(model, optimizer, batches=lambda epoch: _Epoch(encoded, config.batch_size, generator),
                   batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,
                   resume=resume, scheduler=scheduler)
-    best = max(history, key=lambda row: row["val_bleu"]) if history else {}
+    best = best_epoch(history)
     return {"history": history, "best": best, "translator": translator}
