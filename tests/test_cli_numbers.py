@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from lstmkit.cli import build_parser, main
-from lstmkit.limits import LIMITS, check_settings, flag
+from lstmkit.errors import SettingsError, flag
+from lstmkit.limits import LIMITS, check_settings
 from lstmkit.tasks.sentiment import SentimentConfig
 from lstmkit.tasks.textgen import TextgenConfig
 from lstmkit.tasks.translate import TranslateConfig
@@ -75,8 +76,9 @@ def test_the_library_checks_settings_against_the_same_limits(config):
             continue
         for value in (math.nan, math.inf, -1, LIMITS[name].high * 2):
             config_bad = type(config)(**{**config.__dict__, name: value})
-            with pytest.raises(ValueError, match=f"^{flag(name)} must be"):
+            with pytest.raises(SettingsError, match=f"^{name} must be") as refused:
                 check_settings(config_bad)
+            assert refused.value.for_command_line().startswith(f"{flag(name)} must be")
 
 
 def test_main_and_the_command_itself_exit_2_with_one_line(capsys):

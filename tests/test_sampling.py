@@ -94,10 +94,10 @@ def test_strategies():
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(temperature=0), r"--temperature must be a number in \(0, 100\], got 0"),
-    (dict(temperature=-1.0), "--temperature"), (dict(temperature="hot"), "--temperature"),
-    (dict(top_p=1.5), r"--top-p must be a number in \(0, 1\]"), (dict(top_p=0.0), "--top-p"),
-    (dict(top_k=0), "--top-k must be a whole number from 1"),
+    (dict(temperature=0), r"^temperature must be a number in \(0, 100\], got 0"),
+    (dict(temperature=-1.0), "^temperature"), (dict(temperature="hot"), "^temperature"),
+    (dict(top_p=1.5), r"^top_p must be a number in \(0, 1\]"), (dict(top_p=0.0), "top_p"),
+    (dict(top_k=0), "^top_k must be a whole number from 1"),
     (dict(strategy="beam"), "strategy must be one of"),
 ])
 def test_bad_options(options, message):

@@ -21,7 +21,7 @@ def load(run_dir, device: str = "cpu", *, ensemble=(), task: str | None = None):
     if expected is not None and task != expected:
         raise RunError(f"{run_dir} holds a {task!r} run, not a {expected} one")
     if ensemble and task != "sentiment":
-        raise SettingsError(f"--ensemble: {run_dir} is a {task} run; only sentiment runs are averaged")
+        raise SettingsError("ensemble", f"averages sentiment runs; {run_dir} is a {task} run")
     if task == "sentiment":
         from .tasks.sentiment import SentimentClassifier
 

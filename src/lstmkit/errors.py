@@ -35,7 +35,20 @@ class RunInUse(RunError):
 
 
 class SettingsError(LstmkitError, ValueError):
-    """A setting outside what it allows; the message names the setting as its flag (`--embedding-dim`)."""
+    """A setting outside what it allows: `setting` names it as the library does (embedding_dim), and
+    the message is "<setting> <problem>"; the command line says it as its flag (--embedding-dim)."""
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(f"{setting} {problem}")
+        self.setting, self.problem = setting, problem
+
+    def for_command_line(self) -> str:
+        return f"{flag(self.setting)} {self.problem}"
+
+
+def flag(setting: str) -> str:
+    """A setting's command-line flag: batch_size -> --batch-size."""
+    return "--" + setting.replace("_", "-")
 
 
 class DiskFull(LstmkitError, OSError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import SettingsError
+from .errors import RunError
 from .nn import LSTM, Bidirectional
 
 VALUES = ("f", "i", "o", "candidate", "c", "h")  # forget, input, output gate; c̃; cell state; output
@@ -42,7 +42,7 @@ def inspect_layers(layers, x: torch.Tensor, tokens: list[str], kind: str) -> Ins
         for number, layer in enumerate(layers, 1):
             inner = layer.forward_layer if isinstance(layer, Bidirectional) else layer
             if not isinstance(inner, LSTM):
-                raise SettingsError(f"inspect shows the gates of LSTM layers; this run's layers are {kind}")
+                raise RunError(f"inspect shows the gates of LSTM layers; this run's layers are {kind}")
             if isinstance(layer, Bidirectional):
                 both = [_values(layer.forward_layer, x), _values(layer.backward_layer, x)]
                 names += [f"layer {number} forward", f"layer {number} backward"]

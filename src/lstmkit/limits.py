@@ -12,7 +12,7 @@ import argparse
 import math
 from dataclasses import dataclass
 
-from .errors import SettingsError
+from .errors import SettingsError, flag
 
 
 @dataclass(frozen=True)
@@ -101,16 +101,11 @@ LIMITS: dict[str, Limit] = {
 }
 
 
-def flag(name: str) -> str:
-    """The setting's command-line flag: batch_size -> --batch-size."""
-    return "--" + name.replace("_", "-")
-
-
 def check(name: str, value) -> None:
     """Raises SettingsError naming the setting when `value` is outside its limit."""
     limit = LIMITS[name]
     if not limit.allows(value):
-        raise SettingsError(f"{flag(name)} must be {limit.describe()}, got {value!r}")
+        raise SettingsError(name, f"must be {limit.describe()}, got {value!r}")
 
 
 def check_settings(settings) -> None:

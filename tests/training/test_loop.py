@@ -216,22 +216,22 @@ def test_a_time_limit_ends_training_inside_an_epoch():
 
 
 @pytest.mark.parametrize("name, value, expected", [
-    ("epochs", 0, "--epochs must be a whole number from 1 to 100,000, got 0"),
-    ("batch_size", -3, "--batch-size must be a whole number from 1 to 65,536, got -3"),
-    ("lr", 0.0, "--lr must be a number in (0, 10], got 0.0"),
-    ("lr_decay", -0.5, "--lr-decay must be a number in (0, 1] (1 keeps the learning rate), got -0.5"),
-    ("dropout", 1.0, "--dropout must be a number in [0, 1), got 1.0"),
-    ("clip_norm", -1.0, "--clip-norm must be a number in [0, 1e+06] (0: no clipping), got -1.0"),
-    ("minutes", 0.0, "--minutes must be a number in (0, 100000], got 0.0"),
-    ("patience", 0, "--patience must be a whole number from 1 to 10,000, got 0"),
-    ("optimizer", "sgd", "--optimizer must be one of rmsprop, adam, got 'sgd'"),
-    ("ema", 1.0, "--ema must be a number in (0, 1) (such as 0.999), got 1.0"),
-    ("micro_batch", -1, "--micro-batch must be a whole number from 0 to 65,536 (0: whole batches), got -1"),
-    ("lr", float("nan"), "--lr must be a number in (0, 10], got nan"),
-    ("epochs", 2.5, "--epochs must be a whole number from 1 to 100,000, got 2.5"),
-    ("hidden", 10**9, "--hidden must be a whole number from 1 to 16,384, got 1000000000"),
+    ("epochs", 0, "epochs must be a whole number from 1 to 100,000, got 0"),
+    ("batch_size", -3, "batch_size must be a whole number from 1 to 65,536, got -3"),
+    ("lr", 0.0, "lr must be a number in (0, 10], got 0.0"),
+    ("lr_decay", -0.5, "lr_decay must be a number in (0, 1] (1 keeps the learning rate), got -0.5"),
+    ("dropout", 1.0, "dropout must be a number in [0, 1), got 1.0"),
+    ("clip_norm", -1.0, "clip_norm must be a number in [0, 1e+06] (0: no clipping), got -1.0"),
+    ("minutes", 0.0, "minutes must be a number in (0, 100000], got 0.0"),
+    ("patience", 0, "patience must be a whole number from 1 to 10,000, got 0"),
+    ("optimizer", "sgd", "optimizer must be one of rmsprop, adam, got 'sgd'"),
+    ("ema", 1.0, "ema must be a number in (0, 1) (such as 0.999), got 1.0"),
+    ("micro_batch", -1, "micro_batch must be a whole number from 0 to 65,536 (0: whole batches), got -1"),
+    ("lr", float("nan"), "lr must be a number in (0, 10], got nan"),
+    ("epochs", 2.5, "epochs must be a whole number from 1 to 100,000, got 2.5"),
+    ("hidden", 10**9, "hidden must be a whole number from 1 to 16,384, got 1000000000"),
 ])
-def test_training_numbers_out_of_range_name_the_option(name, value, expected):
+def test_training_numbers_out_of_range_name_the_setting(name, value, expected):
     good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0,
                 minutes=None, patience=None, micro_batch=0)
     check_training_config(SimpleNamespace(**good))  # None: not set; missing fields: not this task's

@@ -145,7 +145,12 @@ def _handle(args, argv: list[str]) -> int:
 
             torch.set_num_threads(args.threads)
         code = args.handler(args)  # None, or an exit code (the launcher of several processes)
-    except (DataError, RunError, SettingsError, ValueError) as error:  # bad input or arguments
+    except SettingsError as error:  # a setting the library refused: said as its flag
+        if args.debug:
+            raise
+        print(f"lstmkit: error: {error.for_command_line()}", file=sys.stderr)
+        return 2
+    except (DataError, RunError, ValueError) as error:  # bad input or arguments
         if args.debug:
             raise
         print(f"lstmkit: error: {error}", file=sys.stderr)

@@ -9,8 +9,8 @@ import json
 import sys
 import warnings
 
-from ..errors import DataError
-from ..limits import flag, flag_type
+from ..errors import DataError, flag
+from ..limits import flag_type
 from ..training.optimizers import OPTIMIZERS
 from ..training.recipe import RESUMABLE
 from ..training.run import RunDirectory

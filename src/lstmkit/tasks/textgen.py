@@ -76,7 +76,7 @@ PRESETS = {
 def validate_config(config: TextgenConfig) -> None:
     check_training_config(config)
     if config.mode not in ("lecture", "fast"):
-        raise SettingsError(f"--mode must be lecture or fast, got {config.mode!r}")
+        raise SettingsError("mode", f"must be lecture or fast, got {config.mode!r}")
 
 
 class CharModel(nn.Module):

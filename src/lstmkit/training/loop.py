@@ -46,7 +46,7 @@ def check_training_config(config) -> None:
     lies outside its limit (`limits.LIMITS`)."""
     optimizer = getattr(config, "optimizer", None)
     if optimizer is not None and optimizer not in OPTIMIZERS:
-        raise SettingsError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        raise SettingsError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     check_settings(config)
 
 

@@ -20,4 +20,4 @@ def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: floa
         return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9, eps=1e-7)
     if name == "adam":
         return torch.optim.Adam(parameters, lr=lr, eps=adam_eps, fused=True)
-    raise SettingsError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    raise SettingsError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

@@ -59,15 +59,11 @@ PRESETS = {
 
 def validate_config(config: SentimentConfig) -> None:
     check_training_config(config)
-    checks = [
-        (config.rnn in RECURRENT, f"--rnn must be one of {', '.join(RECURRENT)}, got {config.rnn!r}"),
-        (config.pooling in POOLING, f"--pooling must be one of {', '.join(POOLING)}, got {config.pooling!r}"),
-        (config.batching in ("length", "padded"), f"--batching must be length or padded, got {config.batching!r}"),
-        (config.monitor in ("val_accuracy", "val_loss"),
-         f"--monitor must be val_accuracy or val_loss, got {config.monitor!r}"),
-        (config.embedding_dim >= 1, f"--embedding-dim must be at least 1 (words go through an embedding), "
-                                    f"got {config.embedding_dim}"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise SettingsError(message)
+    choices = {"rnn": tuple(RECURRENT), "pooling": POOLING, "batching": ("length", "padded"),
+               "monitor": ("val_accuracy", "val_loss")}
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+    if config.embedding_dim < 1:
+        raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
+                                             f"got {config.embedding_dim}")

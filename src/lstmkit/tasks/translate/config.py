@@ -71,7 +71,7 @@ def validate_config(config: TranslateConfig) -> None:
     choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
-            raise SettingsError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
     if config.encoder == "bilstm" and config.hidden % 2:
-        raise SettingsError(f"--encoder bilstm splits --hidden between two directions; give an even number, "
+        raise SettingsError("hidden", f"must be even with the bilstm encoder (each direction gets half), "
                             f"got {config.hidden}")

@@ -45,7 +45,7 @@ class Translator:
         bf16: every matrix product in bfloat16 (Seq2SeqSteps)."""
         language = language or self.model.languages[0]
         if language not in self.targets:
-            raise SettingsError(f"--language {language!r}: this run translates into {', '.join(self.targets)}")
+            raise SettingsError("language", f"{language!r}: this run translates into {', '.join(self.targets)}")
         check("beam", beam)
         check("alpha", alpha)
         for number, sentence in enumerate(sentences, 1):
@@ -145,7 +145,7 @@ def evaluate(run_path, pairs_path=None, *, beam: int = 1, alpha: float = 1.0, la
     if pairs_path is None:
         main_language = translator.model.languages[0]
         if language not in (None, main_language):
-            raise SettingsError(f"--language {language}: the run's test split holds {main_language} references; "
+            raise SettingsError("language", f"{language}: the run's test split holds {main_language} references; "
                              f"give --pairs FILE with {language} translations")
         pairs = held_out_pairs(run_path, "test")
     else:
