@@ -19,7 +19,7 @@ from lstmkit.training.run import RunDirectory
 
 from conftest import SMALL, number_pairs
 
-ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"
+ANKI = Path(__file__).resolve().parents[4] / "shared" / "data" / "anki"
 
 
 @pytest.fixture(scope="module")
