@@ -81,6 +81,17 @@ def trained_runs(commands, tmp_path_factory):
     return runs
 
 
+@pytest.fixture
+def run_cli(capsys):
+    """run_cli(*args) -> (exit code, stdout, stderr) of `lstmkit *args`, run in this process."""
+    def run(*args):
+        code = main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 def training_module(task: str):
     """The module whose train() calls fit() for `task`: where a test replaces fit."""
     return importlib.import_module({"sentiment": "lstmkit.tasks.sentiment.training",

@@ -29,12 +29,6 @@ def trained(text, tmp_path_factory):
     return out
 
 
-def run_cli(capsys, *args):
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_training_lowers_the_held_out_loss(trained):
     history = RunDirectory(trained).load_history()
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
@@ -42,8 +36,8 @@ def test_training_lowers_the_held_out_loss(trained):
     assert abs(history[-1]["val_bits_per_char"] * 0.6931471805599453 - history[-1]["val_nats_per_char"]) < 1e-9
 
 
-def test_lecture_mode_is_the_lectures_model(text, tmp_path, capsys):
-    code, _, err = run_cli(capsys, "textgen", "train", "--mode", "lecture", "--text", text, "--out", tmp_path / "r",
+def test_lecture_mode_is_the_lectures_model(text, tmp_path, run_cli):
+    code, _, err = run_cli("textgen", "train", "--mode", "lecture", "--text", text, "--out", tmp_path / "r",
                            "--epochs", 1, "--quiet")
     assert code == 0, err
     model, vocabulary, config = load(tmp_path / "r")
@@ -54,29 +48,29 @@ def test_lecture_mode_is_the_lectures_model(text, tmp_path, capsys):
     assert sum(p.numel() for p in lecture_sized.parameters()) == 102_585
 
 
-def test_sample_is_reproducible_and_streams(trained, capsys):
+def test_sample_is_reproducible_and_streams(trained, run_cli):
     args = ["textgen", "sample", trained, "--seed-text", "the will to ", "--length", 80, "--temperature", 0.5,
             "--seed", 3]
-    code, first, _ = run_cli(capsys, *args)
-    _, second, _ = run_cli(capsys, *args)
+    code, first, _ = run_cli(*args)
+    _, second, _ = run_cli(*args)
     assert code == 0 and first == second
     assert first.startswith("the will to ") and len(first.rstrip("\n")) == len("the will to ") + 80
 
 
-def test_several_samples_and_every_strategy(trained, capsys):
+def test_several_samples_and_every_strategy(trained, run_cli):
     for options in (["--strategy", "greedy"], ["--strategy", "multinomial"], ["--top-k", 5], ["--top-p", 0.8]):
-        code, out, err = run_cli(capsys, "textgen", "sample", trained, "--num", 3, "--length", 30, "--json",
+        code, out, err = run_cli("textgen", "sample", trained, "--num", 3, "--length", 30, "--json",
                                  "--seed", 0, *options)
         assert code == 0, err
         samples = json.loads(out)
         assert len(samples) == 3 and all(len(item["sample"]) == 30 for item in samples)
 
 
-def test_seed_texts_of_any_length_and_unseen_characters(trained, capsys):
+def test_seed_texts_of_any_length_and_unseen_characters(trained, run_cli):
     for seed_text in ("", "a", "x" * 500, "Ünïcode 🙂 and ∑ never seen"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            code, out, err = run_cli(capsys, "textgen", "sample", trained, "--seed-text", seed_text, "--length", 20,
+            code, out, err = run_cli("textgen", "sample", trained, "--seed-text", seed_text, "--length", 20,
                                      "--json")
         assert code == 0, err
         assert len(json.loads(out)[0]["sample"]) == 20
@@ -87,16 +81,16 @@ def test_seed_texts_of_any_length_and_unseen_characters(trained, capsys):
             assert unseen == []
 
 
-def test_evaluate_gives_the_guides_keys(trained, text, capsys):
-    code, out, _ = run_cli(capsys, "textgen", "evaluate", trained, "--text", text, "--json")
+def test_evaluate_gives_the_guides_keys(trained, text, run_cli):
+    code, out, _ = run_cli("textgen", "evaluate", trained, "--text", text, "--json")
     report = json.loads(out)
     assert code == 0 and 0 < report["nats_per_char"] < 4 and report["bits_per_char"] > report["nats_per_char"]
 
 
-def test_resume_continues(text, tmp_path, capsys):
+def test_resume_continues(text, tmp_path, run_cli):
     args = ["textgen", "train", "--text", text, "--out", tmp_path / "r", "--hidden", 32, "--layers", 1, "--quiet"]
-    assert run_cli(capsys, *args, "--epochs", 1)[0] == 0
-    assert run_cli(capsys, *args, "--epochs", 2, "--resume")[0] == 0
+    assert run_cli(*args, "--epochs", 1)[0] == 0
+    assert run_cli(*args, "--epochs", 2, "--resume")[0] == 0
     assert [row["epoch"] for row in RunDirectory(tmp_path / "r").load_history()] == [1, 2]
 
 
@@ -122,33 +116,33 @@ def bad_cases(tmp_path, trained):
     ]
 
 
-def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, trained, capsys):
+def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, trained, run_cli):
     for args, expected in bad_cases(tmp_path, trained):
-        code, _, err = run_cli(capsys, *args)
+        code, _, err = run_cli(*args)
         assert code == 2, (args, err)
         assert expected in err and "Traceback" not in err, err
     assert not (tmp_path / "r").exists()  # rejected before any file is written
 
 
-def test_demo_trains_and_samples_at_three_temperatures(text, capsys):
-    code, out, err = run_cli(capsys, "demo", "--text", text, "--minutes", 0.01, "--length", 40, "--quiet")
+def test_demo_trains_and_samples_at_three_temperatures(text, run_cli):
+    code, out, err = run_cli("demo", "--text", text, "--minutes", 0.01, "--length", 40, "--quiet")
     assert code == 0, err
     assert out.count("--- temperature") == 3 and "held-out loss" in out
     assert "immediately disclose what it really is--namely, a will to the" in out
 
 
-def test_sample_from_a_missing_run_prints_nothing_but_the_error(tmp_path, capsys):
-    code, out, err = run_cli(capsys, "textgen", "sample", tmp_path / "nothing", "--seed-text", "the seed ")
+def test_sample_from_a_missing_run_prints_nothing_but_the_error(tmp_path, run_cli):
+    code, out, err = run_cli("textgen", "sample", tmp_path / "nothing", "--seed-text", "the seed ")
     assert code == 2 and out == "" and "is not a run directory" in err
 
 
-def test_sample_prints_the_seed_then_the_sample(trained, capsys):
-    code, out, _ = run_cli(capsys, "textgen", "sample", trained, "--seed-text", "the seed ", "--length", 0)
+def test_sample_prints_the_seed_then_the_sample(trained, run_cli):
+    code, out, _ = run_cli("textgen", "sample", trained, "--seed-text", "the seed ", "--length", 0)
     assert code == 0 and out == "the seed \n"
-    code, out, _ = run_cli(capsys, "textgen", "sample", trained, "--seed-text", "the seed ", "--length", 5)
+    code, out, _ = run_cli("textgen", "sample", trained, "--seed-text", "the seed ", "--length", 5)
     assert code == 0 and out.startswith("the seed ") and len(out) == len("the seed ") + 5 + 1
 
 
-def test_a_run_of_another_task_is_a_clear_error(trained, capsys):
-    code, _, err = run_cli(capsys, "sentiment", "predict", trained, "some text")
+def test_a_run_of_another_task_is_a_clear_error(trained, run_cli):
+    code, _, err = run_cli("sentiment", "predict", trained, "some text")
     assert code == 2 and "holds a 'textgen' run, not a sentiment one" in err

@@ -19,27 +19,21 @@ def data(tiny_aclimdb):
     return tiny_aclimdb
 
 
-def run_cli(capsys, *args):
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def train(capsys, data, out, *extra):
-    return run_cli(capsys, "sentiment", "train", "--data", data, "--out", out, "--epochs", 4, "--quiet",
+def train(run_cli, data, out, *extra):
+    return run_cli("sentiment", "train", "--data", data, "--out", out, "--epochs", 4, "--quiet",
                    "--embedding-dim", 16, "--units", 16, "--batch-size", 32, "--lr", 0.01, *extra)
 
 
-def test_train_evaluate_predict(tmp_path, data, capsys):
-    code, out, err = train(capsys, data, tmp_path / "run")
+def test_train_evaluate_predict(tmp_path, data, run_cli):
+    code, out, err = train(run_cli, data, tmp_path / "run")
     assert code == 0, err
     assert "test accuracy" in out
-    code, out, _ = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", data, "--json")
+    code, out, _ = run_cli("sentiment", "evaluate", tmp_path / "run", "--data", data, "--json")
     report = json.loads(out)
     assert report["split"] == "test" and report["count"] == 240
     assert report["accuracy"] > 0.85
     assert sum(map(sum, report["confusion_matrix"])) == 240
-    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "--json",
+    code, out, _ = run_cli("sentiment", "predict", tmp_path / "run", "--json",
                            "a wonderful superb film, loved it", "awful boring terrible and dull")
     labels = [item["label"] for item in json.loads(out)]
     assert code == 0 and labels == ["pos", "neg"]
@@ -47,11 +41,11 @@ def test_train_evaluate_predict(tmp_path, data, capsys):
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
 
 
-def test_predict_reads_a_file_and_prints_label_and_probability(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "run", "--epochs", 2)
+def test_predict_reads_a_file_and_prints_label_and_probability(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "run", "--epochs", 2)
     texts = tmp_path / "texts.txt"
     texts.write_text("superb brilliant\n\nterrible awful\n", encoding="utf-8")
-    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "--file", texts)
+    code, out, _ = run_cli("sentiment", "predict", tmp_path / "run", "--file", texts)
     lines = out.strip().splitlines()
     assert code == 0 and len(lines) == 2
     label, probability, text = lines[0].split("\t")
@@ -59,20 +53,20 @@ def test_predict_reads_a_file_and_prints_label_and_probability(tmp_path, data, c
 
 
 @pytest.mark.parametrize("stdin_arguments", [["--file", "-"], ["-"], []])
-def test_predict_reads_standard_input(tmp_path, data, capsys, monkeypatch, stdin_arguments):
-    train(capsys, data, tmp_path / "run", "--epochs", 1)
+def test_predict_reads_standard_input(tmp_path, data, run_cli, monkeypatch, stdin_arguments):
+    train(run_cli, data, tmp_path / "run", "--epochs", 1)
     monkeypatch.setattr("sys.stdin", io.StringIO("superb brilliant\n\nterrible awful\n"))  # not a terminal
-    code, out, err = run_cli(capsys, "sentiment", "predict", tmp_path / "run", *stdin_arguments, "--json")
+    code, out, err = run_cli("sentiment", "predict", tmp_path / "run", *stdin_arguments, "--json")
     assert code == 0, err
     assert [item["text"] for item in json.loads(out)] == ["superb brilliant", "terrible awful"]
 
 
-def test_resume_continues_from_the_last_epoch(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "run", "--epochs", 2)
-    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 3, "--resume")
+def test_resume_continues_from_the_last_epoch(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "run", "--epochs", 2)
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 3, "--resume")
     assert code == 0, err
     assert [row["epoch"] for row in RunDirectory(tmp_path / "run").load_history()] == [1, 2, 3]
-    code, _, err = train(capsys, data, tmp_path / "run")
+    code, _, err = train(run_cli, data, tmp_path / "run")
     assert code == 2 and "already holds a run" in err
 
 
@@ -80,14 +74,14 @@ def test_resume_continues_from_the_last_epoch(tmp_path, data, capsys):
     ["--rnn", "simplernn"], ["--rnn", "gru", "--layers", 2, "--dropout", 0.2], ["--bidirectional", "--pooling", "max"],
     ["--batching", "padded", "--maxlen", 40], ["--pooling", "mean", "--micro-batch", 0, "--optimizer", "adam"],
 ])
-def test_the_lectures_variants_train(tmp_path, data, capsys, options):
-    code, out, err = train(capsys, data, tmp_path / "run", "--epochs", 2, *options)
+def test_the_lectures_variants_train(tmp_path, data, run_cli, options):
+    code, out, err = train(run_cli, data, tmp_path / "run", "--epochs", 2, *options)
     assert code == 0, err
     assert float(out.split("test accuracy ")[1].split()[0]) > 0.6
 
 
-def test_pretraining_word2vec_then_frozen_embedding(tmp_path, data, capsys):
-    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 2, "--pretrained", "word2vec",
+def test_pretraining_word2vec_then_frozen_embedding(tmp_path, data, run_cli):
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 2, "--pretrained", "word2vec",
                          "--freeze-embedding")
     assert code == 0, err
     from lstmkit.tasks.sentiment import load
@@ -99,22 +93,22 @@ def test_pretraining_word2vec_then_frozen_embedding(tmp_path, data, capsys):
     assert similarity(good, great, 0) > similarity(good, bad, 0)  # word2vec put like words together
 
 
-def test_vectors_command_writes_vectors_that_train_loads(tmp_path, data, capsys):
-    code, out, err = run_cli(capsys, "sentiment", "vectors", "--data", data, "--dim", 8, "--out", tmp_path / "v.txt")
+def test_vectors_command_writes_vectors_that_train_loads(tmp_path, data, run_cli):
+    code, out, err = run_cli("sentiment", "vectors", "--data", data, "--dim", 8, "--out", tmp_path / "v.txt")
     assert code == 0, err
     count, dim = (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[0].split()
     assert int(dim) == 8 and int(count) > 20
-    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 1, "--pretrained", tmp_path / "v.txt")
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 1, "--pretrained", tmp_path / "v.txt")
     assert code == 0, err
     from lstmkit.tasks.sentiment import load
 
     assert load(tmp_path / "run")[2].embedding_dim == 8
 
 
-def test_glove_file_loads_into_the_embedding(tmp_path, data, capsys):
+def test_glove_file_loads_into_the_embedding(tmp_path, data, run_cli):
     vectors = tmp_path / "glove.txt"
     vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")
-    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 1, "--pretrained", vectors,
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 1, "--pretrained", vectors,
                          "--freeze-embedding")
     assert code == 0, err
     from lstmkit.tasks.sentiment import load
@@ -167,36 +161,36 @@ def bad_inputs(tmp_path, data):
     ]
 
 
-def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, data, capsys):
+def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, data, run_cli):
     for args, expected in bad_inputs(tmp_path, data):
-        code, _, err = run_cli(capsys, *args)
+        code, _, err = run_cli(*args)
         assert code == 2, (args, err)
         assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
-def test_prediction_errors(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "run", "--epochs", 1)
-    code, _, err = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "...")
+def test_prediction_errors(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "run", "--epochs", 1)
+    code, _, err = run_cli("sentiment", "predict", tmp_path / "run", "...")
     assert code == 2 and "empty" in err
     other = tmp_path / "other.csv"
     other.write_text("text,label\ngood film,pos\nodd film,meh\n", encoding="utf-8")
-    code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", other)
+    code, _, err = run_cli("sentiment", "evaluate", tmp_path / "run", "--data", other)
     assert code == 2 and "'meh' was never seen in training" in err
 
 
-def test_unknown_words_map_to_the_unknown_id(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "run", "--epochs", 1)
+def test_unknown_words_map_to_the_unknown_id(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "run", "--epochs", 1)
     from lstmkit.tasks.sentiment import load
     from lstmkit.text.words import OOV
 
     _, vocabulary, _ = load(tmp_path / "run")
     assert vocabulary.encode("zyzzyva good") == [OOV, vocabulary.index["good"]]
-    code, out, _ = run_cli(capsys, "sentiment", "predict", tmp_path / "run", "zyzzyva quux")
+    code, out, _ = run_cli("sentiment", "predict", tmp_path / "run", "zyzzyva quux")
     assert code == 0 and out.count("\t") == 2
 
 
 @pytest.mark.filterwarnings("ignore:.*only 2 validation texts")  # its 4-review CSV, on purpose
-def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, capsys):
+def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, run_cli):
     from lstmkit.tasks.sentiment import split_validation
     from lstmkit.text.readers import read_labelled
 
@@ -206,15 +200,15 @@ def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, 
     assert len(training_part) + len(validation) == len(texts) and 0.15 < len(validation) / len(texts) < 0.25
     _, mixed_validation = split_validation(texts, 0.2, seed=0)  # the lecture's: reviews, not movies
     assert len(mixed_validation) == round(0.2 * len(texts))
-    code, _, err = train(capsys, data, tmp_path / "run", "--val-by-group", "--epochs", 1)
+    code, _, err = train(run_cli, data, tmp_path / "run", "--val-by-group", "--epochs", 1)
     assert code == 0, err
     assert RunDirectory(tmp_path / "run").load_history()[0]["val_accuracy"] is not None
     csv_file = tmp_path / "reviews.csv"
     csv_file.write_text("text,label,product\ngood film,pos,p1\nbad film,neg,p1\nfine,pos,p2\nawful,neg,p2\n",
                         encoding="utf-8")
-    code, _, err = train(capsys, csv_file, tmp_path / "csv-run", "--val-by-group")
+    code, _, err = train(run_cli, csv_file, tmp_path / "csv-run", "--val-by-group")
     assert code == 2 and "--val-by-group" in err and str(csv_file) in err and "Traceback" not in err
-    code, _, err = train(capsys, csv_file, tmp_path / "csv-run", "--val-by-group", "--group-column", "product",
+    code, _, err = train(run_cli, csv_file, tmp_path / "csv-run", "--val-by-group", "--group-column", "product",
                          "--val-split", 0.5)
     assert code == 0, err
 
@@ -247,8 +241,8 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes(tmp_path, dat
     assert [row["epoch"] for row in RunDirectory(run).load_history()] == list(range(1, done + 2))
 
 
-def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, capsys):
-    code, _, err = train(capsys, data, tmp_path / "run", "--epochs", 2, "--freeze-embedding", "--unfreeze-after", 1)
+def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, run_cli):
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 2, "--freeze-embedding", "--unfreeze-after", 1)
     assert code == 0, err
     from lstmkit.tasks.sentiment import SentimentModel, load
 
@@ -261,62 +255,62 @@ def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, capsys):
     assert not torch.equal(initial, model.embedding.weight)
 
 
-def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, data, capsys):
-    code, out, err = train(capsys, data, tmp_path / "run", "--monitor", "val_loss", "--lr", 0.05)
+def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, data, run_cli):
+    code, out, err = train(run_cli, data, tmp_path / "run", "--monitor", "val_loss", "--lr", 0.05)
     history = RunDirectory(tmp_path / "run").load_history()
     lowest = min(history, key=lambda row: row["val_loss"])
     assert code == 0 and history[-1]["best_epoch"] == lowest["epoch"]
     assert f"best epoch {lowest['epoch']}:" in out
 
 
-def test_a_small_validation_part_warns(tmp_path, data, capsys):
+def test_a_small_validation_part_warns(tmp_path, data, run_cli):
     reviews = tmp_path / "reviews.csv"
     rows = [f"a good film number {i},pos\na bad film number {i},neg" for i in range(20)]
     reviews.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"only 8 validation texts.*--val-split"):
-        code, _, err = train(capsys, reviews, tmp_path / "run", "--epochs", 1)
+        code, _, err = train(run_cli, reviews, tmp_path / "run", "--epochs", 1)
     assert code == 0, err
     with pytest.warns(UserWarning, match="only 20 validation texts"):
-        train(capsys, reviews, tmp_path / "run2", "--epochs", 1, "--val-split", 0.5)
+        train(run_cli, reviews, tmp_path / "run2", "--epochs", 1, "--val-split", 0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the tiny aclImdb's 48 validation texts are enough
-        code, _, err = train(capsys, data, tmp_path / "run3", "--epochs", 1)
+        code, _, err = train(run_cli, data, tmp_path / "run3", "--epochs", 1)
     assert code == 0, err
 
 
-def test_an_ensemble_averages_its_runs_probabilities(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "a", "--epochs", 2)
-    train(capsys, data, tmp_path / "b", "--epochs", 2, "--seed", 1, "--maxlen", 20)  # its own maxlen too
+def test_an_ensemble_averages_its_runs_probabilities(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "a", "--epochs", 2)
+    train(run_cli, data, tmp_path / "b", "--epochs", 2, "--seed", 1, "--maxlen", 20)  # its own maxlen too
     texts = ["a wonderful superb film", "awful boring and dull", "a film"]
-    alone = [json.loads(run_cli(capsys, "sentiment", "predict", tmp_path / run, "--json", *texts)[1])
+    alone = [json.loads(run_cli("sentiment", "predict", tmp_path / run, "--json", *texts)[1])
              for run in ("a", "b")]
-    code, out, err = run_cli(capsys, "sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "--json",
+    code, out, err = run_cli("sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "--json",
                              *texts)
     assert code == 0, err
     for together, first, second in zip(json.loads(out), *alone):
         for name, p in together["probabilities"].items():
             assert p == pytest.approx((first["probabilities"][name] + second["probabilities"][name]) / 2, abs=1e-6)
-    code, out, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
+    code, out, err = run_cli("sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
                              "--data", data, "--json")
     report = json.loads(out)
     assert code == 0 and report["runs"] == 2 and report["count"] == 240 and report["accuracy"] > 0.7, err
-    code, out, _ = run_cli(capsys, "sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
+    code, out, _ = run_cli("sentiment", "evaluate", tmp_path / "a", "--ensemble", tmp_path / "b",
                            "--data", data)
     assert "2 runs averaged" in out
 
 
-def test_an_ensemble_of_runs_with_other_classes_is_a_clear_error(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "a", "--epochs", 1)
+def test_an_ensemble_of_runs_with_other_classes_is_a_clear_error(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "a", "--epochs", 1)
     other = tmp_path / "other.csv"
     other.write_text("text,label\n" + "".join(f"text number {i},{'xyz'[i % 3]}\n" for i in range(150)),
                      encoding="utf-8")
-    train(capsys, other, tmp_path / "b", "--epochs", 1)
-    code, _, err = run_cli(capsys, "sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "fine")
+    train(run_cli, other, tmp_path / "b", "--epochs", 1)
+    code, _, err = run_cli("sentiment", "predict", tmp_path / "a", "--ensemble", tmp_path / "b", "fine")
     assert code == 2 and "predicts the classes x, y, z" in err and "same classes" in err
 
 
-def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, capsys):
-    train(capsys, data, tmp_path / "run", "--epochs", 1, "--batching", "padded", "--maxlen", 30)
+def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, run_cli):
+    train(run_cli, data, tmp_path / "run", "--epochs", 1, "--batching", "padded", "--maxlen", 30)
     model, vocabulary, _ = load(tmp_path / "run")
     text = "a wonderful superb film"
     with torch.no_grad():
@@ -327,31 +321,31 @@ def test_predict_feeds_a_padded_run_as_it_trained(tmp_path, data, capsys):
     assert result["probabilities"]["pos"] == pytest.approx(expected, abs=1e-6)
 
 
-def test_evaluating_on_the_training_texts_warns(tmp_path, data, capsys):
+def test_evaluating_on_the_training_texts_warns(tmp_path, data, run_cli):
     reviews = tmp_path / "reviews.csv"
     rows = [f"a good film number {i},pos\na bad film number {i},neg" for i in range(80)]
     reviews.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    train(capsys, reviews, tmp_path / "run", "--epochs", 1)
+    train(run_cli, reviews, tmp_path / "run", "--epochs", 1)
     copy = tmp_path / "copy.csv"  # the same texts under another name: still the training texts
     copy.write_bytes(reviews.read_bytes())
     with pytest.warns(UserWarning, match=r"copy\.csv has no test split and holds the texts .*run trained on"):
-        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", copy)
+        code, _, err = run_cli("sentiment", "evaluate", tmp_path / "run", "--data", copy)
     assert code == 0, err
     other = tmp_path / "other.csv"
     other.write_text("text,label\na good film indeed,pos\na bad film indeed,neg\n", encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", other)
+        code, _, err = run_cli("sentiment", "evaluate", tmp_path / "run", "--data", other)
         assert code == 0, err
-        code, _, err = run_cli(capsys, "sentiment", "evaluate", tmp_path / "run", "--data", data)  # its test split
+        code, _, err = run_cli("sentiment", "evaluate", tmp_path / "run", "--data", data)  # its test split
     assert code == 0, err
 
 
-def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path, data, capsys):
+def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path, data, run_cli):
     import subprocess
     import sys
 
-    train(capsys, data, tmp_path / "run", "--epochs", 1)
+    train(run_cli, data, tmp_path / "run", "--epochs", 1)
     texts = tmp_path / "texts.txt"
     texts.write_text("a good film\n" * 20_000, encoding="utf-8")  # more output than a pipe holds
     command = [sys.executable, "-m", "lstmkit", "sentiment", "predict", str(tmp_path / "run"), "--file", str(texts)]

@@ -39,12 +39,6 @@ def trained(numbers, tmp_path_factory):
     return out
 
 
-def run_cli(capsys, *args):
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def tiny(**options) -> TranslateConfig:
     return dataclasses.replace(TranslateConfig(hidden=8, layers=1), **options)
 
@@ -107,28 +101,28 @@ def test_a_beam_as_wide_as_the_search_space_finds_the_best_sequence():
     assert [i for i in found.tolist() if i != PAD] == best
 
 
-def test_training_learns_to_translate(trained, capsys):
+def test_training_learns_to_translate(trained, run_cli):
     history = RunDirectory(trained).load_history()
     assert history[-1]["val_loss"] < history[0]["val_loss"] / 3
-    code, out, err = run_cli(capsys, "translate", "evaluate", trained, "--json")
+    code, out, err = run_cli("translate", "evaluate", trained, "--json")
     report = json.loads(out)
     assert code == 0 and report["bleu"] > 80 and report["exact_match"] > 0.7
     assert set(report) >= {"bleu", "chrf", "exact_match", "examples"}
-    code, out, _ = run_cli(capsys, "translate", "run", trained, "three one four.", "nine two.")
+    code, out, _ = run_cli("translate", "run", trained, "three one four.", "nine two.")
     assert out.splitlines() == ["Drei eins vier.", "Neun zwei."]
-    code, out, _ = run_cli(capsys, "translate", "run", trained, "--beam", "4", "three one four.")
+    code, out, _ = run_cli("translate", "run", trained, "--beam", "4", "three one four.")
     assert out.strip() == "Drei eins vier."
 
 
-def test_bfloat16_decoding_translates_as_float32_does(trained, capsys):
+def test_bfloat16_decoding_translates_as_float32_does(trained, run_cli):
     scores = {}
     for precision in ([], ["--bf16"]):
-        code, out, _ = run_cli(capsys, "translate", "evaluate", trained, "--json", *precision)
+        code, out, _ = run_cli("translate", "evaluate", trained, "--json", *precision)
         scores[bool(precision)] = json.loads(out)
     assert code == 0 and scores[True]["bf16"] and not scores[False]["bf16"]
     assert abs(scores[True]["bleu"] - scores[False]["bleu"]) < 5
     for options in (["--bf16"], ["--bf16", "--beam", "3"]):
-        code, out, _ = run_cli(capsys, "translate", "run", trained, *options, "three one four.", "nine two.")
+        code, out, _ = run_cli("translate", "run", trained, *options, "three one four.", "nine two.")
         assert code == 0 and out.splitlines() == ["Drei eins vier.", "Neun zwei."]
 
 
@@ -155,80 +149,80 @@ def test_the_split_is_saved_and_never_trained_on(trained, numbers):
     assert not trained_on & {split_key(english) for english, _ in held}
 
 
-def test_unknown_words_and_overlong_input_translate(trained, capsys):
+def test_unknown_words_and_overlong_input_translate(trained, run_cli):
     with pytest.warns(UserWarning, match="has 41 tokens; cut to the first"):
-        code, out, err = run_cli(capsys, "translate", "run", trained, "seven ✓ banana.",
+        code, out, err = run_cli("translate", "run", trained, "seven ✓ banana.",
                                  " ".join(["one"] * 40) + ".")
     assert code == 0 and len(out.splitlines()) == 2
 
 
-def test_an_empty_sentence_to_translate_is_a_clear_error(trained, capsys):
-    code, out, err = run_cli(capsys, "translate", "run", trained, "two three.", "  ")
+def test_an_empty_sentence_to_translate_is_a_clear_error(trained, run_cli):
+    code, out, err = run_cli("translate", "run", trained, "two three.", "  ")
     assert code == 2 and out == ""
     assert "sentence 2 to translate is empty" in err and "Traceback" not in err
 
 
-def test_attention_heat_map(trained, tmp_path, capsys):
+def test_attention_heat_map(trained, tmp_path, run_cli):
     png = tmp_path / "attention.png"
-    code, out, err = run_cli(capsys, "translate", "run", trained, "two three.", "--show-attention", png)
+    code, out, err = run_cli("translate", "run", trained, "two three.", "--show-attention", png)
     assert code == 0 and png.read_bytes().startswith(b"\x89PNG")
     source, target, weights = load(trained).translate(["two three."], keep_attention=True)[1][0]
     assert source == ["two", "three", "."] and weights.shape == (len(target), 3)
     torch.testing.assert_close(weights.sum(-1), torch.ones(len(target)))
 
 
-def test_bad_input_is_one_clear_line(tmp_path, capsys, numbers):
+def test_bad_input_is_one_clear_line(tmp_path, run_cli, numbers):
     empty = tmp_path / "empty.tsv"
     empty.write_text("")
     junk = tmp_path / "junk.tsv"
     junk.write_text("no tab\nnone here either\n")
     for path, message in ((empty, "is empty"), (junk, "no valid pair"), (tmp_path / "none.tsv", "not found")):
-        code, _, err = run_cli(capsys, "translate", "train", "--pairs", path, "--out", tmp_path / "run")
+        code, _, err = run_cli("translate", "train", "--pairs", path, "--out", tmp_path / "run")
         assert code == 2 and message in err and "Traceback" not in err and len(err.splitlines()) == 1
-    code, _, err = run_cli(capsys, "translate", "run", tmp_path, "hello")
+    code, _, err = run_cli("translate", "run", tmp_path, "hello")
     assert code == 2 and "not a run directory" in err
     # the default 5,000 test + 2,000 validation pairs leave nothing to train on in 600 pairs: said before training
-    code, _, err = run_cli(capsys, "translate", "train", "--pairs", numbers, "--out", tmp_path / "small")
+    code, _, err = run_cli("translate", "train", "--pairs", numbers, "--out", tmp_path / "small")
     assert code == 2 and "600 pairs are too few" in err and "--test-pairs" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "small").exists()
 
 
-def test_malformed_lines_are_reported(numbers, tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "translate", "train", "--pairs", numbers, "--out", tmp_path / "run", "--epochs",
+def test_malformed_lines_are_reported(numbers, tmp_path, run_cli):
+    code, out, _ = run_cli("translate", "train", "--pairs", numbers, "--out", tmp_path / "run", "--epochs",
                            "1", "--hidden", "8", "--quiet", *SMALL)
     assert code == 0 and "skipped 1 malformed lines" in out
 
 
-def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers, tmp_path, capsys):
+def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers, tmp_path, run_cli):
     french = tmp_path / "fra-eng.txt"
     french.write_text("\n".join(line.split("\t")[0] + "\tun deux." for line in number_pairs(300, 1)) + "\n")
     out = tmp_path / "multi"
-    code, _, _ = run_cli(capsys, "translate", "train", "--pairs", numbers, "--also", french, "--out", out,
+    code, _, _ = run_cli("translate", "train", "--pairs", numbers, "--also", french, "--out", out,
                          "--epochs", "1", "--hidden", "8", "--quiet", *SMALL)
     translator = load(out)
     assert code == 0 and list(translator.model.decoders) == ["deu", "fra"]
     assert len(translator.translate(["one two"], language="fra")) == 1
-    code, _, err = run_cli(capsys, "translate", "run", out, "one", "--language", "spa")
+    code, _, err = run_cli("translate", "run", out, "one", "--language", "spa")
     assert code == 2 and "translates into deu, fra" in err
-    code, _, err = run_cli(capsys, "translate", "evaluate", out, "--language", "fra")
+    code, _, err = run_cli("translate", "evaluate", out, "--language", "fra")
     assert code == 2 and "give --pairs FILE with fra translations" in err
-    code, out_text, _ = run_cli(capsys, "translate", "evaluate", out, "--language", "fra", "--pairs", french, "--json")
+    code, out_text, _ = run_cli("translate", "evaluate", out, "--language", "fra", "--pairs", french, "--json")
     assert code == 0 and json.loads(out_text)["pairs"] == 300
 
 
-def test_resume_continues_the_run(numbers, tmp_path, capsys):
+def test_resume_continues_the_run(numbers, tmp_path, run_cli):
     out = tmp_path / "resumed"
     options = ["--pairs", numbers, "--out", out, "--hidden", "8", "--quiet", *SMALL]
-    assert run_cli(capsys, "translate", "train", *options, "--epochs", "1")[0] == 0
-    assert run_cli(capsys, "translate", "train", *options, "--epochs", "2", "--resume")[0] == 0
+    assert run_cli("translate", "train", *options, "--epochs", "1")[0] == 0
+    assert run_cli("translate", "train", *options, "--epochs", "2", "--resume")[0] == 0
     assert [row["epoch"] for row in RunDirectory(out).load_history()] == [1, 2]
 
 
-def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, capsys):
+def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, run_cli):
     pairs = tmp_path / "deu-eng.tsv"
     lines = (ANKI / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()[:4000]
     pairs.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, out, _ = run_cli(capsys, "translate", "train", "--pairs", pairs, "--out", tmp_path / "lecture",
+    code, out, _ = run_cli("translate", "train", "--pairs", pairs, "--out", tmp_path / "lecture",
                            "--preset", "lecture", "--epochs", "2", "--hidden", "64", "--quiet", *SMALL)
     assert code == 0
     history = RunDirectory(tmp_path / "lecture").load_history()
