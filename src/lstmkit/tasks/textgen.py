@@ -23,15 +23,15 @@ import torch
 from torch import nn
 
 from .. import __version__
-from ..dependencies import need_all
-from ..limits import check
 from ..data import nietzsche_path
+from ..dependencies import need_all
+from ..errors import DataError
+from ..inspection import Inspection, inspect_layers
+from ..limits import check
 from ..nn import LSTM, Dense, Embedding
 from ..sampling import StatefulSampler, sampling_options, stepwise
 from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                           split_held_out, window_batches)
-from ..errors import DataError, SettingsError
-from ..inspection import Inspection, inspect_layers
 from ..training.device import resolve_device
 from ..training.loop import NEEDS, FitOptions, check_training_config, fit
 from ..training.optimizers import make_optimizer
@@ -74,9 +74,7 @@ PRESETS = {
 
 
 def validate_config(config: TextgenConfig) -> None:
-    check_training_config(config)
-    if config.mode not in ("lecture", "fast"):
-        raise SettingsError("mode", f"must be lecture or fast, got {config.mode!r}")
+    check_training_config(config, choices={"mode": ("lecture", "fast")})
 
 
 class CharModel(nn.Module):
@@ -214,11 +212,12 @@ def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, Text
 
 
 class TextGenerator:
-    """A trained character model ready to write. Calls only read the weights (each has its own
-    state and random numbers): threads may share one generator."""
+    """A trained character model ready to write, with the weights as they are when it is made. Calls
+    only read them (each has its own state and random numbers): threads may share one generator."""
 
     def __init__(self, model: CharModel, vocabulary: CharVocabulary, config: TextgenConfig, name: str = "the model"):
         self.model, self.vocabulary, self.config, self.name = model, vocabulary, config, name
+        self.sampler = model.sampler()  # its weight tables, laid out once for every call
 
     @classmethod
     def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
@@ -235,11 +234,11 @@ class TextGenerator:
         return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
 
     def _start(self, seed: str, length: int, num: int, rng_seed: int | None):
-        """-> (a sampler, the seeds (num, time), the random generator) for one call."""
+        """-> (the seeds (num, time), the random generator) for one call."""
         check("length", length)
         check("num", num)
         generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
-        return self.model.sampler(), self._seed_ids(seed)[None].repeat(num, 1), generator
+        return self._seed_ids(seed)[None].repeat(num, 1), generator
 
     def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, num: int = 1,
@@ -247,8 +246,8 @@ class TextGenerator:
         """Yields, as they are made, `length` pieces of text after `seed`: a tuple of one piece per
         sample (`num` samples at once). top_k or top_p picks that strategy (see sampling_options)."""
         options = sampling_options(strategy, temperature, top_k, top_p)
-        sampler, seeds, generator = self._start(seed, length, num, rng_seed)
-        for token in stepwise(sampler.steps(seeds, length, options, generator)):
+        seeds, generator = self._start(seed, length, num, rng_seed)
+        for token in stepwise(self.sampler.steps(seeds, length, options, generator)):
             yield tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(num))
 
     def sample(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
@@ -259,9 +258,9 @@ class TextGenerator:
         characters as they are made. It lowers torch's thread count while it runs (small steps
         are faster on one thread): call it from one thread at a time."""
         options = sampling_options(strategy, temperature, top_k, top_p)
-        sampler, seeds, generator = self._start(seed, length, num, rng_seed)
+        seeds, generator = self._start(seed, length, num, rng_seed)
         stream = (lambda token: on_text(self.vocabulary.decode(token[:1]))) if on_text else None
-        generated = sampler.generate(seeds, length, options, generator, on_token=stream)
+        generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
         return [self.vocabulary.decode(row) for row in generated]
 
     def inspect(self, text: str) -> Inspection:

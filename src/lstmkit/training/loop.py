@@ -41,12 +41,13 @@ class FitOptions:
     progress: bool = True
 
 
-def check_training_config(config) -> None:
-    """Raises SettingsError naming the option when the optimizer is unknown or a number of the config
-    lies outside its limit (`limits.LIMITS`)."""
-    optimizer = getattr(config, "optimizer", None)
-    if optimizer is not None and optimizer not in OPTIMIZERS:
-        raise SettingsError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+def check_training_config(config, choices: dict[str, Sequence[str]] | None = None) -> None:
+    """Raises SettingsError naming the setting when the optimizer or one of the task's `choices`
+    (setting -> the values it allows) is not allowed, or a number lies outside its limit (`limits.LIMITS`)."""
+    for name, allowed in {"optimizer": OPTIMIZERS, **(choices or {})}.items():
+        value = getattr(config, name, None)
+        if value is not None and value not in allowed:
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {value!r}")
     check_settings(config)
 
 

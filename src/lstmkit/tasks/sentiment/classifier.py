@@ -89,7 +89,7 @@ class SentimentClassifier:
         tokens, label = words(text), self.classes.index(result["label"])
 
         def occluded(vocabulary, config):  # row k: the text with word k unknown
-            ids = [vocabulary.index.get(word, OOV) for word in tokens]
+            ids = vocabulary.encode(text)  # one id per token
             rows = [(ids[:k] + [OOV] + ids[k + 1:])[-config.maxlen:] for k in range(len(tokens))]
             return Prepared(rows, list(range(len(rows))))
 

@@ -58,12 +58,8 @@ PRESETS = {
 
 
 def validate_config(config: SentimentConfig) -> None:
-    check_training_config(config)
-    choices = {"rnn": tuple(RECURRENT), "pooling": POOLING, "batching": ("length", "padded"),
-               "monitor": ("val_accuracy", "val_loss")}
-    for name, allowed in choices.items():
-        if getattr(config, name) not in allowed:
-            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+    check_training_config(config, choices={"rnn": tuple(RECURRENT), "pooling": POOLING,
+                                           "batching": ("length", "padded"), "monitor": ("val_accuracy", "val_loss")})
     if config.embedding_dim < 1:
         raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
                                              f"got {config.embedding_dim}")

@@ -67,11 +67,7 @@ def with_defaults(config: TranslateConfig) -> TranslateConfig:
 
 
 def validate_config(config: TranslateConfig) -> None:
-    check_training_config(config)
-    choices = {"level": ("char", "word"), "encoder": ("lstm", "bilstm")}
-    for name, allowed in choices.items():
-        if getattr(config, name) not in allowed:
-            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+    check_training_config(config, choices={"level": ("char", "word"), "encoder": ("lstm", "bilstm")})
     if config.encoder == "bilstm" and config.hidden % 2:
         raise SettingsError("hidden", f"must be even with the bilstm encoder (each direction gets half), "
                             f"got {config.hidden}")
