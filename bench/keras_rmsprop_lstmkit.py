@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-import lstmkit.tasks.sentiment.training as sentiment_training
+import lstmkit.training.recipe as recipe
 from lstmkit.cli import main
 from lstmkit.training import optimizers
 
@@ -45,5 +45,5 @@ def make_optimizer(name, parameters, lr, *, adam_eps=1e-8):
 
 
 if __name__ == "__main__":
-    sentiment_training.make_optimizer = make_optimizer
+    recipe.make_optimizer = make_optimizer  # where every task makes its optimizer
     sys.exit(main())

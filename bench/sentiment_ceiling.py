@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 import lstmkit.tasks.sentiment as sentiment
-import lstmkit.tasks.sentiment.training as sentiment_training
+import lstmkit.training.recipe as recipe  # where every task calls fit()
 from lstmkit.text.readers import read_labelled
 from lstmkit.text.words import WordVocabulary
 
@@ -64,12 +64,12 @@ def run_seed(data: str, seed: int, epochs: int, checks: int, out: Path) -> list[
 
         return real_fit(model, optimizer, batches=checked_batches, validate=validate_at_end, **options)
 
-    real_fit = sentiment_training.fit
-    sentiment_training.fit = checked_fit
+    real_fit = recipe.fit
+    recipe.fit = checked_fit
     try:
         sentiment.train(config, data, out / f"run-s{seed}", progress=False, log=lambda *_: None)
     finally:
-        sentiment_training.fit = real_fit
+        recipe.fit = real_fit
     (out / f"s{seed}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     return rows
 

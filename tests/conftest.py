@@ -1,6 +1,5 @@
 """Small made-up data the tests of several modules share."""
 
-import importlib
 import random
 
 import pytest
@@ -91,11 +90,6 @@ def run_cli(capsys):
 
     return run
 
-
-def training_module(task: str):
-    """The module whose train() calls fit() for `task`: where a test replaces fit."""
-    return importlib.import_module({"sentiment": "lstmkit.tasks.sentiment.training",
-                                    "translate": "lstmkit.tasks.translate.training"}.get(task, f"lstmkit.tasks.{task}"))
 
 
 def train(capfd, command, out, *extra):

@@ -17,11 +17,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from lstmkit.training import recipe  # every task's train() calls fit() from here
 from lstmkit import dependencies
 from lstmkit.cli import main
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import make_aclimdb, number_pairs, train, training_module
+from conftest import make_aclimdb, number_pairs, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "lstmkit"
@@ -120,10 +121,9 @@ def test_an_out_folder_that_cannot_be_written_is_refused_before_training(tmp_pat
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task, commands, tmp_path, capfd,
                                                                             monkeypatch):
-    module = training_module(task)
     command = [*commands[task], "--epochs", 2]
     assert train(capfd, command, tmp_path / "whole")[0] == 0
-    original_fit = module.fit
+    original_fit = recipe.fit
 
     def fit_whose_validation_fails(model, optimizer, **kwargs):
         def validate(model):
@@ -131,7 +131,7 @@ def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task
 
         return original_fit(model, optimizer, **{**kwargs, "validate": validate})
 
-    monkeypatch.setattr(module, "fit", fit_whose_validation_fails)
+    monkeypatch.setattr(recipe, "fit", fit_whose_validation_fails)
     run = tmp_path / "run"
     code, _, errors = train(capfd, command, run)
     assert code == 1

@@ -15,10 +15,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from lstmkit.training import recipe  # every task's train() calls fit() from here
 from lstmkit.training import loop
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import train, training_module
+from conftest import train
 
 EPOCHS = 3
 
@@ -42,8 +43,7 @@ def signal_in_fit(monkeypatch, task: str, where: str, epoch: int, signals=(signa
     "a step" (the third of the epoch), "validation" (its first forward pass), "saving" (after the
     epoch's weights are written, before the trainer state) or "plotting" (in a weakref finalizer,
     where a raised KeyboardInterrupt used to be swallowed and training ran on)."""
-    module = training_module(task)
-    original_fit, validations = module.fit, []
+    original_fit, validations = recipe.fit, []
 
     def send():
         for signum in signals:
@@ -97,7 +97,7 @@ def signal_in_fit(monkeypatch, task: str, where: str, epoch: int, signals=(signa
             plot_curves(history, path)
 
         monkeypatch.setattr(loop, "plot_curves", plot_with_a_finalizer)
-    monkeypatch.setattr(module, "fit", fit)
+    monkeypatch.setattr(recipe, "fit", fit)
 
 
 def assert_same_last_weights(first, second) -> None:

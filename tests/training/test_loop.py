@@ -13,13 +13,13 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from lstmkit.training import recipe  # every task's train() calls fit() from here
 from lstmkit.nn import LSTM, Dense
 from lstmkit.training.loop import FitOptions, check_training_config, fit
 from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory
 from lstmkit.errors import RunError
 
 from conftest import train as train_command
-from conftest import training_module
 
 
 class Classifier(nn.Module):
@@ -244,8 +244,7 @@ def test_training_numbers_out_of_range_name_the_setting(name, value, expected):
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training_goes_on(task, commands, tmp_path,
                                                                                          capfd, monkeypatch):
-    module = training_module(task)
-    original_fit, calls = module.fit, {"steps": 0, "lrs": []}
+    original_fit, calls = recipe.fit, {"steps": 0, "lrs": []}
 
     def fit_with_a_diverging_stretch(model, optimizer, **kwargs):  # steps 3-30 of epoch 1 (of 48+) give NaN or inf
         batch_loss = kwargs["batch_loss"]
@@ -261,7 +260,7 @@ def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training
         return original_fit(model, optimizer, **{**kwargs, "batch_loss": diverging,
                                                  "options": replace(kwargs["options"], micro_batch=None)})
 
-    monkeypatch.setattr(module, "fit", fit_with_a_diverging_stretch)
+    monkeypatch.setattr(recipe, "fit", fit_with_a_diverging_stretch)
     with warnings.catch_warnings(record=True) as caught:  # what the command prints as "lstmkit: warning: ..."
         warnings.simplefilter("always")
         code, _, errors = train_command(capfd, [*commands[task], "--epochs", 2, "--batch-size", 2], tmp_path / "run")

@@ -82,7 +82,8 @@ def config_from(args, presets: dict):
         changed = sorted(name for name, value in given.items() if saved.get(name) != value)
         if ignored := [name for name in changed if name not in RESUMABLE]:
             warnings.warn(f"--resume continues the run's recipe; ignored: {', '.join(map(flag, ignored))} (a resume "
-                          f"may change {', '.join(map(flag, RESUMABLE))})", stacklevel=2)
+                          f"may change {', '.join(flag(name) for name in RESUMABLE if hasattr(config, name))})",
+                          stacklevel=2)
     return dataclasses.replace(config, **given)
 
 

@@ -61,19 +61,40 @@ def _vectors(args) -> None:
 
 
 def add(commands) -> None:
-    from ..tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
-
     task = commands.add_parser("sentiment", help="text classification (the lecture's IMDB model)")
     verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+    _add_train(verbs)
 
-    def data_options(parser, required=True):
-        parser.add_argument("--data", required=required, metavar="PATH",
-                            help="aclImdb .tar.gz or folder, a folder of class sub-folders, or CSV/TSV/JSONL")
-        parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
-        parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
+    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
+    vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
+    vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
+    vectors.add_argument("--dim", type=flag_type("dim"), default=32, help="vector size (default 32)")
+    vectors.add_argument("--seed", type=flag_type("seed"), default=0)
+    vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
+    vectors.set_defaults(handler=_vectors)
+
+    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
+    evaluate.add_argument("run", metavar="RUN")
+    _ensemble_option(evaluate)
+    _data_options(evaluate)
+    add_common(evaluate, as_json=True)
+    evaluate.set_defaults(handler=_evaluate)
+
+    predict = verbs.add_parser("predict", help="label and probability for texts")
+    predict.add_argument("run", metavar="RUN")
+    predict.add_argument("texts", nargs="*", metavar="TEXT",
+                         help="texts to classify; none or '-': one per line from --file or stdin")
+    predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
+    _ensemble_option(predict)
+    add_common(predict, as_json=True)
+    predict.set_defaults(handler=_predict)
+
+
+def _add_train(verbs) -> None:
+    from ..tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
 
     train = verbs.add_parser("train", help="train a classifier")
-    data_options(train)
+    _data_options(train)
     add_train_options(train, SENTIMENT_PRESETS)
     train.add_argument("--rnn", choices=sorted(RECURRENT))
     train.add_argument("--layers", type=flag_type("layers"), help="stacked recurrent layers")
@@ -110,31 +131,15 @@ def add(commands) -> None:
                        help="CPU: run each batch in chunks of this size (0: off)")
     train.set_defaults(handler=_train)
 
-    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
-    vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
-    vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
-    vectors.add_argument("--dim", type=flag_type("dim"), default=32, help="vector size (default 32)")
-    vectors.add_argument("--seed", type=flag_type("seed"), default=0)
-    vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
-    vectors.set_defaults(handler=_vectors)
 
-    def ensemble_option(parser) -> None:
-        parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
-                            help="another run of the same classes whose probabilities are averaged with RUN's "
-                                 "(repeat for more)")
+def _data_options(parser, required=True):
+    parser.add_argument("--data", required=required, metavar="PATH",
+                        help="aclImdb .tar.gz or folder, a folder of class sub-folders, or CSV/TSV/JSONL")
+    parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
+    parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
 
-    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
-    evaluate.add_argument("run", metavar="RUN")
-    ensemble_option(evaluate)
-    data_options(evaluate)
-    add_common(evaluate, as_json=True)
-    evaluate.set_defaults(handler=_evaluate)
 
-    predict = verbs.add_parser("predict", help="label and probability for texts")
-    predict.add_argument("run", metavar="RUN")
-    predict.add_argument("texts", nargs="*", metavar="TEXT",
-                         help="texts to classify; none or '-': one per line from --file or stdin")
-    predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
-    ensemble_option(predict)
-    add_common(predict, as_json=True)
-    predict.set_defaults(handler=_predict)
+def _ensemble_option(parser) -> None:
+    parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
+                        help="another run of the same classes whose probabilities are averaged with RUN's "
+                             "(repeat for more)")

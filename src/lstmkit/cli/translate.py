@@ -70,10 +70,30 @@ def _evaluate(args) -> None:
 
 
 def add(commands) -> None:
-    from ..tasks.translate import PRESETS as TRANSLATE_PRESETS
-
     task = commands.add_parser("translate", help="sequence-to-sequence translation (the lecture's English->German)")
     verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+    _add_train(verbs)
+
+    run = verbs.add_parser("run", help="translate sentences")
+    run.add_argument("run", metavar="RUN")
+    run.add_argument("texts", nargs="*", metavar="SENTENCE", help="none or '-': one per line from --file or stdin")
+    run.add_argument("--file", help="one sentence per line ('-': stdin)")
+    run.add_argument("--show-attention", metavar="PNG", help="save the attention heat map (runs with --attention)")
+    _decoding_options(run)
+    run.set_defaults(handler=_run)
+
+    evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file")
+    evaluate.add_argument("run", metavar="RUN")
+    evaluate.add_argument("--pairs", metavar="FILE",
+                          help="score every pair of this file (default: the run's test split)")
+    evaluate.add_argument("--examples", type=flag_type("examples"), default=5, help="example translations to show")
+    _decoding_options(evaluate)
+    evaluate.set_defaults(handler=_evaluate)
+
+
+def _add_train(verbs) -> None:
+    from ..tasks.translate import PRESETS as TRANSLATE_PRESETS
+
     train = verbs.add_parser("train", help="train a translation model on sentence pairs")
     train.add_argument("--pairs", required=True, metavar="FILE",
                        help="English<TAB>translation lines (a manythings.org/anki file, .txt/.tsv or its .zip)")
@@ -101,28 +121,13 @@ def add(commands) -> None:
                        help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
     train.set_defaults(handler=_train)
 
-    def decoding_options(parser):
-        parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
-        parser.add_argument("--alpha", type=flag_type("alpha"),
-                            default=1.0, help="beam length normalisation: score / length**alpha")
-        parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
-        parser.add_argument("--bf16", action="store_true",
-                            help="matrix products in bfloat16: faster in batches on CPUs with AMX; translations "
-                                 "may differ where two tokens score almost alike")
-        add_common(parser, as_json=True)
 
-    run = verbs.add_parser("run", help="translate sentences")
-    run.add_argument("run", metavar="RUN")
-    run.add_argument("texts", nargs="*", metavar="SENTENCE", help="none or '-': one per line from --file or stdin")
-    run.add_argument("--file", help="one sentence per line ('-': stdin)")
-    run.add_argument("--show-attention", metavar="PNG", help="save the attention heat map (runs with --attention)")
-    decoding_options(run)
-    run.set_defaults(handler=_run)
-
-    evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file")
-    evaluate.add_argument("run", metavar="RUN")
-    evaluate.add_argument("--pairs", metavar="FILE",
-                          help="score every pair of this file (default: the run's test split)")
-    evaluate.add_argument("--examples", type=flag_type("examples"), default=5, help="example translations to show")
-    decoding_options(evaluate)
-    evaluate.set_defaults(handler=_evaluate)
+def _decoding_options(parser):
+    parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
+    parser.add_argument("--alpha", type=flag_type("alpha"),
+                        default=1.0, help="beam length normalisation: score / length**alpha")
+    parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="matrix products in bfloat16: faster in batches on CPUs with AMX; translations "
+                             "may differ where two tokens score almost alike")
+    add_common(parser, as_json=True)

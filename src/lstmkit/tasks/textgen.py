@@ -13,7 +13,6 @@ Both are scored the same way on the held-out tail of the text: the mean of -ln p
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .. import __version__
 from ..data import nietzsche_path
 from ..dependencies import need_all
 from ..errors import DataError
@@ -32,18 +30,15 @@ from ..nn import LSTM, Dense, Embedding
 from ..sampling import StatefulSampler, sampling_options, stepwise
 from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
                           split_held_out, window_batches)
-from ..training.device import resolve_device
-from ..training.loop import NEEDS, FitOptions, check_training_config, fit
-from ..training.optimizers import make_optimizer
-from ..training.recipe import best_epoch, start_run
-from ..training.run import RunDirectory
+from ..training.loop import NEEDS, check_training_config
+from ..training.recipe import Recipe, TrainingConfig, best_epoch, load_trained, start_run, train_recipe
 
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
 LECTURE_SEED = "immediately disclose what it really is--namely, a will to the"
 
 
 @dataclass(frozen=True)
-class TextgenConfig:  # frozen: the presets are values no training can change
+class TextgenConfig(TrainingConfig):  # frozen: the presets are values no training can change
     mode: str = "fast"  # "lecture" or "fast"
     lowercase: bool = True
     segment: int = LECTURE_SEGMENT  # lecture mode: characters per sample
@@ -53,16 +48,12 @@ class TextgenConfig:  # frozen: the presets are values no training can change
     hidden: int = 128
     layers: int = 1
     dropout: float = 0.0
-    optimizer: str = "rmsprop"
-    lr: float = 0.01
     lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
-    batch_size: int = 128
-    epochs: int = 2
-    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     held_out: float = 0.1  # the last 10% of the text scores the model
+    # TrainingConfig's, with this task's defaults
+    lr: float = 0.01
+    epochs: int = 2
     clip_norm: float | None = 5.0
-    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
-    seed: int = 0
 
 
 PRESETS = {
@@ -147,15 +138,16 @@ class _Epoch:
         return self.count
 
 
-def epoch_batches(config: TextgenConfig, train_ids: torch.Tensor, generator: torch.Generator):
-    """batches(epoch) for fit(): lecture pairs or fast-mode windows, made on the fly."""
+def epoch_batches(config: TextgenConfig, train_ids: torch.Tensor):
+    """batches(epoch, generator) for the recipe: lecture pairs or fast-mode windows, made on the fly."""
     if config.mode == "lecture":
         starts = lecture_starts(len(train_ids), config.segment, config.stride)
         count = math.ceil(len(starts) / config.batch_size)
-        return lambda epoch: _Epoch(
+        return lambda epoch, generator: _Epoch(
             lambda: segment_batches(train_ids, starts, config.segment, config.batch_size, generator), count)
     count = math.ceil((len(train_ids) - config.window) / config.window / config.batch_size)
-    return lambda epoch: _Epoch(lambda: window_batches(train_ids, config.window, config.batch_size, generator), count)
+    return lambda epoch, generator: _Epoch(
+        lambda: window_batches(train_ids, config.window, config.batch_size, generator), count)
 
 
 def batch_loss_on(config: TextgenConfig, vocab: int, device):
@@ -177,38 +169,26 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     text_path = text_path or nietzsche_path()
     vocabulary, train_ids, held_ids = prepare_text(
         text_path, config, run.load_vocab(CharVocabulary.from_json) if resume else None)
-    torch.manual_seed(config.seed)
-    model = CharModel(config, vocabulary.size).to(target)
-    if not resume:  # before config.json, whose presence makes the folder a run to resume
-        run.save_vocab(vocabulary.to_json())
-    run.save_config({"task": "textgen", "lstmkit": __version__, "text": str(text_path),
-                     "config": dataclasses.asdict(config)})
-    log(f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} distinct; "
-        f"{config.mode} mode; {sum(p.numel() for p in model.parameters()):,} parameters on {target}")
-    generator = torch.Generator().manual_seed(config.seed)
-    batches = epoch_batches(config, train_ids, generator)
-    batch_loss = batch_loss_on(config, vocabulary.size, target)
 
     def validate(model):
         nats = held_out_nats(model, held_ids, target, stride=config.stride)
         return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2)}
 
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
-    options = FitOptions(epochs=config.epochs, monitor="val_nats_per_char", mode="min", clip_norm=config.clip_norm,
-                         ema=config.ema, max_seconds=config.minutes * 60 if config.minutes else None, progress=progress)
-    history = fit(model, optimizer, batches=batches, batch_loss=batch_loss, validate=validate, options=options,
-                  run=run, generator=generator, resume=resume, scheduler=scheduler)
-    best = best_epoch(history)
-    return {"history": history, "best": best}
+    recipe = Recipe(
+        "textgen", config, lambda: CharModel(config, vocabulary.size), batches=epoch_batches(config, train_ids),
+        batch_loss=batch_loss_on(config, vocabulary.size, target), validate=validate, monitor="val_nats_per_char",
+        mode="min", vocabulary=vocabulary.to_json(), facts={"text": str(text_path)},
+        describe=f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} "
+                 f"distinct; {config.mode} mode")
+    history, _ = train_recipe(recipe, run, resume, target, progress=progress, log=log)
+    return {"history": history, "best": best_epoch(history)}
 
 
 def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, TextgenConfig]:
-    run = RunDirectory(run_path)
-    config = TextgenConfig(**run.load_task_config("textgen", TextgenConfig))
-    vocabulary = run.load_vocab(CharVocabulary.from_json)
-    model = run.load_weights(CharModel(config, vocabulary.size))
-    return model.to(resolve_device(device)).eval(), vocabulary, config
+    model, vocabulary, config, _ = load_trained(run_path, "textgen", TextgenConfig,
+                                                lambda data, run: CharVocabulary.from_json(data),
+                                                lambda config, vocabulary: CharModel(config, vocabulary.size), device)
+    return model, vocabulary, config
 
 
 class TextGenerator:

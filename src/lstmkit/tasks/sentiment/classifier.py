@@ -12,7 +12,7 @@ from ...inspection import Inspection, inspect_layers
 from ...metrics import classification_report
 from ...text.readers import LabelledTexts, read_labelled
 from ...text.words import OOV, WordVocabulary, words
-from ...training.device import resolve_device
+from ...training.recipe import load_trained
 from ...training.run import RunDirectory
 from .config import SentimentConfig
 from .data import Prepared, batches_of, class_indices
@@ -21,11 +21,10 @@ from .model import SentimentModel, predict_logits, probabilities
 
 def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary, SentimentConfig]:
     """A trained run -> (model in eval mode on `device`, vocabulary, config)."""
-    run = RunDirectory(run_path)
-    config = SentimentConfig(**run.load_task_config("sentiment", SentimentConfig))
-    vocabulary = run.load_vocab(WordVocabulary.from_json)
-    model = run.load_weights(SentimentModel(config, vocabulary.size, len(config.classes)))
-    return model.to(resolve_device(device)).eval(), vocabulary, config
+    model, vocabulary, config, _ = load_trained(
+        run_path, "sentiment", SentimentConfig, lambda data, run: WordVocabulary.from_json(data),
+        lambda config, vocabulary: SentimentModel(config, vocabulary.size, len(config.classes)), device)
+    return model, vocabulary, config
 
 
 def _run_list(run_paths) -> list:

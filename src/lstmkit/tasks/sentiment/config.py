@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ...errors import SettingsError
 from ...nn import GRU, LSTM, SimpleRNN
 from ...training.loop import check_training_config
+from ...training.recipe import TrainingConfig
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
 ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
@@ -14,7 +15,7 @@ POOLING = ("last", "max", "mean")
 
 
 @dataclass(frozen=True)
-class SentimentConfig:  # frozen: the presets are values no training can change
+class SentimentConfig(TrainingConfig):  # frozen: the presets are values no training can change
     num_words: int = 10_000  # vocabulary size, padding and unknown-word ids included
     maxlen: int = 500  # words kept per text (its last maxlen)
     embedding_dim: int = 32
@@ -27,20 +28,12 @@ class SentimentConfig:  # frozen: the presets are values no training can change
     pretrained: str | None = None  # "word2vec" (trained on the unlabelled texts) or a vectors file
     freeze_embedding: bool = False
     unfreeze_after: int | None = None  # make a frozen embedding trainable from this epoch on
-    optimizer: str = "rmsprop"
-    lr: float = 1e-3
-    batch_size: int = 128
-    epochs: int = 10
-    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     val_split: float = 0.2  # taken from the training texts, never from the test texts
     val_by_group: bool = False  # validation holds whole groups (aclImdb: movies), no group on both sides
     patience: int | None = None
     monitor: str = "val_accuracy"  # what picks the best checkpoint: "val_accuracy" or "val_loss" (Keras's default)
-    clip_norm: float | None = None
-    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     batching: str = "length"  # "length": similar lengths together, real words only; "padded": the lecture's
     micro_batch: int | None = 32  # run a batch in chunks of this size: same gradient, faster on CPU
-    seed: int = 0
     classes: list[str] = field(default_factory=list)  # from the training labels, sorted
 
 

@@ -1,4 +1,5 @@
-"""Training a sentiment run: read and split the texts, the vocabulary, pretrained vectors, fit."""
+"""Training a sentiment run: read and split the texts, the vocabulary, pretrained vectors; the
+rest is training/recipe.py's."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ import warnings
 
 import torch
 
-from ... import __version__
 from ...dependencies import need_all
 from ...errors import DataError
 from ...text import vectors
 from ...text.readers import read_labelled
 from ...text.words import WordVocabulary
 from ...training import distributed
-from ...training.loop import NEEDS, FitOptions, fit
-from ...training.optimizers import make_optimizer
-from ...training.recipe import best_epoch, start_run
+from ...training.loop import NEEDS
+from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
 from ...training.run import LAST
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
@@ -46,61 +45,66 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
     splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
     training_texts = splits.get("train") or splits["all"]
-    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
-    config = dataclasses.replace(config, classes=training_texts.classes)
-    if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
-        warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
-                      f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
-                      stacklevel=2)
-    if len(config.classes) < 2:
-        raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
-    if resume:
-        vocabulary = run.load_vocab(WordVocabulary.from_json)
-    else:
-        # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
-        vocabulary = WordVocabulary.fit(training_texts.texts, config.num_words)
+    train_part, validation_part, config = _split(training_texts, config)
+    # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
+    vocabulary = (run.load_vocab(WordVocabulary.from_json) if resume
+                  else WordVocabulary.fit(training_texts.texts, config.num_words))
     pretrained = None
     # else the checkpoint has it; the other processes get process 0's vectors as training starts
     if pretraining and distributed.is_main():
         pretrained, config = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
     config = distributed.from_main(config)  # a vectors file sets the embedding size
-    torch.manual_seed(config.seed)
-    model = SentimentModel(config, vocabulary.size, len(config.classes))
-    if pretrained is not None:
-        model.embedding.load_pretrained(pretrained)
-    model.to(target)
-    if not resume:  # before config.json, whose presence makes the folder a run to resume
-        run.save_vocab(vocabulary.to_json())
-    run.save_config({"task": "sentiment", "lstmkit": __version__, "data": str(data_path),
-                     "training_texts": training_texts.fingerprint(), "config": dataclasses.asdict(config)})
     train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
     validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
-    validation_batches = batches_of(validation_data, config, batch_size=512)
-    log(f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
-        f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}; {sum(p.numel() for p in model.parameters()):,} "
-        f"parameters on {target}")
-
-    def validate(model):
-        logits, targets = predict_logits(model, validation_batches, target)
-        loss, correct = loss_and_correct(logits, targets)
-        return {"val_loss": loss.item(), "val_accuracy": correct / len(targets)}
-
-    def on_epoch_start(epoch):
-        if config.unfreeze_after is not None and epoch > config.unfreeze_after:
-            model.embedding.unfreeze()
-
-    generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, adam_eps=ADAM_EPS)
-    mode = "min" if config.monitor == "val_loss" else "max"
-    options = FitOptions(epochs=config.epochs, monitor=config.monitor, mode=mode, patience=config.patience,
-                         clip_norm=config.clip_norm, ema=config.ema, max_seconds=config.minutes and config.minutes * 60,
-                         micro_batch=config.micro_batch if target.type == "cpu" else None, progress=progress)
-    history = fit(model, optimizer, batches=lambda epoch: batches_of(train_data, config, generator),
-                  batch_loss=batch_loss_on(target), validate=validate, options=options, run=run, generator=generator,
-                  resume=resume, on_epoch_start=on_epoch_start)
+    recipe = _recipe(config, vocabulary, pretrained, train_data, validation_data, target,
+                     {"data": str(data_path), "training_texts": training_texts.fingerprint()})
+    history, model = train_recipe(recipe, run, resume, target, progress=progress, log=log)
     best = best_epoch(history)
     result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished
             result["test"] = SentimentClassifier([(model, vocabulary, config)]).report(splits["test"])
     return result
+
+
+def _recipe(config: SentimentConfig, vocabulary, pretrained, train_data: Prepared, validation_data: Prepared,
+            target: torch.device, facts: dict) -> Recipe:
+    """The sentiment model, its batches, loss and validation for train_recipe."""
+    validation_batches = batches_of(validation_data, config, batch_size=512)
+
+    def make_model():
+        model = SentimentModel(config, vocabulary.size, len(config.classes))
+        if pretrained is not None:
+            model.embedding.load_pretrained(pretrained)
+        return model
+
+    def validate(model):
+        logits, targets = predict_logits(model, validation_batches, target)
+        loss, correct = loss_and_correct(logits, targets)
+        return {"val_loss": loss.item(), "val_accuracy": correct / len(targets)}
+
+    def on_epoch_start(model, epoch):
+        if config.unfreeze_after is not None and epoch > config.unfreeze_after:
+            model.embedding.unfreeze()
+
+    return Recipe(
+        "sentiment", config, make_model, batches=lambda epoch, generator: batches_of(train_data, config, generator),
+        batch_loss=batch_loss_on(target), validate=validate, monitor=config.monitor,
+        mode="min" if config.monitor == "val_loss" else "max", vocabulary=vocabulary.to_json(),
+        facts=facts, describe=f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
+                              f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}",
+        on_epoch_start=on_epoch_start, optimizer_options={"adam_eps": ADAM_EPS})
+
+
+def _split(training_texts, config: SentimentConfig):
+    """-> (training part, validation part, the config with the texts' classes). DataError for a
+    single class; a warning when few texts pick the best epoch."""
+    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
+    config = dataclasses.replace(config, classes=training_texts.classes)
+    if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
+        warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
+                      f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
+                      stacklevel=3)
+    if len(config.classes) < 2:
+        raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")
+    return train_part, validation_part, config

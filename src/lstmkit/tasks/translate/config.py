@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 from ...errors import SettingsError
 from ...training.loop import check_training_config
+from ...training.recipe import TrainingConfig
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
 
 
 @dataclass(frozen=True)
-class TranslateConfig:  # frozen: the presets are values no training can change
+class TranslateConfig(TrainingConfig):  # frozen: the presets are values no training can change
     level: str = "char"  # "char" (one-hot characters, the lecture) or "word" (word embeddings)
     encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
     attention: bool = False
@@ -26,21 +27,16 @@ class TranslateConfig:  # frozen: the presets are values no training can change
     source_vocab: int = 20_000  # most frequent tokens kept per language (word level matters)
     target_vocab: int = 20_000
     also: list[str] = field(default_factory=list)  # more <lang>-eng files: multi-task, one decoder each
-    optimizer: str = "rmsprop"
-    lr: float = 0.001
     lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
-    batch_size: int = 64
-    epochs: int = 10
-    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
     patience: int | None = 3  # epochs without a better validation BLEU before stopping
-    clip_norm: float | None = 5.0
-    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
-    seed: int = 0
     split_seed: int = 0
     test_pairs: int = 5000  # ≈ pairs of the main file held out for test
     validation_pairs: int = 2000
     bleu_sentences: int = 1000  # validation sentences translated for the BLEU of every epoch
     bf16_output: bool = False  # training: the output layer's matrix products in bfloat16 (~3.5x faster on a CPU)
+    # TrainingConfig's, with this task's defaults
+    batch_size: int = 64
+    clip_norm: float | None = 5.0
 
 
 PRESETS = {

@@ -108,16 +108,7 @@ def beam_decode(decoder: StepDecoder, source, lengths, max_steps: int, beam: int
         top, index = total.topk(2 * beam, -1)  # at most `beam` of them stop (one per hypothesis)
         origin, token = index // width, own_token.view(batch, beam * width).gather(1, index)
         stops = token == STOP
-        normalised = torch.where(stops & ~done[:, None], top / (step + 1) ** alpha, float("-inf"))
-        candidate, pick = normalised.max(-1)
-        better = candidate > best_score
-        if better.any():
-            rows = better.nonzero()[:, 0]
-            parent = (base[rows, 0] + origin[rows, pick[rows]])
-            best[rows] = PAD
-            best[rows, :step] = sequences[parent]
-            best[rows, step] = STOP
-            best_score[rows] = candidate[rows]
+        _keep_stopped(best, best_score, sequences, top, stops & ~done[:, None], base + origin, step, alpha)
         live_top, live_pick = top.masked_fill(stops, float("-inf")).topk(beam, -1)
         parents = (base + origin.gather(1, live_pick)).view(-1)
         tokens = token.gather(1, live_pick).view(-1)
@@ -135,3 +126,18 @@ def beam_decode(decoder: StepDecoder, source, lengths, max_steps: int, beam: int
         if done.all():
             break
     return best
+
+
+def _keep_stopped(best, best_score, sequences, top, stopping, parent_of, step: int, alpha: float) -> None:
+    """Where a sentence's best hypothesis that emits the stop token at `step` (`top` (batch, 2·beam)
+    scores, `stopping` which may stop, `parent_of` their rows of `sequences`) scores better, length
+    normalised, than its translation so far (`best`, `best_score`), it becomes its translation."""
+    normalised = torch.where(stopping, top / (step + 1) ** alpha, float("-inf"))
+    candidate, pick = normalised.max(-1)
+    better = candidate > best_score
+    if better.any():
+        rows = better.nonzero()[:, 0]
+        best[rows] = PAD
+        best[rows, :step] = sequences[parent_of[rows, pick[rows]]]
+        best[rows, step] = STOP
+        best_score[rows] = candidate[rows]

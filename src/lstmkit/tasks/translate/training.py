@@ -1,21 +1,18 @@
-"""Training a translation run: the corpus, the vocabularies, the model, and validation by BLEU."""
+"""Training a translation run: the corpus, the vocabularies, the model, and validation by BLEU;
+the rest is training/recipe.py's."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
-import torch
 from torch import nn
 
-from ... import __version__
 from ...dependencies import need_all
 from ...errors import DataError
 from ...metrics import SCORES_FEATURE
 from ...text.pairs import PAD, TokenVocabulary
-from ...training.loop import NEEDS, FitOptions, fit
-from ...training.optimizers import make_optimizer
-from ...training.recipe import best_epoch, start_run
+from ...training.loop import NEEDS
+from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
 from .config import TranslateConfig, validate_config, with_defaults
 from .data import _Epoch, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
@@ -61,47 +58,41 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
                for language in languages]
     max_source = max(len(s) for part in encoded for s, _ in part)
     max_output = max(len(t) for part in encoded for _, t in part) + 10
-    torch.manual_seed(config.seed)
-    model = Seq2Seq(config, source.size, {language: targets[language].size for language in languages})
-    model.to(target_device)
-    if not resume:  # before config.json, whose presence makes the folder a run to resume
-        run.save_vocab({"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}})
-        for part in ("validation", "test"):
-            held = corpus.part(corpus.main, part)
-            text = "".join(f"{english}\t{other}\n" for english, other in held)
-            run.save_text(f"{part}.tsv", text)
-    run.save_config({"task": "translate", "lstmkit": __version__, "pairs": str(pairs_path),
-                     "languages": languages, "max_source": max_source, "max_output": max_output,
-                     "config": dataclasses.asdict(config)})
-    log(f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} training "
-        f"pairs; {len(corpus.part(corpus.main, 'validation')):,} validation / "
-        f"{len(corpus.part(corpus.main, 'test')):,} test pairs ({corpus.main}); vocabularies en {source.size:,}, "
-        f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}; "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters on {target_device}")
-    translator = Translator(model, config, source, targets, max_source, max_output)
     validation = corpus.part(corpus.main, "validation")
+    batch_loss = batch_loss_on(languages, target_device)
+    validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output), batch_loss)
+    recipe = Recipe(
+        "translate", config, lambda: Seq2Seq(config, source.size, {language: targets[language].size
+                                                                  for language in languages}),
+        batches=lambda epoch, generator: _Epoch(encoded, config.batch_size, generator),
+        batch_loss=batch_loss, validate=validate, monitor="val_bleu", mode="max",
+        vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
+        facts={"pairs": str(pairs_path), "languages": languages, "max_source": max_source, "max_output": max_output},
+        files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
+               for part in ("validation", "test")},
+        describe=f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} "
+                 f"training pairs; {len(validation):,} validation / {len(corpus.part(corpus.main, 'test')):,} test "
+                 f"pairs ({corpus.main}); vocabularies en {source.size:,}, "
+                 f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
+    history, model = train_recipe(recipe, run, resume, target_device, progress=progress, log=log)
+    translator = Translator(model, config, source, targets, max_source, max_output)
+    return {"history": history, "best": best_epoch(history), "translator": translator}
+
+
+def _validation(config: TranslateConfig, validation, source, targets, main: str, limits, batch_loss):
+    """validate(model) for fit(): loss per target token on the validation pairs, and BLEU and chrF
+    of a seeded subset of their sentences."""
     sentences, _ = group_references(validation)
     subset = set(random.Random(config.split_seed).sample(sentences, min(config.bleu_sentences, len(sentences))))
     bleu_pairs = [pair for pair in validation if pair[0] in subset]
-    validation_encoded = encode_pairs(validation, source, targets[corpus.main])
-    batch_loss = batch_loss_on(languages, target_device)
+    validation_encoded = encode_pairs(validation, source, targets[main])
 
     def validate(model):
         total, count = 0.0, 0
         for batch in pair_batches(validation_encoded, 0, 256):
             loss, stats = batch_loss(model, batch)
             total, count = total + loss.item() * stats["count"], count + stats["count"]
-        scores = score(dataclasses.replace(translator, model=model), bleu_pairs)  # model: maybe the average
+        scores = score(Translator(model, config, source, targets, *limits), bleu_pairs)  # model: maybe the average
         return {"val_loss": total / max(count, 1), "val_bleu": scores["bleu"], "val_chrf": scores["chrf"]}
 
-    generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
-    options = FitOptions(epochs=config.epochs, monitor="val_bleu", mode="max", patience=config.patience,
-                         clip_norm=config.clip_norm, ema=config.ema, progress=progress,
-                         max_seconds=config.minutes * 60 if config.minutes else None)
-    history = fit(model, optimizer, batches=lambda epoch: _Epoch(encoded, config.batch_size, generator),
-                  batch_loss=batch_loss, validate=validate, options=options, run=run, generator=generator,
-                  resume=resume, scheduler=scheduler)
-    best = best_epoch(history)
-    return {"history": history, "best": best, "translator": translator}
+    return validate

@@ -15,7 +15,7 @@ from ...limits import check
 from ...metrics import translation_scores
 from ...text.batching import pad_right
 from ...text.pairs import PAD, UNKNOWN, TokenVocabulary, cut, read_pairs
-from ...training.device import resolve_device
+from ...training.recipe import load_trained
 from ...training.run import RunDirectory
 from .config import TranslateConfig
 from .data import preprocess
@@ -115,12 +115,15 @@ def score(translator: Translator, pairs, *, language: str | None = None, beam: i
 
 
 def load(run_path, device: str = "cpu") -> Translator:
-    run = RunDirectory(run_path)
-    config = TranslateConfig(**run.load_task_config("translate", TranslateConfig))
-    languages = run.saved("languages", list[str])
-    source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
-    model = run.load_weights(Seq2Seq(config, source.size, {k: v.size for k, v in targets.items()}))
-    model = model.to(resolve_device(device)).eval()
+    def make_model(config, vocabularies):
+        source, targets = vocabularies
+        return Seq2Seq(config, source.size, {language: target.size for language, target in targets.items()})
+
+    def read_vocabularies(data, run):
+        return _vocabularies(data, run.saved("languages", list[str]))
+
+    model, (source, targets), config, run = load_trained(run_path, "translate", TranslateConfig, read_vocabularies,
+                                                         make_model, device)
     return Translator(model, config, source, targets, run.saved("max_source", int), run.saved("max_output", int))
 
 
