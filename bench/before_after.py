@@ -29,7 +29,8 @@ from lstmkit.tasks import translate
 from lstmkit.tasks.translate import decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
-from lstmkit.text.pairs import TokenVocabulary
+from lstmkit.text.pairs import PAIR_SPECIALS
+from lstmkit.text.vocabulary import Vocabulary
 
 ROOT = Path(__file__).parents[1]
 
@@ -72,7 +73,7 @@ def variants(ref: str) -> dict[str, tuple]:
             timer(lambda s=seeds: before.generate(s, chars, options), chars * streams),
             timer(lambda s=seeds: after.generate(s, chars, options), chars * streams))
     config = translate.PRESETS["lecture"]
-    vocab = TokenVocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char")
+    vocab = Vocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char", specials=PAIR_SPECIALS["char"])
     seq2seq = translate.Seq2Seq(config, vocab.size, {"deu": vocab.size}).eval()
     sentences = [vocab.encode(f"sentence number {i} is here") for i in range(256)]
     batch = pad_right(sentences)

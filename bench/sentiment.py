@@ -24,7 +24,8 @@ import torch
 from lstmkit.nn import flush_denormals
 from lstmkit.tasks import sentiment
 from lstmkit.text.readers import read_labelled
-from lstmkit.text.words import WordVocabulary
+from lstmkit.text.vocabulary import Vocabulary
+from lstmkit.text.words import IMDB_SPECIALS
 from lstmkit.training.loop import FitOptions, train_epoch
 from lstmkit.training.optimizers import make_optimizer
 
@@ -44,7 +45,7 @@ def main():
     splits = read_labelled(args.data)
     lecture = dataclasses.replace(sentiment.PRESETS["lecture"], seed=args.seed, classes=["neg", "pos"])
     train_part, _ = sentiment.split_validation(splits["train"], lecture.val_split, lecture.seed)
-    vocabulary = WordVocabulary.fit(splits["train"].texts, lecture.num_words)
+    vocabulary = Vocabulary.fit(splits["train"].texts, "imdb", specials=IMDB_SPECIALS, max_size=lecture.num_words)
     train_data = sentiment.Prepared.labelled(train_part, vocabulary, lecture.classes, lecture.maxlen)
     device = torch.device("cpu")
     batch_loss = sentiment.batch_loss_on(device)

@@ -22,13 +22,15 @@ import torch
 import lstmkit.tasks.sentiment as sentiment
 import lstmkit.training.recipe as recipe  # where every task calls fit()
 from lstmkit.text.readers import read_labelled
-from lstmkit.text.words import WordVocabulary
+from lstmkit.text.vocabulary import Vocabulary
+from lstmkit.text.words import IMDB_SPECIALS
 
 
 def run_seed(data: str, seed: int, epochs: int, checks: int, out: Path) -> list[dict]:
     splits = read_labelled(data)
     config = dataclasses.replace(sentiment.PRESETS["lecture"], seed=seed, epochs=epochs)
-    vocabulary = WordVocabulary.fit(splits["train"].texts, config.num_words)  # as train() builds it
+    vocabulary = Vocabulary.fit(splits["train"].texts, "imdb", specials=IMDB_SPECIALS,  # as train() builds it
+                                max_size=config.num_words)
     test = sentiment.Prepared.labelled(splits["test"], vocabulary, splits["train"].classes, config.maxlen)
     test_batches = sentiment.batches_of(test, config, batch_size=512)
     rows: list[dict] = []

@@ -32,7 +32,8 @@ from lstmkit.tasks.translate import decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.text.chars import one_hot
-from lstmkit.text.pairs import UNKNOWN, TokenVocabulary
+from lstmkit.text.pairs import PAIR_SPECIALS, UNKNOWN
+from lstmkit.text.vocabulary import Vocabulary
 
 ENGLISH_LENGTH, ENGLISH_VOCAB, GERMAN_LENGTH, GERMAN_VOCAB, UNITS, BATCH = 16, 70, 60, 90, 256, 64
 
@@ -143,7 +144,7 @@ def main():
             what = f"{len(sentences)} test sentences of {args.run}"
         else:
             config = translate.PRESETS["lecture"]
-            vocab = TokenVocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char")
+            vocab = Vocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char", specials=PAIR_SPECIALS["char"])
             model = translate.Seq2Seq(config, vocab.size, {"deu": vocab.size}).eval()
             translator = translate.Translator(model, config, vocab, {"deu": vocab}, 80, GERMAN_LENGTH)
             sentences = [f"sentence number {i} is here" for i in range(args.sentences)]

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from lstmkit.data import nietzsche_path
-from lstmkit.text.chars import (CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
-                                split_held_out, window_batches)
+from lstmkit.text.chars import lecture_starts, one_hot, read_text, segment_batches, split_held_out, window_batches
+from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.errors import DataError
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" / "nietzsche.txt"
@@ -16,7 +16,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" /
 
 def test_the_lectures_counts_on_the_nietzsche_text():
     text = read_text(SHARED, lowercase=True)
-    vocabulary = CharVocabulary.fit(text)
+    vocabulary = Vocabulary.fit([text], "char", order="code point")
     assert len(text) == 600_893
     assert vocabulary.size == 57
     assert len(lecture_starts(len(text))) == 200_278
@@ -26,19 +26,6 @@ def test_the_package_ships_the_same_text():
     shipped = nietzsche_path().read_bytes()
     assert shipped == SHARED.read_bytes()
     assert hashlib.sha256(shipped).hexdigest() == "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"
-
-
-def test_code_points_accents_and_emoji_round_trip(tmp_path):
-    path = tmp_path / "t.txt"
-    path.write_text("Ça va? Très bien 🙂 — naïve", encoding="utf-8")
-    text = read_text(path)
-    vocabulary = CharVocabulary.fit(text)
-    assert "🙂" in vocabulary.chars and vocabulary.decode(vocabulary.encode(text)) == text
-    again = CharVocabulary.from_json(vocabulary.to_json())
-    assert again.chars == vocabulary.chars
-    with pytest.raises(ValueError, match="never seen in training: 'xz'"):
-        vocabulary.encode("xz va")
-    assert vocabulary.decode(vocabulary.encode("xz va", skip_unknown=True)) == " va"
 
 
 def test_windows_and_old_mac_line_ends_read_as_newlines(tmp_path):

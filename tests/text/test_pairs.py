@@ -5,10 +5,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
 
-from lstmkit.text.pairs import (PAD, START, STOP, UNKNOWN, TokenVocabulary, cut, detokenize, language_of, normalize,
-                                read_pairs, split_by_source, tokenize)
+from lstmkit.text.pairs import cut, detokenize, language_of, normalize, read_pairs, split_by_source, tokenize
 from lstmkit.errors import DataError
 
 ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"
@@ -80,24 +78,6 @@ def test_lecture_preprocessing():
                                       "Hast du's gesehen?", "(Ja), sicher?"])
 def test_word_tokens_go_back_to_the_sentence(sentence):
     assert detokenize(tokenize(sentence, "word"), "word") == sentence
-
-
-def test_vocabulary_reserves_padding_unknown_start_and_stop():
-    chars = TokenVocabulary.fit(["abba", "cab"], "char")
-    assert (chars.index["\t"], chars.index["\n"], PAD, UNKNOWN) == (START, STOP, 0, 1)
-    assert chars.names[4:] == ["a", "b", "c"]  # most frequent first
-    assert chars.encode("abz") == [4, 5, UNKNOWN]
-    assert chars.decode([4, 5, UNKNOWN, STOP, 4]) == "ab\ufffd"
-    words = TokenVocabulary.fit(["a b b", "c"], "word", max_size=6)
-    assert words.names == ["<pad>", "<unk>", "<start>", "<stop>", "b", "a"]
-    assert words.decode(words.encode("b c a") + [STOP]) == "b <unk> a"
-    assert TokenVocabulary.from_json(words.to_json()).names == words.names
-
-
-@given(st.text(alphabet="abcäöü .,!?", min_size=1, max_size=30))
-def test_chars_round_trip(text):
-    vocabulary = TokenVocabulary.fit([text], "char")
-    assert vocabulary.decode(vocabulary.encode(text)) == text
 
 
 def test_overlong_input_is_cut_with_a_warning():

@@ -1,35 +1,15 @@
-"""Word tokenizer and vocabulary, and the two ways of batching id sequences."""
+"""The lecture's word tokenizer, and the two ways of batching id sequences."""
 
 import torch
 
 from lstmkit.text.batching import length_batches, pad_left, pad_right, padded_batches
-from lstmkit.text.words import OOV, PAD, WordVocabulary, words
+from lstmkit.text.words import words
 
 
 def test_words_lowercase_and_strip_breaks_and_punctuation():
     assert words("A GREAT movie!<br /><br />Isn't it... (really) great?") == \
         ["a", "great", "movie", "isnt", "it", "really", "great"]
     assert words("") == [] and words("!!! ...") == []
-
-
-def test_vocabulary_keeps_the_most_frequent_words_and_reserves_padding_and_unknown():
-    vocabulary = WordVocabulary.fit(["b b b a a c", "b a d"], num_words=4)  # room for 2 words
-    assert vocabulary.kept_words == ["b", "a"]
-    assert vocabulary.size == 4
-    assert vocabulary.encode("b a c zebra") == [2, 3, OOV, OOV]
-    assert PAD not in vocabulary.encode("b a c")
-
-
-def test_encode_keeps_the_last_maxlen_words():
-    vocabulary = WordVocabulary.fit(["one two three four"], num_words=10)
-    ids = vocabulary.encode("one two three four", maxlen=2)
-    assert vocabulary.decode(ids) == "three four"
-
-
-def test_vocabulary_round_trips_through_json_with_any_unicode():
-    vocabulary = WordVocabulary.fit(["café naïve 日本 café"], num_words=10)
-    again = WordVocabulary.from_json(vocabulary.to_json())
-    assert again.encode("café 日本") == vocabulary.encode("café 日本") != [OOV, OOV]
 
 
 def test_pad_left_puts_words_last_and_pad_right_gives_lengths():

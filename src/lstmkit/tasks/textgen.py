@@ -28,8 +28,9 @@ from ..inspection import Inspection, inspect_layers
 from ..limits import check
 from ..nn import LSTM, Dense, Embedding
 from ..sampling import StatefulSampler, sampling_options, stepwise
-from ..text.chars import (LECTURE_SEGMENT, CharVocabulary, lecture_starts, one_hot, read_text, segment_batches,
-                          split_held_out, window_batches)
+from ..text.chars import (LECTURE_SEGMENT, lecture_starts, one_hot, read_text, segment_batches, split_held_out,
+                          window_batches)
+from ..text.vocabulary import Vocabulary
 from ..training.loop import NEEDS, check_training_config
 from ..training.recipe import Recipe, TrainingConfig, best_epoch, load_trained, start_run, train_recipe
 
@@ -112,11 +113,16 @@ def held_out_nats(model: CharModel, ids: torch.Tensor, device, context: int = CO
     return total / len(starts)
 
 
-def prepare_text(path, config: TextgenConfig, vocabulary: CharVocabulary | None = None):
+def known_ids(vocabulary: Vocabulary, text: str) -> torch.Tensor:
+    """(len,) long ids of the characters of `text` the vocabulary has (the others left out)."""
+    return torch.tensor(vocabulary.encode(text, skip_unknown=True), dtype=torch.long)
+
+
+def prepare_text(path, config: TextgenConfig, vocabulary: Vocabulary | None = None):
     """-> (vocabulary, training ids, held-out ids)."""
     text = read_text(path, lowercase=config.lowercase, min_chars=2 * (CONTEXT + 1))
-    vocabulary = vocabulary or CharVocabulary.fit(text)
-    ids = vocabulary.encode(text, skip_unknown=True)
+    vocabulary = vocabulary or Vocabulary.fit([text], "char", order="code point")
+    ids = known_ids(vocabulary, text)
     train_ids, held_ids = split_held_out(ids, config.held_out)
     need = (config.segment if config.mode == "lecture" else config.window) + 1
     if len(train_ids) < need or len(held_ids) <= CONTEXT:
@@ -168,7 +174,7 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     need_all(*NEEDS)
     text_path = text_path or nietzsche_path()
     vocabulary, train_ids, held_ids = prepare_text(
-        text_path, config, run.load_vocab(CharVocabulary.from_json) if resume else None)
+        text_path, config, run.load_vocab(Vocabulary.from_json) if resume else None)
 
     def validate(model):
         nats = held_out_nats(model, held_ids, target, stride=config.stride)
@@ -184,9 +190,9 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
     return {"history": history, "best": best_epoch(history)}
 
 
-def load(run_path, device: str = "cpu") -> tuple[CharModel, CharVocabulary, TextgenConfig]:
+def load(run_path, device: str = "cpu") -> tuple[CharModel, Vocabulary, TextgenConfig]:
     model, vocabulary, config, _ = load_trained(run_path, "textgen", TextgenConfig,
-                                                lambda data, run: CharVocabulary.from_json(data),
+                                                lambda data, run: Vocabulary.from_json(data),
                                                 lambda config, vocabulary: CharModel(config, vocabulary.size), device)
     return model, vocabulary, config
 
@@ -195,7 +201,7 @@ class TextGenerator:
     """A trained character model ready to write, with the weights as they are when it is made. Calls
     only read them (each has its own state and random numbers): threads may share one generator."""
 
-    def __init__(self, model: CharModel, vocabulary: CharVocabulary, config: TextgenConfig, name: str = "the model"):
+    def __init__(self, model: CharModel, vocabulary: Vocabulary, config: TextgenConfig, name: str = "the model"):
         self.model, self.vocabulary, self.config, self.name = model, vocabulary, config, name
         self.sampler = model.sampler()  # its weight tables, laid out once for every call
 
@@ -210,7 +216,7 @@ class TextGenerator:
         if unknown := self.vocabulary.unknown(text):
             warnings.warn(f"--seed-text: {self.name} never saw {''.join(unknown)!r} in training; left out of the "
                           f"seed", stacklevel=3)
-        ids = self.vocabulary.encode(text, skip_unknown=True)
+        ids = known_ids(self.vocabulary, text)
         return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
 
     def _start(self, seed: str, length: int, num: int, rng_seed: int | None):
@@ -258,7 +264,7 @@ def evaluate(run_path, text_path, *, device: str = "auto") -> dict:
     model, vocabulary, config = load(run_path, device)
     text = read_text(text_path, lowercase=config.lowercase, min_chars=CONTEXT + 2)
     unknown = vocabulary.unknown(text)
-    ids = vocabulary.encode(text, skip_unknown=True)
+    ids = known_ids(vocabulary, text)
     nats = held_out_nats(model, ids, next(model.parameters()).device)
     return {"nats_per_char": nats, "bits_per_char": nats / math.log(2), "characters": len(ids),
             "skipped_unknown_characters": len(text) - len(ids), "unknown": "".join(unknown)}

@@ -1,4 +1,4 @@
-"""Characters as tokens: reading a text file, the character vocabulary, and training batches made
+"""Characters as tokens: reading a text file, and training batches made
 on the fly (never the whole N x 60 x 57 one-hot tensor).
 
 Characters are Unicode code points, so accents and emoji are single tokens.
@@ -11,7 +11,6 @@ from typing import Iterator
 
 import torch
 
-from . import distinct_strings
 from ..errors import DataError
 
 LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
@@ -35,43 +34,6 @@ def read_text(path, *, lowercase: bool = False, min_chars: int = 2) -> str:
     if len(text) < min_chars:
         raise DataError(f"{path}: has {len(text)} characters; expected at least {min_chars}")
     return text.lower() if lowercase else text
-
-
-class CharVocabulary:
-    """Character <-> id, ids in sorted code-point order (as the lecture's `sorted(set(text))`)."""
-
-    def __init__(self, chars: list[str]):
-        self.chars = list(chars)
-        self.index = {char: position for position, char in enumerate(self.chars)}
-
-    @classmethod
-    def fit(cls, text: str) -> "CharVocabulary":
-        return cls(sorted(set(text)))
-
-    @property
-    def size(self) -> int:
-        return len(self.chars)
-
-    def unknown(self, text: str) -> list[str]:
-        """The distinct characters of `text` the vocabulary lacks, sorted."""
-        return sorted(set(text) - self.index.keys())
-
-    def encode(self, text: str, *, skip_unknown: bool = False) -> torch.Tensor:
-        """(len,) long ids. Unknown characters raise a ValueError naming them, or are dropped."""
-        missing = self.unknown(text)
-        if missing and not skip_unknown:
-            raise ValueError(f"characters never seen in training: {''.join(missing)!r}")
-        return torch.tensor([self.index[char] for char in text if char in self.index], dtype=torch.long)
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
-
-    def to_json(self) -> dict:
-        return {"kind": "chars", "chars": self.chars}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "CharVocabulary":
-        return cls(distinct_strings(data["chars"], "chars"))
 
 
 def split_held_out(ids: torch.Tensor, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:

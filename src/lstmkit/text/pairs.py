@@ -1,5 +1,5 @@
 """Sentence pairs for translation: the manythings.org / Anki files, the split by English sentence,
-the lecture's preprocessing, and token vocabularies at char or word level.
+the lecture's preprocessing, and tokens at char or word level.
 
 An Anki file is UTF-8, one pair per line: `English<TAB>Other[<TAB>attribution]`. It is read as the
 `.txt`/`.tsv` itself or in place from the `<lang>-eng.zip` that manythings.org serves.
@@ -16,15 +16,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import distinct_strings
 from ..errors import DataError
 
 EXPECTED_PAIRS = "a UTF-8 file of English<TAB>translation lines (manythings.org/anki .txt/.tsv, or its .zip)"
-# Token ids every translation vocabulary reserves, at both levels.
-PAD, UNKNOWN, START, STOP = 0, 1, 2, 3
+# The special tokens of every translation vocabulary (text/vocabulary.py), at both levels, and their ids.
 # The lecture's char-level dictionaries start a target with '\t' and end it with '\n'.
-RESERVED = {"char": ("<pad>", "<unk>", "\t", "\n"), "word": ("<pad>", "<unk>", "<start>", "<stop>")}
-UNKNOWN_MARK = {"char": "\ufffd", "word": "<unk>"}  # how an unknown token prints in a translation
+PAIR_SPECIALS = {"char": {"pad": "<pad>", "unknown": "<unk>", "start": "\t", "stop": "\n"},
+                 "word": {"pad": "<pad>", "unknown": "<unk>", "start": "<start>", "stop": "<stop>"}}
+PAD, UNKNOWN, START, STOP = 0, 1, 2, 3
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")  # words (with inner apostrophes) and single punctuation marks
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}»“’]|['’]s\b|n't\b)")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«„¿¡‘]) ")
@@ -156,60 +155,6 @@ def _fix_straight_quotes(text: str) -> str:
         else:  # closing: no space before
             out = out + '"' + piece.rstrip()
     return out
-
-
-class TokenVocabulary:
-    """Token <-> id for one language at one level. Ids 0-3 are reserved (padding, unknown, start,
-    stop; at char level start is '\\t' and stop '\\n' as in the lecture), then the kept tokens, most
-    frequent first. Tokens outside the vocabulary map to the unknown id."""
-
-    def __init__(self, level: str, kept: list[str]):
-        if level not in RESERVED:
-            raise ValueError(f"level must be char or word, got {level!r}")
-        self.level = level
-        self.names = [*RESERVED[level], *kept]
-        self.index = {token: position for position, token in enumerate(self.names)}
-
-    @classmethod
-    def fit(cls, sentences, level: str, *, max_size: int | None = None, min_count: int = 1) -> "TokenVocabulary":
-        counts = Counter(token for sentence in sentences for token in tokenize(sentence, level))
-        ranked = sorted((item for item in counts.items() if item[1] >= min_count and item[0] not in RESERVED[level]),
-                        key=lambda item: (-item[1], item[0]))
-        if max_size is not None:
-            ranked = ranked[: max(0, max_size - len(RESERVED[level]))]
-        return cls(level, [token for token, _ in ranked])
-
-    @property
-    def size(self) -> int:
-        return len(self.names)
-
-    def encode(self, sentence: str) -> list[int]:
-        return [self.index.get(token, UNKNOWN) for token in tokenize(sentence, self.level)]
-
-    def decode(self, ids) -> str:
-        """Ids up to the first stop -> text; unknown ids print as UNKNOWN_MARK."""
-        tokens = []
-        for i in ids:
-            i = int(i)
-            if i == STOP:
-                break
-            if i == UNKNOWN:
-                tokens.append(UNKNOWN_MARK[self.level])
-            elif i > STOP:
-                tokens.append(self.names[i])
-        return detokenize(tokens, self.level)
-
-    def unknown(self, sentence: str) -> list[str]:
-        """The tokens of `sentence` this vocabulary does not have."""
-        return [token for token in tokenize(sentence, self.level) if token not in self.index]
-
-    def to_json(self) -> dict:
-        return {"kind": "tokens", "level": self.level, "reserved": list(RESERVED[self.level]),
-                "tokens": self.names[len(RESERVED[self.level]):]}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "TokenVocabulary":
-        return cls(data["level"], distinct_strings(data["tokens"], "tokens"))
 
 
 def cut(ids: list[int], limit: int, what: str) -> list[int]:

@@ -13,7 +13,8 @@ import torch
 
 from ..dependencies import need
 from ..errors import DataError
-from .words import PAD, WordVocabulary, words
+from .vocabulary import Vocabulary
+from .words import words
 
 FEATURE = "loading or training word vectors"
 EXPECTED_VECTORS = ("a GloVe or word2vec text file (lines of 'word v1 v2 ...', optionally after a 'count dim' "
@@ -73,15 +74,15 @@ def load_word_vectors(path) -> "object":
     return vectors
 
 
-def embedding_matrix(vectors, vocabulary: WordVocabulary, *, generator: torch.Generator | None = None):
+def embedding_matrix(vectors, vocabulary: Vocabulary, *, generator: torch.Generator | None = None):
     """(vocabulary.size, dim) float32: each kept word's vector where `vectors` has it, else
     uniform in [-0.05, 0.05] (Keras's embedding init); the padding row is zero.
     -> (matrix, number of words found)."""
     dim = vectors.vector_size
     matrix = torch.empty(vocabulary.size, dim).uniform_(-0.05, 0.05, generator=generator)
-    matrix[PAD] = 0.0
+    matrix[vocabulary.ids["pad"]] = 0.0
     found = 0
-    for word, index in vocabulary.index.items():
+    for index, word in enumerate(vocabulary.kept, len(vocabulary.specials)):
         if word in vectors.key_to_index:
             matrix[index] = torch.from_numpy(vectors[word].copy())
             found += 1

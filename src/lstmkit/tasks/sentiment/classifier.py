@@ -11,18 +11,19 @@ from ...errors import DataError, RunError
 from ...inspection import Inspection, inspect_layers
 from ...metrics import classification_report
 from ...text.readers import LabelledTexts, read_labelled
-from ...text.words import OOV, WordVocabulary, words
+from ...text.vocabulary import Vocabulary
+from ...text.words import words
 from ...training.recipe import load_trained
 from ...training.run import RunDirectory
 from .config import SentimentConfig
-from .data import Prepared, batches_of, class_indices
+from .data import Prepared, batches_of, class_indices, encode_last
 from .model import SentimentModel, predict_logits, probabilities
 
 
-def load(run_path, device: str = "cpu") -> tuple[SentimentModel, WordVocabulary, SentimentConfig]:
+def load(run_path, device: str = "cpu") -> tuple[SentimentModel, Vocabulary, SentimentConfig]:
     """A trained run -> (model in eval mode on `device`, vocabulary, config)."""
     model, vocabulary, config, _ = load_trained(
-        run_path, "sentiment", SentimentConfig, lambda data, run: WordVocabulary.from_json(data),
+        run_path, "sentiment", SentimentConfig, lambda data, run: Vocabulary.from_json(data),
         lambda config, vocabulary: SentimentModel(config, vocabulary.size, len(config.classes)), device)
     return model, vocabulary, config
 
@@ -35,7 +36,7 @@ class SentimentClassifier:
     """Trained sentiment run(s) ready to label texts: one run, or several whose class probabilities
     are averaged (an ensemble). Calls only read the weights: threads may share one classifier."""
 
-    def __init__(self, members: list[tuple[SentimentModel, WordVocabulary, SentimentConfig]]):
+    def __init__(self, members: list[tuple[SentimentModel, Vocabulary, SentimentConfig]]):
         self.members = members
         self.classes = members[0][2].classes
 
@@ -89,7 +90,8 @@ class SentimentClassifier:
 
         def occluded(vocabulary, config):  # row k: the text with word k unknown
             ids = vocabulary.encode(text)  # one id per token
-            rows = [(ids[:k] + [OOV] + ids[k + 1:])[-config.maxlen:] for k in range(len(tokens))]
+            unknown = vocabulary.ids["unknown"]
+            rows = [(ids[:k] + [unknown] + ids[k + 1:])[-config.maxlen:] for k in range(len(tokens))]
             return Prepared(rows, list(range(len(rows))))
 
         contributions = (result["probability"] - self._probabilities(occluded)[:, label]).tolist()
@@ -99,7 +101,7 @@ class SentimentClassifier:
     def inspect(self, text: str) -> Inspection:
         """The first run's LSTM layers over the words it reads of `text` (its last maxlen)."""
         model, vocabulary, config = self.members[0]
-        ids = vocabulary.encode(text, config.maxlen)
+        ids = encode_last(vocabulary, text, config.maxlen)
         if not ids:
             raise DataError("the text to inspect is empty (no words after removing punctuation)")
         kept = words(text)[-config.maxlen:]

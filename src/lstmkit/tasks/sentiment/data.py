@@ -12,7 +12,7 @@ from ...errors import DataError
 from ...text.batching import length_batches, padded_batches
 from ...text.readers import LabelledTexts, read_labelled, read_unlabelled
 from ...text.vectors import embedding_matrix, load_word_vectors, train_word2vec
-from ...text.words import WordVocabulary
+from ...text.vocabulary import Vocabulary
 from .config import SentimentConfig
 
 
@@ -26,6 +26,13 @@ def class_indices(data: LabelledTexts, classes: list[str]) -> list[int]:
     return [index[label] for label in data.labels]
 
 
+def encode_last(vocabulary: Vocabulary, text: str, maxlen: int | None) -> list[int]:
+    """The ids of `text`'s last `maxlen` words (as the lecture's pad_sequences keeps them: a review's
+    verdict tends to come at its end)."""
+    ids = vocabulary.encode(text)
+    return ids[-maxlen:] if maxlen else ids
+
+
 class Prepared:
     """One split as id sequences and integer targets: class indices, or for unlabelled texts each
     text's position (carried through the batches so that results go back in the texts' order)."""
@@ -34,12 +41,12 @@ class Prepared:
         self.sequences, self.targets = sequences, targets
 
     @classmethod
-    def labelled(cls, data: LabelledTexts, vocabulary: WordVocabulary, classes: list[str], maxlen: int):
-        return cls([vocabulary.encode(text, maxlen) for text in data.texts], class_indices(data, classes))
+    def labelled(cls, data: LabelledTexts, vocabulary: Vocabulary, classes: list[str], maxlen: int):
+        return cls([encode_last(vocabulary, text, maxlen) for text in data.texts], class_indices(data, classes))
 
     @classmethod
-    def unlabelled(cls, texts: list[str], vocabulary: WordVocabulary, maxlen: int):
-        return cls([vocabulary.encode(text, maxlen) for text in texts], list(range(len(texts))))
+    def unlabelled(cls, texts: list[str], vocabulary: Vocabulary, maxlen: int):
+        return cls([encode_last(vocabulary, text, maxlen) for text in texts], list(range(len(texts))))
 
     def __len__(self):
         return len(self.targets)
@@ -97,7 +104,7 @@ def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=N
     return vectors
 
 
-def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data_path, train_texts, unlabelled,
+def _pretrained_matrix(config: SentimentConfig, vocabulary: Vocabulary, data_path, train_texts, unlabelled,
                        log) -> tuple[torch.Tensor, SentimentConfig]:
     """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding
     -> (the embedding matrix, the config with the vectors' size as its embedding_dim)."""
@@ -111,5 +118,5 @@ def _pretrained_matrix(config: SentimentConfig, vocabulary: WordVocabulary, data
             log(f"embedding dim set to {vectors.vector_size}, the vectors' size")
             config = dataclasses.replace(config, embedding_dim=vectors.vector_size)
     matrix, found = embedding_matrix(vectors, vocabulary, generator=generator)
-    log(f"pretrained vectors for {found:,} of {len(vocabulary.kept_words):,} vocabulary words")
+    log(f"pretrained vectors for {found:,} of {len(vocabulary.kept):,} vocabulary words")
     return matrix, config

@@ -12,7 +12,8 @@ from ...dependencies import need_all
 from ...errors import DataError
 from ...text import vectors
 from ...text.readers import read_labelled
-from ...text.words import WordVocabulary
+from ...text.vocabulary import Vocabulary
+from ...text.words import IMDB_SPECIALS
 from ...training import distributed
 from ...training.loop import NEEDS
 from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
@@ -47,8 +48,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     training_texts = splits.get("train") or splits["all"]
     train_part, validation_part, config = _split(training_texts, config)
     # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
-    vocabulary = (run.load_vocab(WordVocabulary.from_json) if resume
-                  else WordVocabulary.fit(training_texts.texts, config.num_words))
+    vocabulary = (run.load_vocab(Vocabulary.from_json) if resume
+                  else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS, max_size=config.num_words))
     pretrained = None
     # else the checkpoint has it; the other processes get process 0's vectors as training starts
     if pretraining and distributed.is_main():

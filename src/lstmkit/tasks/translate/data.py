@@ -9,8 +9,9 @@ import torch
 
 from ...errors import DataError
 from ...text.batching import pad_right
-from ...text.pairs import (PAD, START, STOP, PairFile, Split, TokenVocabulary, language_of, normalize, read_pairs,
+from ...text.pairs import (PAD, START, STOP, PairFile, Split, language_of, normalize, read_pairs,
                            split_by_source)
+from ...text.vocabulary import Vocabulary
 from .config import TranslateConfig
 
 
@@ -68,7 +69,7 @@ def preprocess(text: str, config: TranslateConfig) -> str:
     return normalize(text, lowercase=config.lowercase, strip_punctuation=config.strip_punctuation)
 
 
-def encode_pairs(pairs, source: TokenVocabulary, target: TokenVocabulary, max_length: int = 0):
+def encode_pairs(pairs, source: Vocabulary, target: Vocabulary, max_length: int = 0):
     """-> [(source ids, target ids + stop)], leaving out pairs with a side over max_length tokens."""
     encoded = []
     for english, other in pairs:

@@ -10,7 +10,8 @@ from torch import nn
 from ...dependencies import need_all
 from ...errors import DataError
 from ...metrics import SCORES_FEATURE
-from ...text.pairs import PAD, TokenVocabulary
+from ...text.pairs import PAD, PAIR_SPECIALS
+from ...text.vocabulary import Vocabulary
 from ...training.loop import NEEDS
 from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
 from .config import TranslateConfig, validate_config, with_defaults
@@ -50,9 +51,11 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     if resume:
         source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
     else:
-        source = TokenVocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
-                                     max_size=config.source_vocab)
-        targets = {language: TokenVocabulary.fit((o for _, o in part), config.level, max_size=config.target_vocab)
+        specials = PAIR_SPECIALS[config.level]
+        source = Vocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
+                                specials=specials, max_size=config.source_vocab)
+        targets = {language: Vocabulary.fit((o for _, o in part), config.level, specials=specials,
+                                             max_size=config.target_vocab)
                    for language, part in train_parts.items()}
     encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
                for language in languages]

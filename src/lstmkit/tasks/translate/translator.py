@@ -14,7 +14,8 @@ from ...inspection import Inspection, inspect_layers
 from ...limits import check
 from ...metrics import translation_scores
 from ...text.batching import pad_right
-from ...text.pairs import PAD, UNKNOWN, TokenVocabulary, cut, read_pairs
+from ...text.pairs import PAD, UNKNOWN, cut, read_pairs
+from ...text.vocabulary import Vocabulary
 from ...training.recipe import load_trained
 from ...training.run import RunDirectory
 from .config import TranslateConfig
@@ -30,8 +31,8 @@ class Translator:
 
     model: Seq2Seq
     config: TranslateConfig
-    source: TokenVocabulary
-    targets: dict[str, TokenVocabulary]
+    source: Vocabulary
+    targets: dict[str, Vocabulary]
     max_source: int  # longest training source, in tokens: longer inputs are cut
     max_output: int  # decoding guard, in tokens
 
@@ -76,8 +77,8 @@ class Translator:
                 results[row] = vocabulary.decode(ids[position].tolist())
                 if keep_attention and attention is not None:
                     steps = int((ids[position] != PAD).sum())
-                    source_tokens = [self.source.names[i] for i in encoded[row]]
-                    target_tokens = [vocabulary.names[i] for i in ids[position, :steps].tolist()]
+                    source_tokens = [self.source.tokens[i] for i in encoded[row]]
+                    target_tokens = [vocabulary.tokens[i] for i in ids[position, :steps].tolist()]
                     maps[row] = (source_tokens, target_tokens, attention[position, :steps, : len(encoded[row])])
         return (results, maps) if keep_attention else results
 
@@ -87,7 +88,7 @@ class Translator:
         ids = self.source.encode(preprocess(sentence, self.config))[: self.max_source] or [UNKNOWN]
         with torch.no_grad():
             x = self.model.encoder.input(torch.tensor([ids], device=self.device))
-        return inspect_layers(self.model.encoder.layers, x, [self.source.names[i] for i in ids], "LSTM")
+        return inspect_layers(self.model.encoder.layers, x, [self.source.tokens[i] for i in ids], "LSTM")
 
 
 def group_references(pairs) -> tuple[list[str], list[list[str]]]:
@@ -127,10 +128,10 @@ def load(run_path, device: str = "cpu") -> Translator:
     return Translator(model, config, source, targets, run.saved("max_source", int), run.saved("max_output", int))
 
 
-def _vocabularies(data: dict, languages: list[str]) -> tuple[TokenVocabulary, dict[str, TokenVocabulary]]:
+def _vocabularies(data: dict, languages: list[str]) -> tuple[Vocabulary, dict[str, Vocabulary]]:
     """vocab.json's data -> (source vocabulary, {language: target vocabulary})."""
-    return (TokenVocabulary.from_json(data["source"]),
-            {language: TokenVocabulary.from_json(data["targets"][language]) for language in languages})
+    return (Vocabulary.from_json(data["source"]),
+            {language: Vocabulary.from_json(data["targets"][language]) for language in languages})
 
 
 def held_out_pairs(run_path, part: str = "test") -> list[tuple[str, str]]:
