@@ -3,10 +3,10 @@
 Two parts:
 - `choose(logits, ...)`: the next token by greedy, multinomial, temperature (the lecture's
   p**(1/T), renormalised, which is softmax(logits / T)), top-k or top-p sampling.
-- `StatefulSampler`: feeds a seed once, then carries (h, c) forward one token at a time. Each
-  step is a handful of small tensor ops: the input's contribution to the gates is looked up in a
-  precomputed (vocab, 4·hidden) table (a one-hot input, or an embedding, times W_ih is just a
-  row), stacked layers take one matrix product each, and sampling with temperature adds
+- `StatefulSampler`: feeds a seed once, then carries (h, c) forward one token at a time on the
+  LSTM's fast inference step (nn/lstm.py's `stacked_step`, which translation decoding uses too):
+  the input's contribution to the gates is looked up in a precomputed (vocab, 4·hidden) table (a
+  one-hot input, or an embedding, times W_ih is just a row), and sampling with temperature adds
   pre-drawn Gumbel noise and takes the argmax (the same distribution as multinomial sampling).
   Several streams are one batch.
 """
@@ -22,6 +22,7 @@ from torch import nn
 
 from .limits import check
 from .nn import LSTM
+from .nn.lstm import stacked_step
 
 STRATEGIES = ("greedy", "multinomial", "temperature", "top-k", "top-p")
 
@@ -83,17 +84,14 @@ class StatefulSampler:
 
     def __init__(self, input_table: torch.Tensor, layers: list[LSTM], output: nn.Linear):
         with torch.no_grad():
-            first = layers[0]
-            # token -> its contribution to the first layer's gates, bias included: (vocab, 4h)
-            self.gate_table = (input_table.float() @ first.weight_ih.t() + first.bias).contiguous()
-            self.recurrent = [first.weight_hh.t().contiguous()]
-            self.stacked = [(torch.cat([layer.weight_ih, layer.weight_hh], 1).t().contiguous(), layer.bias.clone())
-                            for layer in layers[1:]]  # [h_below, h] @ W -> gates
+            # the first layer's: token -> its contribution to the gates, bias included (vocab, 4h)
+            self.step_weights = [layers[0].step_weights(input_table=input_table),
+                                 *(layer.step_weights() for layer in layers[1:])]
             self.output_weight = output.weight.t().contiguous()
             self.output_bias = output.bias.detach().clone()
         self.input_table = input_table.float()
         self.layers = [layer.eval() for layer in layers]
-        self.hidden = layers[0].hidden_size
+        self.hidden = layers[0].hidden_size  # the work of a step, for _small_ops_threads
 
     def prime(self, seeds: torch.Tensor, lengths: torch.Tensor | None = None):
         """Feeds the seeds (streams, time) ids through the layers at once ->
@@ -113,13 +111,7 @@ class StatefulSampler:
 
     def _advance(self, token: torch.Tensor, states):
         """The LSTM layers' states after reading `token` (streams,)."""
-        hidden = self.hidden
-        gates = torch.addmm(self.gate_table[token], states[0][0], self.recurrent[0])
-        new_states = [_cell(gates, states[0][1], hidden)]
-        for (weight, bias), (h, c) in zip(self.stacked, states[1:]):
-            gates = torch.addmm(bias, torch.cat([new_states[-1][0], h], 1), weight)
-            new_states.append(_cell(gates, c, hidden))
-        return new_states
+        return stacked_step(self.layers, self.step_weights, token, states)
 
     def steps(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
               generator: torch.Generator | None = None, lengths: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
@@ -185,9 +177,3 @@ def _small_ops_threads(work: int):
     finally:
         torch.set_num_threads(threads)
 
-
-def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int):
-    """Gates (streams, 4h) in the order (i, f, c~, o) -> (h, c)."""
-    sigmoid = gates.sigmoid()
-    c = torch.addcmul(sigmoid[:, hidden: 2 * hidden] * c, sigmoid[:, :hidden], gates[:, 2 * hidden: 3 * hidden].tanh())
-    return sigmoid[:, 3 * hidden:] * c.tanh(), c

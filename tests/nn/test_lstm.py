@@ -245,6 +245,9 @@ def test_fast_inference_step_equals_the_lecture_cell():
     with torch.no_grad():
         from_ids = layer.step_fast(layer.step_weights(one_hot=True), ids, state)  # the gathered one-hot table
         from_vectors = layer.step_fast(layer.step_weights(), inputs, state)
+        table = torch.randn(9, 7)  # an embedding's rows: ids of its rows, as the sampler feeds them
+        from_rows = layer.step_fast(layer.step_weights(input_table=table), ids, state)
+    torch.testing.assert_close(from_rows, layer.cell(table[ids], state))
     for got in (from_ids, from_vectors):
         for value, want in zip(got, expected):
             torch.testing.assert_close(value, want)

@@ -60,7 +60,7 @@ class StepWeights(NamedTuple):
     The candidate's columns are doubled: tanh(x) = 2σ(2x) - 1, so one sigmoid pass covers all four
     gates (tanh on a strided quarter of the gates is several times slower on CPU)."""
 
-    table: torch.Tensor | None  # (input_size, 4h) x·W_ihᵀ + b for every one-hot x; None for dense inputs
+    table: torch.Tensor | None  # (vocab, 4h) x·W_ihᵀ + b for the input x of every id; None for dense inputs
     input_t: torch.Tensor  # (input_size, 4h) W_ihᵀ, contiguous
     bias: torch.Tensor  # (4h,)
     recurrent_t: torch.Tensor  # (hidden, 4h) W_hhᵀ, contiguous
@@ -86,6 +86,18 @@ def lstm_step_(gates: torch.Tensor, h: torch.Tensor, c: torch.Tensor, recurrent_
     i, f, sigmoid_2x, o = gates.sigmoid_().chunk(4, 1)
     c = torch.addcmul(f * c, i, sigmoid_2x, value=2).sub_(i)  # f∘c + i∘(2σ(2x) - 1) = f∘c + i∘tanh(x)
     return torch.tanh(c).mul_(o), c
+
+
+def stacked_step(layers, weights: list[StepWeights], inputs: torch.Tensor, states) -> list:
+    """One inference step through stacked LSTM layers (each layer's output the next one's input):
+    inputs (batch, input_size), or ids (batch,) when the first layer's weights have a table;
+    states [(h, c)] per layer -> the new states. What text sampling and translation decoding share."""
+    new_states, x = [], inputs
+    for layer, layer_weights, state in zip(layers, weights, states):
+        state = layer.step_fast(layer_weights, x, state)
+        new_states.append(state)
+        x = state[0]
+    return new_states
 
 
 class LSTM(Recurrent):
@@ -129,16 +141,21 @@ class LSTM(Recurrent):
         *_, c, h = self._step(x_t, *state)
         return h, c
 
-    def step_weights(self, one_hot: bool = False, dtype: torch.dtype = torch.float32) -> StepWeights:
+    def step_weights(self, one_hot: bool = False, dtype: torch.dtype = torch.float32,
+                     input_table: torch.Tensor | None = None) -> StepWeights:
         """The weights as step_fast() takes them. With one_hot, inputs are ids (batch,) of one-hot
-        vectors and their part of the gates is a gathered row of a table, not a matrix product.
+        vectors and their part of the gates is a gathered row of a table, not a matrix product; with
+        input_table (vocab, input_size), ids of its rows (an Embedding's weight) the same way.
         `dtype` is the matrix products' (bfloat16: several times faster on CPUs with AMX, at bfloat16's
         8-bit precision); the state and the gates stay float32."""
         hidden = self.hidden_size
         doubled = torch.ones(4 * hidden, device=self.bias.device)
         doubled[2 * hidden: 3 * hidden] = 2.0  # the candidate's pre-activation, for tanh(x) = 2σ(2x) - 1
         input_t, bias = self.weight_ih.detach().t() * doubled, self.bias.detach() * doubled
-        table = (input_t + bias).contiguous() if one_hot else None
+        if input_table is not None:
+            table = torch.addmm(bias, input_table.to(input_t), input_t).contiguous()
+        else:
+            table = (input_t + bias).contiguous() if one_hot else None
         recurrent_t = self.weight_hh.detach().t() * doubled
         return StepWeights(table, input_t.to(dtype).contiguous(), bias, recurrent_t.to(dtype).contiguous())
 

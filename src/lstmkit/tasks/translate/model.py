@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ...nn import LSTM, Bidirectional, Dense, Embedding
-from ...nn.lstm import linear_t
+from ...nn.lstm import linear_t, stacked_step
 from ...nn.recurrent import time_mask
 from ...text.chars import one_hot
 from ...text.pairs import PAD, START
@@ -117,12 +117,8 @@ class Decoder(nn.Module):
         `constants`: step_constants()."""
         layer_weights, output_t, output_bias = constants
         x = tokens if self.input.embedding is None else self.input(tokens)
-        new_states = []
-        for layer, weights, state in zip(self.layers, layer_weights, states):
-            state = layer.step_fast(weights, x, state)
-            new_states.append(state)
-            x = state[0]
-        x, attention = self.attend(x[:, None], memory, memory_mask)
+        new_states = stacked_step(self.layers, layer_weights, x, states)
+        x, attention = self.attend(new_states[-1][0][:, None], memory, memory_mask)
         logits = linear_t(x[:, 0], output_t, output_bias)
         return logits, new_states, attention[:, 0] if attention is not None else None
 
