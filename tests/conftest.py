@@ -92,8 +92,31 @@ def run_cli(capsys):
 
 
 
-def train(capfd, command, out, *extra):
-    """Runs `lstmkit *command --out OUT --quiet *extra` -> (exit code, stdout, stderr)."""
-    code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])
-    output, errors = capfd.readouterr()
-    return code, output, errors
+@pytest.fixture
+def train_cli(capfd):
+    """train_cli(command, out, *extra): runs `lstmkit *command --out OUT --quiet *extra` in this
+    process -> (exit code, stdout, stderr)."""
+    def train(command, out, *extra):
+        code = main([str(arg) for arg in [*command, "--out", out, "--quiet", *extra]])
+        output, errors = capfd.readouterr()
+        return code, output, errors
+
+    return train
+
+
+@pytest.fixture(scope="session", name="make_aclimdb")
+def make_aclimdb_fixture():
+    """make_aclimdb(root, per_class=120, seed=0) -> a small aclImdb folder written under root."""
+    return make_aclimdb
+
+
+@pytest.fixture(scope="session", name="number_pairs")
+def number_pairs_fixture():
+    """number_pairs(count, seed) -> Anki-style lines: numbers in English and German."""
+    return number_pairs
+
+
+@pytest.fixture(scope="session")
+def small_split():
+    """translate train's options for a small pairs file: 40 pairs held out for test and validation."""
+    return SMALL

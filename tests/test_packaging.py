@@ -22,7 +22,6 @@ from lstmkit import dependencies
 from lstmkit.cli import main
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import make_aclimdb, number_pairs, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "lstmkit"
@@ -90,39 +89,40 @@ def test_the_installed_metadata_is_pyproject_toml():
     assert installed == declared(tomllib.loads((ROOT / "pyproject.toml").read_text()))
 
 
-def test_a_missing_optional_module_is_one_line_naming_the_extra_before_training(tmp_path, capfd, monkeypatch):
+def test_a_missing_optional_module_is_one_line_naming_the_extra_before_training(tmp_path, monkeypatch, train_cli,
+                                                                                make_aclimdb):
     for module in ("gensim", "gensim.models"):
         monkeypatch.setitem(sys.modules, module, None)  # import gensim now fails as if it were not installed
     data = make_aclimdb(tmp_path / "data", per_class=20)
-    code, _, errors = train(capfd, ["sentiment", "train", "--data", data, "--pretrained", "word2vec"], tmp_path / "run")
+    code, _, errors = train_cli(["sentiment", "train", "--data", data, "--pretrained", "word2vec"], tmp_path / "run")
     assert code == 1
     assert errors == "lstmkit: loading or training word vectors needs gensim; pip install 'lstmkit[vectors]'\n"
     assert not (tmp_path / "run" / LAST).exists()
 
 
-def test_a_missing_base_module_is_named_before_training(tmp_path, capfd, monkeypatch):
+def test_a_missing_base_module_is_named_before_training(tmp_path, monkeypatch, train_cli, number_pairs):
     monkeypatch.setitem(sys.modules, "sacrebleu", None)
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("\n".join(number_pairs(120, 0)) + "\n", encoding="utf-8")
-    code, _, errors = train(capfd, ["translate", "train", "--pairs", pairs, "--test-pairs", 20,
+    code, _, errors = train_cli(["translate", "train", "--pairs", pairs, "--test-pairs", 20,
                                     "--validation-pairs", 20], tmp_path / "run")
     assert code == 1
     assert errors == "lstmkit: scoring translations (BLEU, chrF) needs sacrebleu; pip install 'sacrebleu==2.6.0'\n"
     assert not (tmp_path / "run" / LAST).exists()
 
 
-def test_an_out_folder_that_cannot_be_written_is_refused_before_training(tmp_path, capfd):
+def test_an_out_folder_that_cannot_be_written_is_refused_before_training(tmp_path, train_cli, make_aclimdb):
     data = make_aclimdb(tmp_path / "data", per_class=20)
-    code, _, errors = train(capfd, ["sentiment", "train", "--data", data], "/proc/lstmkit-run")
+    code, _, errors = train_cli(["sentiment", "train", "--data", data], "/proc/lstmkit-run")
     assert code == 2 and errors.startswith("lstmkit: error: --out /proc/lstmkit-run: cannot write in /proc")
     assert errors.count("\n") == 1
 
 
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
-def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task, commands, tmp_path, capfd,
-                                                                            monkeypatch):
+def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task, commands, tmp_path, monkeypatch,
+                                                                            train_cli):
     command = [*commands[task], "--epochs", 2]
-    assert train(capfd, command, tmp_path / "whole")[0] == 0
+    assert train_cli(command, tmp_path / "whole")[0] == 0
     original_fit = recipe.fit
 
     def fit_whose_validation_fails(model, optimizer, **kwargs):
@@ -133,7 +133,7 @@ def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task
 
     monkeypatch.setattr(recipe, "fit", fit_whose_validation_fails)
     run = tmp_path / "run"
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     assert code == 1
     assert errors.startswith(f"lstmkit: error: RuntimeError: the scorer broke; the last completed epoch (1) is saved "
                              f"in {run}; continue with: lstmkit {task} train ") and errors.endswith(" --resume\n")
@@ -141,7 +141,7 @@ def test_a_failure_in_validation_keeps_the_trained_epoch_and_resume_goes_on(task
     mine, theirs = load_file(run / LAST), load_file(tmp_path / "whole" / LAST)  # the trained epoch loads
     assert {key: value.shape for key, value in mine.items()} == {key: value.shape for key, value in theirs.items()}
     monkeypatch.undo()
-    assert train(capfd, command, run, "--resume")[0] == 0  # validates epoch 1, then trains epoch 2
+    assert train_cli(command, run, "--resume")[0] == 0  # validates epoch 1, then trains epoch 2
     assert [row["epoch"] for row in RunDirectory(run).load_history()] == [1, 2]
     mine = load_file(run / LAST)
     assert all(torch.equal(mine[key], theirs[key]) for key in theirs)
@@ -154,7 +154,7 @@ def test_version_names_lstmkit_torch_python_and_cuda(capsys):
     assert "CUDA" in out
 
 
-def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folder(tmp_path):
+def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folder(tmp_path, number_pairs, make_aclimdb):
     """Builds the sdist and the wheel, installs the wheel with pip's resolver into a venv without
     system packages, runs pip check, then trains, evaluates and uses each task outside the checkout."""
     dist, venv, work = tmp_path / "dist", tmp_path / "venv", tmp_path / "elsewhere"

@@ -14,11 +14,8 @@ def run() -> NoReturn:
     from .cli import main
 
     code = main()
-    # Then end at once, output flushed, with no interpreter teardown: during it Python has put the
-    # default signal handlers back, so a Ctrl-C there killed a finished command (exit -2 after its
-    # message; 10 of 16 Ctrl-Cs sent 2.45-2.75 s after a fast command started), and it now and then
-    # aborted a finished training process of several (SIGABRT from a thread of torch's, ~1 run in
-    # 10 under torchrun). Every file is written and closed by then; nothing is left to tear down.
+    # End at once, output flushed: in the interpreter's teardown a Ctrl-C or a thread of torch's
+    # killed finished commands (docs/RELIABILITY.md). Every file is written and closed by now.
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a reader that stopped early wants no more
             stream.flush()

@@ -4,7 +4,6 @@ import argparse
 
 import torch
 
-from conftest import train
 from lstmkit.cli import build_parser, main
 from lstmkit.training.run import RunDirectory
 
@@ -39,7 +38,7 @@ def test_threads_sets_torchs_threads(trained_runs, capsys):
         torch.set_num_threads(before)
 
 
-def test_a_word_level_translation_model_gets_an_embedding_size_by_default(commands, tmp_path, capfd):
+def test_a_word_level_translation_model_gets_an_embedding_size_by_default(commands, tmp_path, train_cli):
     command = [part for part in commands["translate"] if str(part) not in ("--embedding-dim", "8")]
-    assert "--level" in command and train(capfd, [*command, "--epochs", 1, "--hidden", 8], tmp_path / "run")[0] == 0
+    assert "--level" in command and train_cli([*command, "--epochs", 1, "--hidden", 8], tmp_path / "run")[0] == 0
     assert RunDirectory(tmp_path / "run").load_config()["config"]["embedding_dim"] == 256

@@ -14,7 +14,6 @@ from safetensors.torch import load_file
 from lstmkit.cli import main
 from lstmkit.training.run import LAST, NEXT, TRAINER, RunDirectory
 
-from conftest import train
 
 # A training whose writer stops for good at one point of one checkpoint write (found by the name
 # os.replace is given), after touching MARKER: the test then kills it with SIGKILL. Only this test
@@ -86,7 +85,7 @@ KILLS = [(task, pause) for task in ("sentiment", "textgen", "translate") for pau
 
 @pytest.mark.parametrize("task, pause", KILLS)
 def test_kill_9_in_a_checkpoint_write_keeps_the_last_complete_checkpoint(task, pause, commands, whole, tmp_path,
-                                                                         capfd):
+                                                                         train_cli):
     epochs = EPOCHS
     run, kept = kill_and_check(commands, task, pause, tmp_path, epochs)
     # a reader sees the best weights of a finished epoch (or none yet), never half a file
@@ -95,24 +94,24 @@ def test_kill_9_in_a_checkpoint_write_keeps_the_last_complete_checkpoint(task, p
     assert RunDirectory(run).trained_epochs() == kept
     state = RunDirectory(run).load_trainer()
     assert state["checkpoint"] == RunDirectory(run)._stamp_of_weights(run / LAST)
-    code, _, errors = train(capfd, [*commands[task], "--epochs", epochs], run, "--resume")
+    code, _, errors = train_cli([*commands[task], "--epochs", epochs], run, "--resume")
     assert code == 0, errors
     assert [row["epoch"] for row in RunDirectory(run).load_history()] == list(range(1, epochs + 1))
     mine, theirs = load_file(run / LAST), load_file(whole[task] / LAST)
     assert all(torch.equal(mine[key], theirs[key]) for key in theirs)
 
 
-def test_a_checkpoint_of_two_stamps_is_refused(commands, tmp_path, capfd):
+def test_a_checkpoint_of_two_stamps_is_refused(commands, tmp_path, train_cli):
     run = tmp_path / "run"
-    assert train(capfd, [*commands["textgen"], "--epochs", 2], run)[0] == 0
+    assert train_cli([*commands["textgen"], "--epochs", 2], run)[0] == 0
     state = RunDirectory(run).load_trainer()
     state["checkpoint"] = "1-other"
     torch.save(state, run / TRAINER)
-    code, _, errors = train(capfd, [*commands["textgen"], "--epochs", 3], run, "--resume")
+    code, _, errors = train_cli([*commands["textgen"], "--epochs", 3], run, "--resume")
     assert code == 2 and "are of different checkpoints" in errors and str(run / TRAINER) in errors
 
 
-def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(commands, tmp_path, capfd, monkeypatch):
+def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(commands, tmp_path, monkeypatch, train_cli):
     from lstmkit.training import run as run_module
 
     real_fdopen, checkpoints = os.fdopen, []
@@ -130,15 +129,15 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(commands, tmp_pat
 
     command, run = [*commands["textgen"], "--epochs", 5], tmp_path / "run"
     monkeypatch.setattr(run_module.os, "fdopen", fdopen_of_a_full_disk)
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     monkeypatch.undo()
     assert code == 1, errors
     assert errors.startswith(f"lstmkit: error: {run}: the disk is full (") and "a checkpoint needs about" in errors
     assert errors.count("\n") == 1 and "the last completed epoch (2) is saved" in errors
     assert "continue with: lstmkit textgen train" in errors
     assert RunDirectory(run).load_trainer()["epoch"] == 2 and not list(run.glob(".*.tmp"))
-    assert train(capfd, command, run, "--resume")[0] == 0
-    assert train(capfd, command, tmp_path / "whole")[0] == 0
+    assert train_cli(command, run, "--resume")[0] == 0
+    assert train_cli(command, tmp_path / "whole")[0] == 0
     mine, theirs = load_file(run / LAST), load_file(tmp_path / "whole" / LAST)
     assert all(torch.equal(mine[key], theirs[key]) for key in theirs)
 
@@ -164,9 +163,9 @@ def disk_of(tmp_path):
         subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
-def test_a_real_full_disk_ends_training_with_one_line(commands, disk_of, tmp_path, capfd, monkeypatch):
+def test_a_real_full_disk_ends_training_with_one_line(commands, disk_of, tmp_path, capfd, monkeypatch, train_cli):
     command = [*commands["translate"], "--epochs", 4, "--hidden", 64]
-    assert train(capfd, command, tmp_path / "whole")[0] == 0
+    assert train_cli(command, tmp_path / "whole")[0] == 0
     whole = tmp_path / "whole"
     written = sum(path.stat().st_size for path in whole.iterdir())
     checkpoint = (whole / LAST).stat().st_size + (whole / TRAINER).stat().st_size
@@ -175,7 +174,7 @@ def test_a_real_full_disk_ends_training_with_one_line(commands, disk_of, tmp_pat
     if disk is None:  # this process may not mount: the injected full disk of the test above stands in
         return test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(commands, tmp_path, capfd, monkeypatch)
     run = disk / "run"
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     assert code == 1, errors
     assert errors.startswith(f"lstmkit: error: {run}: the disk is full (") and errors.count("\n") == 1
     assert "the last completed epoch (1) is saved" in errors
@@ -184,18 +183,19 @@ def test_a_real_full_disk_ends_training_with_one_line(commands, disk_of, tmp_pat
     assert not list(run.glob(".*.tmp")) and not list(run.glob(f"*{NEXT}"))
 
 
-def test_a_second_writer_is_refused_naming_the_first_and_a_killed_ones_lock_is_taken_over(commands, tmp_path, capfd):
+def test_a_second_writer_is_refused_naming_the_first_and_a_killed_ones_lock_is_taken_over(commands, tmp_path,
+                                                                                          train_cli):
     run = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000",
                               "--out", str(run), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (run / "history.jsonl").exists() and first.poll() is None:
         time.sleep(0.05)
     for extra in ([], ["--resume"]):
-        code, _, errors = train(capfd, commands["textgen"], run, *extra)
+        code, _, errors = train_cli(commands["textgen"], run, *extra)
         assert code == 2 and errors.count("\n") == 1
         assert f"is being written by process {first.pid} on " in errors and "lstmkit textgen train" in errors
     first.send_signal(signal.SIGKILL)
     first.wait()
     kept = RunDirectory(run).trained_epochs()  # the killed training's lock is taken over
-    code, _, errors = train(capfd, commands["textgen"], run, "--resume", "--epochs", kept + 1)
+    code, _, errors = train_cli(commands["textgen"], run, "--resume", "--epochs", kept + 1)
     assert code == 0, errors

@@ -11,7 +11,6 @@ from safetensors.torch import load_file, save_file
 
 from lstmkit.cli import main
 
-from conftest import train
 
 TASKS = ["sentiment", "textgen", "translate"]
 
@@ -140,6 +139,6 @@ def test_a_run_of_another_task_is_refused(task, trained, commands, inputs, capfd
         assert errors.count("\n") == 1 and "run, not a" in errors
 
 
-def test_resuming_into_another_tasks_run_is_refused(trained, commands, capfd):
-    code, _, errors = train(capfd, commands["sentiment"], trained["textgen"], "--resume")
+def test_resuming_into_another_tasks_run_is_refused(trained, commands, train_cli):
+    code, _, errors = train_cli(commands["sentiment"], trained["textgen"], "--resume")
     assert code == 2 and "holds a 'textgen' run, not a sentiment one" in errors

@@ -16,7 +16,6 @@ from lstmkit.training import distributed
 from lstmkit.training.launch import free_port
 from lstmkit.training.run import RunDirectory
 
-from conftest import train
 
 
 def assert_same_weights(first, second, atol):
@@ -27,10 +26,10 @@ def assert_same_weights(first, second, atol):
 
 
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
-def test_two_processes_train_the_model_one_process_trains(task, commands, tmp_path, capfd):
-    code, _, _ = train(capfd, commands[task], tmp_path / "one")
+def test_two_processes_train_the_model_one_process_trains(task, commands, tmp_path, train_cli):
+    code, _, _ = train_cli(commands[task], tmp_path / "one")
     assert code == 0
-    code, output, errors = train(capfd, commands[task], tmp_path / "two", "--processes", 2)
+    code, output, errors = train_cli(commands[task], tmp_path / "two", "--processes", 2)
     assert code == 0, errors
     assert output.count("run saved in") == 1  # process 0 speaks, the other stays quiet
     assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
@@ -38,8 +37,8 @@ def test_two_processes_train_the_model_one_process_trains(task, commands, tmp_pa
     assert [row["loss"] for row in two] == pytest.approx([row["loss"] for row in one], rel=1e-5)
 
 
-def test_torchrun_trains_the_same_model(commands, tmp_path, capfd):
-    assert train(capfd, commands["textgen"], tmp_path / "one")[0] == 0
+def test_torchrun_trains_the_same_model(commands, tmp_path, train_cli):
+    assert train_cli(commands["textgen"], tmp_path / "one")[0] == 0
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "lstmkit"]
     done = subprocess.run([*torchrun, *map(str, commands["textgen"]), "--out", str(tmp_path / "two"), "--quiet"],
                           env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
@@ -48,27 +47,27 @@ def test_torchrun_trains_the_same_model(commands, tmp_path, capfd):
     assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
 
 
-def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, capfd):
+def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, train_cli):
     command = [*commands["sentiment"][:-8], "--embedding-dim", 16, "--units", 16, "--batch-size", 30,
                "--dropout", 0.3]
-    assert train(capfd, command, tmp_path / "straight", "--processes", 2, "--epochs", 2)[0] == 0
-    assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 1)[0] == 0
-    assert train(capfd, command, tmp_path / "resumed", "--processes", 2, "--epochs", 2, "--resume")[0] == 0
+    assert train_cli(command, tmp_path / "straight", "--processes", 2, "--epochs", 2)[0] == 0
+    assert train_cli(command, tmp_path / "resumed", "--processes", 2, "--epochs", 1)[0] == 0
+    assert train_cli(command, tmp_path / "resumed", "--processes", 2, "--epochs", 2, "--resume")[0] == 0
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", atol=1e-6)
 
 
-def test_process_0_loads_the_pretrained_vectors_for_all(commands, tmp_path, capfd):
+def test_process_0_loads_the_pretrained_vectors_for_all(commands, tmp_path, train_cli):
     vectors = tmp_path / "glove.txt"  # process 1 does not read it: it gets process 0's embedding
     vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")
     command = [*commands["sentiment"], "--pretrained", vectors, "--freeze-embedding"]
-    assert train(capfd, command, tmp_path / "one")[0] == 0
-    assert train(capfd, command, tmp_path / "two", "--processes", 2)[0] == 0
+    assert train_cli(command, tmp_path / "one")[0] == 0
+    assert train_cli(command, tmp_path / "two", "--processes", 2)[0] == 0
     assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
 
 
-def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, capfd):
+def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, train_cli):
     command = [str(arg) for arg in [*commands["sentiment"], "--epochs", 1, "--quiet"]]
-    assert train(capfd, command, tmp_path / "run")[0] == 0
+    assert train_cli(command, tmp_path / "run")[0] == 0
     port = str(free_port())  # two machines without a shared folder: each process its own --out
     workers = [subprocess.Popen([sys.executable, "-m", "lstmkit", *command, "--out", str(out), "--resume"],
                                 env={**os.environ, "RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
@@ -83,7 +82,7 @@ def test_resuming_where_a_process_sees_no_run_is_refused(commands, tmp_path, cap
 
 
 @pytest.mark.parametrize("sent", ["Ctrl-C from a terminal", "SIGTERM to each worker"])
-def test_a_signal_stops_every_process_and_keeps_the_last_epoch(sent, commands, tmp_path, capfd):
+def test_a_signal_stops_every_process_and_keeps_the_last_epoch(sent, commands, tmp_path, train_cli):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "lstmkit", *map(str, commands["textgen"]), "--epochs", "1000", "--out", str(out),
                "--quiet", "--processes", "2"]
@@ -104,7 +103,7 @@ def test_a_signal_stops_every_process_and_keeps_the_last_epoch(sent, commands, t
     assert errors.endswith(" --processes 2 --resume\n")
     done = len(RunDirectory(out).load_history())
     assert done >= 1 and RunDirectory(out).load_trainer()["epoch"] == done and not list(out.glob(".*.tmp"))
-    assert train(capfd, commands["textgen"], out, "--resume", "--epochs", done + 1, "--processes", 2)[0] == 0
+    assert train_cli(commands["textgen"], out, "--resume", "--epochs", done + 1, "--processes", 2)[0] == 0
     assert len(RunDirectory(out).load_history()) == done + 1
 
 
@@ -131,8 +130,8 @@ def test_a_killed_launcher_leaves_no_worker_training(commands, tmp_path):
     assert RunDirectory(out).load_trainer()["epoch"] == len(RunDirectory(out).load_history()) >= 1
 
 
-def test_bad_input_in_several_processes_is_one_error_line(tmp_path, capfd):
-    code, _, errors = train(capfd, ["sentiment", "train", "--data", tmp_path / "missing.csv"], tmp_path / "run",
+def test_bad_input_in_several_processes_is_one_error_line(tmp_path, train_cli):
+    code, _, errors = train_cli(["sentiment", "train", "--data", tmp_path / "missing.csv"], tmp_path / "run",
                             "--processes", 2)
     assert code == 2
     assert errors.strip().count("\n") == 0 and errors.startswith("lstmkit: error:") and "missing.csv" in errors
@@ -163,19 +162,19 @@ def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
         distributed.start("cuda")
 
 
-def test_a_command_leaves_the_process_group_it_ran_in(commands, tmp_path, capfd):
+def test_a_command_leaves_the_process_group_it_ran_in(commands, tmp_path, train_cli):
     # as torch asks of every process before it ends (NCCL: so that its pending operations finish)
     dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
     try:
-        assert train(capfd, commands["textgen"], tmp_path / "run")[0] == 0
+        assert train_cli(commands["textgen"], tmp_path / "run")[0] == 0
         assert not dist.is_initialized()
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
 
 
-def test_a_worker_ends_at_once_with_its_output_and_exit_code(commands, tmp_path, capfd):
-    assert train(capfd, commands["textgen"], tmp_path / "run")[0] == 0
+def test_a_worker_ends_at_once_with_its_output_and_exit_code(commands, tmp_path, train_cli):
+    assert train_cli(commands["textgen"], tmp_path / "run")[0] == 0
     sample = [sys.executable, "-m", "lstmkit", "textgen", "sample", str(tmp_path / "run"), "--num", "3", "--length",
               "200", "--json"]
     env = {**os.environ, "WORLD_SIZE": "2"}  # one of two training processes: ends with os._exit

@@ -19,7 +19,6 @@ from lstmkit.training import recipe  # every task's train() calls fit() from her
 from lstmkit.training import loop
 from lstmkit.training.run import LAST, RunDirectory
 
-from conftest import train
 
 EPOCHS = 3
 
@@ -141,38 +140,39 @@ LANDINGS = {"a step": (2, 1), "validation": (2, 2), "saving": (1, 1), "plotting"
 
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 @pytest.mark.parametrize("where", list(LANDINGS))
-def test_a_ctrl_c_stops_training_where_nothing_is_lost_and_resume_ends_as_an_uninterrupted_run(
-        task, where, commands, uninterrupted, tmp_path, capfd, monkeypatch):
+def test_a_ctrl_c_stops_training_where_nothing_is_lost_and_resume_ends_as_an_uninterrupted_run(task, where, commands,
+                                                                                               uninterrupted, tmp_path,
+                                                                                               monkeypatch, train_cli):
     epoch, kept = LANDINGS[where]
     command, run = [*commands[task], "--epochs", EPOCHS, "--batch-size", 8], tmp_path / "run"
     signal_in_fit(monkeypatch, task, where, epoch)
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     assert_stopped(code, errors, run, kept)
     monkeypatch.undo()
-    code, _, errors = train(capfd, command, run, "--resume")
+    code, _, errors = train_cli(command, run, "--resume")
     assert code == 0, errors
     assert [row["epoch"] for row in RunDirectory(run).load_history()] == list(range(1, EPOCHS + 1))
     assert_same_last_weights(run, uninterrupted[task])
 
 
-def test_sigterm_stops_like_ctrl_c_with_exit_code_143(commands, uninterrupted, tmp_path, capfd, monkeypatch):
+def test_sigterm_stops_like_ctrl_c_with_exit_code_143(commands, uninterrupted, tmp_path, monkeypatch, train_cli):
     command, run = [*commands["textgen"], "--epochs", EPOCHS, "--batch-size", 8], tmp_path / "run"
     signal_in_fit(monkeypatch, "textgen", "a step", 2, signals=(signal.SIGTERM,))
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     assert_stopped(code, errors, run, 1, exit_code=143)
 
 
-def test_a_second_ctrl_c_stops_at_once_and_the_run_still_loads_and_resumes(
-        commands, uninterrupted, tmp_path, capfd, monkeypatch):
+def test_a_second_ctrl_c_stops_at_once_and_the_run_still_loads_and_resumes(commands, uninterrupted, tmp_path,
+                                                                           monkeypatch, train_cli):
     command, run = [*commands["sentiment"], "--epochs", EPOCHS, "--batch-size", 8], tmp_path / "run"
     signal_in_fit(monkeypatch, "sentiment", "validation", 2, signals=(signal.SIGINT, signal.SIGINT))
-    code, _, errors = train(capfd, command, run)
+    code, _, errors = train_cli(command, run)
     assert_stopped(code, errors, run, 2, validated=1)  # stopped in epoch 2's validation: trained, not validated
     from lstmkit.tasks.sentiment import load
 
     load(run)
     monkeypatch.undo()
-    assert train(capfd, command, run, "--resume")[0] == 0
+    assert train_cli(command, run, "--resume")[0] == 0
     assert_same_last_weights(run, uninterrupted["sentiment"])
 
 

@@ -19,7 +19,6 @@ from lstmkit.training.loop import FitOptions, check_training_config, fit
 from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory
 from lstmkit.errors import RunError
 
-from conftest import train as train_command
 
 
 class Classifier(nn.Module):
@@ -134,9 +133,9 @@ def test_a_moving_average_of_the_weights_is_validated_kept_and_resumed(tmp_path)
 
 @pytest.mark.parametrize("task, metric", [("sentiment", "val_loss"), ("textgen", "val_nats_per_char"),
                                           ("translate", "val_loss")])
-def test_every_task_validates_and_keeps_the_moving_average(task, metric, commands, tmp_path, capfd):
-    assert train_command(capfd, commands[task], tmp_path / "plain")[0] == 0
-    assert train_command(capfd, commands[task], tmp_path / "ema", "--ema", 0.5)[0] == 0
+def test_every_task_validates_and_keeps_the_moving_average(task, metric, commands, tmp_path, train_cli):
+    assert train_cli(commands[task], tmp_path / "plain")[0] == 0
+    assert train_cli(commands[task], tmp_path / "ema", "--ema", 0.5)[0] == 0
     plain_last, last, kept = (load_file(tmp_path / run / name) for run, name in
                               [("plain", LAST), ("ema", LAST), ("ema", BEST)])
     assert all(torch.allclose(plain_last[k], last[k], atol=1e-6) for k in last)  # training itself is unchanged
@@ -243,7 +242,7 @@ def test_training_numbers_out_of_range_name_the_setting(name, value, expected):
 
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
 def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training_goes_on(task, commands, tmp_path,
-                                                                                         capfd, monkeypatch):
+                                                                                         monkeypatch, train_cli):
     original_fit, calls = recipe.fit, {"steps": 0, "lrs": []}
 
     def fit_with_a_diverging_stretch(model, optimizer, **kwargs):  # steps 3-30 of epoch 1 (of 48+) give NaN or inf
@@ -263,7 +262,7 @@ def test_a_diverging_loss_is_rolled_back_with_a_lower_learning_rate_and_training
     monkeypatch.setattr(recipe, "fit", fit_with_a_diverging_stretch)
     with warnings.catch_warnings(record=True) as caught:  # what the command prints as "lstmkit: warning: ..."
         warnings.simplefilter("always")
-        code, _, errors = train_command(capfd, [*commands[task], "--epochs", 2, "--batch-size", 2], tmp_path / "run")
+        code, _, errors = train_cli([*commands[task], "--epochs", 2, "--batch-size", 2], tmp_path / "run")
     assert code == 0, errors
     history = RunDirectory(tmp_path / "run").load_history()
     assert history[0]["skipped_steps"] == 28 and "skipped_steps" not in history[1]

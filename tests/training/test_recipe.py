@@ -2,19 +2,18 @@
 
 import pytest
 
-from conftest import train
 from lstmkit.training.recipe import RESUMABLE, best_epoch
 from lstmkit.training.run import RunDirectory
 
 
 @pytest.mark.parametrize("task", ["sentiment", "textgen", "translate"])
-def test_resume_honours_epochs_minutes_and_lr_decay_and_names_what_it_ignores(task, commands, tmp_path, capfd):
+def test_resume_honours_epochs_minutes_and_lr_decay_and_names_what_it_ignores(task, commands, tmp_path, train_cli):
     run = tmp_path / "run"
-    assert train(capfd, commands[task], run, "--epochs", 1)[0] == 0
+    assert train_cli(commands[task], run, "--epochs", 1)[0] == 0
     started_with = RunDirectory(run).load_config()["config"].get("lr_decay")
     # --minutes counts the whole run: the first epoch alone took longer than this, so none follows
     with pytest.warns(UserWarning) as warned:  # the settings given again as they were say nothing
-        code, _, errors = train(capfd, commands[task], run, "--resume", "--epochs", 3, "--minutes", 1e-6,
+        code, _, errors = train_cli(commands[task], run, "--resume", "--epochs", 3, "--minutes", 1e-6,
                                 "--layers", 2)
     assert code == 0 and len(RunDirectory(run).load_history()) == 1, errors
     resumable = {"sentiment": "--epochs, --minutes, --patience", "textgen": "--epochs, --minutes, --lr-decay",
@@ -22,7 +21,7 @@ def test_resume_honours_epochs_minutes_and_lr_decay_and_names_what_it_ignores(ta
     assert [str(warning.message) for warning in warned] == [
         f"--resume continues the run's recipe; ignored: --layers (a resume may change {resumable})"]
     lr_decay = ["--lr-decay", 0.5] if task != "sentiment" else []
-    assert train(capfd, commands[task], run, "--resume", "--epochs", 3, *lr_decay)[0] == 0
+    assert train_cli(commands[task], run, "--resume", "--epochs", 3, *lr_decay)[0] == 0
     history = RunDirectory(run).load_history()
     assert [row["epoch"] for row in history] == [1, 2, 3]
     if lr_decay:  # the run's own decay ended epoch 1; the new one applies from the epoch after the resume on

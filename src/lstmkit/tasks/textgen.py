@@ -59,7 +59,7 @@ class TextgenConfig(TrainingConfig):  # frozen: the presets are values no traini
 
 PRESETS = {
     "lecture": TextgenConfig(mode="lecture"),
-    # many small updates early: held-out 1.64 nats/char after 2 epochs (13 s), 1.37 after 9
+    # many small updates early (docs/RESULTS.md, text generation)
     "fast": TextgenConfig(mode="fast", hidden=256, layers=1, embedding_dim=32, optimizer="adam", lr=4e-3,
                           batch_size=32, window=64, epochs=30, lr_decay=0.95),
 }

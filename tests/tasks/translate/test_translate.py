@@ -17,25 +17,24 @@ from lstmkit.text.batching import pad_right
 from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
 from lstmkit.training.run import RunDirectory
 
-from conftest import SMALL, number_pairs
 
 ANKI = Path(__file__).resolve().parents[4] / "shared" / "data" / "anki"
 
 
 @pytest.fixture(scope="module")
-def numbers(tmp_path_factory):
+def numbers(tmp_path_factory, number_pairs):
     path = tmp_path_factory.mktemp("pairs") / "deu-eng.txt"
     path.write_text("\n".join(number_pairs(600, 0)) + "\nno tab on this line\n", encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
-def trained(numbers, tmp_path_factory):
+def trained(numbers, tmp_path_factory, small_split):
     out = tmp_path_factory.mktemp("runs") / "numbers"
     assert main(["translate", "train", "--pairs", str(numbers), "--out", str(out), "--level", "word",
                  "--embedding-dim", "16", "--hidden", "48", "--attention", "--encoder", "bilstm", "--optimizer",
                  "adam", "--lr", "0.01", "--epochs", "25", "--batch-size", "32", "--no-lowercase",
-                 "--no-strip-punctuation", "--quiet", *SMALL]) == 0
+                 "--no-strip-punctuation", "--quiet", *small_split]) == 0
     return out
 
 
@@ -187,18 +186,19 @@ def test_bad_input_is_one_clear_line(tmp_path, run_cli, numbers):
     assert not (tmp_path / "small").exists()
 
 
-def test_malformed_lines_are_reported(numbers, tmp_path, run_cli):
+def test_malformed_lines_are_reported(numbers, tmp_path, run_cli, small_split):
     code, out, _ = run_cli("translate", "train", "--pairs", numbers, "--out", tmp_path / "run", "--epochs",
-                           "1", "--hidden", "8", "--quiet", *SMALL)
+                           "1", "--hidden", "8", "--quiet", *small_split)
     assert code == 0 and "skipped 1 malformed lines" in out
 
 
-def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers, tmp_path, run_cli):
+def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers, tmp_path, run_cli, small_split,
+                                                                        number_pairs):
     french = tmp_path / "fra-eng.txt"
     french.write_text("\n".join(line.split("\t")[0] + "\tun deux." for line in number_pairs(300, 1)) + "\n")
     out = tmp_path / "multi"
     code, _, _ = run_cli("translate", "train", "--pairs", numbers, "--also", french, "--out", out,
-                         "--epochs", "1", "--hidden", "8", "--quiet", *SMALL)
+                         "--epochs", "1", "--hidden", "8", "--quiet", *small_split)
     translator = load(out)
     assert code == 0 and list(translator.model.decoders) == ["deu", "fra"]
     assert len(translator.translate(["one two"], language="fra")) == 1
@@ -210,20 +210,20 @@ def test_multi_task_trains_one_decoder_per_language_on_a_shared_encoder(numbers,
     assert code == 0 and json.loads(out_text)["pairs"] == 300
 
 
-def test_resume_continues_the_run(numbers, tmp_path, run_cli):
+def test_resume_continues_the_run(numbers, tmp_path, run_cli, small_split):
     out = tmp_path / "resumed"
-    options = ["--pairs", numbers, "--out", out, "--hidden", "8", "--quiet", *SMALL]
+    options = ["--pairs", numbers, "--out", out, "--hidden", "8", "--quiet", *small_split]
     assert run_cli("translate", "train", *options, "--epochs", "1")[0] == 0
     assert run_cli("translate", "train", *options, "--epochs", "2", "--resume")[0] == 0
     assert [row["epoch"] for row in RunDirectory(out).load_history()] == [1, 2]
 
 
-def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, run_cli):
+def test_lecture_char_model_trains_on_real_pairs_and_translates(tmp_path, run_cli, small_split):
     pairs = tmp_path / "deu-eng.tsv"
     lines = (ANKI / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()[:4000]
     pairs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, _ = run_cli("translate", "train", "--pairs", pairs, "--out", tmp_path / "lecture",
-                           "--preset", "lecture", "--epochs", "2", "--hidden", "64", "--quiet", *SMALL)
+                           "--preset", "lecture", "--epochs", "2", "--hidden", "64", "--quiet", *small_split)
     assert code == 0
     history = RunDirectory(tmp_path / "lecture").load_history()
     assert history[1]["val_loss"] < history[0]["val_loss"]
