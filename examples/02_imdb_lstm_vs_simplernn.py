@@ -21,7 +21,8 @@ import lstmkit
 from lstmkit.tasks import sentiment
 from lstmkit.tasks.sentiment import SentimentConfig
 from lstmkit.text.readers import read_labelled
-from lstmkit.text.words import WordVocabulary, words
+from lstmkit.text.vocabulary import Vocabulary
+from lstmkit.text.words import IMDB_SPECIALS, words
 
 NUM_WORDS = 10_000  # the vocabulary: most frequent words in the training reviews
 MAXLEN = 500  # words per review; longer ones keep their last 500
@@ -42,8 +43,8 @@ def main(argv=None) -> dict:
     review, label = train_texts.texts[0], train_texts.labels[0]
     print(f"a {label} review: {review[:160]!r}...")
     print(f"its words: {words(review)[:16]}...")
-    vocabulary = WordVocabulary.fit(train_texts.texts, NUM_WORDS)
-    ids = vocabulary.encode(review, MAXLEN)
+    vocabulary = Vocabulary.fit(train_texts.texts, "imdb", specials=IMDB_SPECIALS, max_size=NUM_WORDS)
+    ids = vocabulary.encode(review)[-MAXLEN:]  # the last MAXLEN words, as pad_sequences keeps them
     print(f"as ids (0 padding, 1 unknown word): {ids[:16]}... ({len(ids)} ids)")
     print(f"and back: {vocabulary.decode(ids[:16])!r}")
 
