@@ -13,8 +13,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# keeps its model in runs/demo (trained once; `lstmkit demo --out runs/demo --retrain` trains it anew)
 run: $(VENV)/.installed
-	$(BIN)/lstmkit demo
+	$(BIN)/lstmkit demo --out runs/demo
 
 # the suite includes tests/test_packaging.py: the wheel built, installed in a new venv and run
 test: $(VENV)/.installed

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from lstmkit.nn import LSTM, Dense, Embedding
-from lstmkit.sampling import SamplingOptions, StatefulSampler, _gumbel, choose
+from lstmkit.sampling import SamplingOptions, StatefulSampler, gumbel_noise, choose
 
 
 def char_model(vocab=11, hidden=16, layers=1, embedding=None):
@@ -75,7 +75,7 @@ def test_a_cold_temperature_samples_what_greedy_picks():
 
 def test_gumbel_argmax_samples_the_softmax():
     logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
-    draws = (logits + _gumbel((40_000, 4), torch.Generator().manual_seed(0))).argmax(-1)
+    draws = (logits + gumbel_noise((40_000, 4), torch.Generator().manual_seed(0))).argmax(-1)
     frequencies = torch.bincount(draws, minlength=4).float() / 40_000
     assert torch.allclose(frequencies, logits.softmax(-1), atol=0.01)
 

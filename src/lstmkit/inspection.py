@@ -54,3 +54,51 @@ def inspect_layers(layers, x: torch.Tensor, tokens: list[str], kind: str) -> Ins
                 x = values[-1]["h"][None]
     arrays = [{name: value.float().cpu().numpy() for name, value in layer.items()} for layer in values]
     return Inspection(tokens, names, arrays)
+
+
+PICTURED = (("f", "forget gate f", "1 keeps, 0 forgets"), ("i", "input gate i", "0 to 1"),
+            ("o", "output gate o", "0 to 1"), ("c", "cell state c (the conveyor belt)", "value"))
+
+
+def busiest_units(inspection: Inspection, layer: int = 0, count: int = 8) -> list[int]:
+    """The `count` units of a layer whose cell state varies most over the text: the ones to look at."""
+    spread = inspection.layers[layer]["c"].std(axis=0)
+    return sorted(np.argsort(-spread, kind="stable")[:count].tolist())
+
+
+def plot_inspection(inspection: Inspection, path, *, units: list[int] | None = None, layer: int = 0,
+                    title: str = "") -> list[int]:
+    """Heat maps over time of the forget, input and output gates and the cell state of `units` of
+    one layer (default: the busiest), the text under the time axis, saved as a PNG -> the units."""
+    from .dependencies import need
+
+    figure_class = need("matplotlib.figure", "drawing gate pictures").Figure  # not pyplot: no global state
+    values = inspection.layers[layer]
+    width = values["c"].shape[1]
+    units = units if units is not None else busiest_units(inspection, layer)
+    if bad := [unit for unit in units if not 0 <= unit < width]:
+        raise ValueError(f"--units: {bad[0]} is not a unit of {inspection.names[layer]}; it has units 0 to "
+                         f"{width - 1}")
+    steps = len(inspection.tokens)
+    height = 2.2 + 1.6 * len(PICTURED) * max(1, len(units) / 8)
+    figure = figure_class(figsize=(min(40, max(8, 0.28 * steps + 3)), height))
+    axes = figure.subplots(len(PICTURED), 1, squeeze=False)[:, 0]
+    labels = [{" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token) for token in inspection.tokens]
+    for axis, (key, name, scale) in zip(axes, PICTURED):
+        data = values[key][:, units].T  # (units, steps)
+        if key == "c":
+            largest = max(float(np.abs(data).max()), 1e-6)
+            image = axis.imshow(data, aspect="auto", cmap="RdBu_r", vmin=-largest, vmax=largest,
+                                interpolation="nearest")
+        else:
+            image = axis.imshow(data, aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+        axis.set_title(f"{name} — {inspection.names[layer]}", loc="left", fontsize=10)
+        axis.set_yticks(range(len(units)), [f"unit {unit}" for unit in units], fontsize=8)
+        axis.set_xticks(range(steps), labels, fontsize=8, rotation=90 if any(len(l) > 1 for l in labels) else 0)
+        axis.set_xlabel("time step (the token read)", fontsize=8)
+        figure.colorbar(image, ax=axis, label=scale, pad=0.01)
+    if title:
+        figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    return units

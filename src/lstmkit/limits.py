@@ -98,6 +98,12 @@ LIMITS: dict[str, Limit] = {
     "beam": _whole(1, 64),
     "alpha": Limit(0, 10),
     "examples": _whole(0, 10_000),
+    # serve
+    "port": _whole(0, 65_535, "0: any free port"),
+    "workers": _whole(1, 256),
+    "layer": _whole(1, 64),
+    "max_batch": _whole(1, 4_096, "1: no batching"),
+    "max_pending": _whole(1, 1_000_000),
 }
 
 

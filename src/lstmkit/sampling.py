@@ -67,7 +67,7 @@ def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Gene
     return torch.multinomial(scaled.softmax(-1), 1, generator=generator)[:, 0]
 
 
-def _gumbel(shape, generator) -> torch.Tensor:
+def gumbel_noise(shape, generator) -> torch.Tensor:
     """Gumbel(0, 1) noise: argmax(logits + noise) samples from softmax(logits)."""
     uniform = torch.rand(shape, generator=generator).clamp_(1e-20, 1.0)
     return -torch.log(-torch.log(uniform))
@@ -91,7 +91,7 @@ class StatefulSampler:
             self.output_bias = output.bias.detach().clone()
         self.input_table = input_table.float()
         self.layers = [layer.eval() for layer in layers]
-        self.hidden = layers[0].hidden_size  # the work of a step, for _small_ops_threads
+        self.hidden = layers[0].hidden_size  # the work of a step, for small_ops_threads
 
     def prime(self, seeds: torch.Tensor, lengths: torch.Tensor | None = None):
         """Feeds the seeds (streams, time) ids through the layers at once ->
@@ -114,15 +114,19 @@ class StatefulSampler:
         return stacked_step(self.layers, self.step_weights, token, states)
 
     def steps(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
-              generator: torch.Generator | None = None, lengths: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
-        """Yields the ids (streams,) generated at each of `length` steps after the seeds. Run it
-        under torch.inference_mode() (generate() does; `stepwise` does for each step)."""
+              generator: torch.Generator | None = None, lengths: torch.Tensor | None = None,
+              noise: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+        """Yields the ids (streams,) generated at each of `length` steps after the seeds (`lengths`:
+        of right-padded seeds). Run it under torch.inference_mode() (generate() does; `stepwise`
+        does for each step). `noise` (length, streams, vocab): the Gumbel noise of temperature and
+        multinomial sampling drawn beforehand (gumbel_noise), say with one generator per stream group."""
         logits, states = self.prime(seeds, lengths)
         if options.strategy in ("multinomial", "temperature") and length:
             # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
             # into the output layer and the noise into its bias, one addmm gives the scores
             scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
-            noise = _gumbel((length, seeds.shape[0], logits.shape[-1]), generator)
+            if noise is None:
+                noise = gumbel_noise((length, seeds.shape[0], logits.shape[-1]), generator)
             noisy_bias = self.output_bias * scale + noise
             weight = self.output_weight * scale
             token = (logits * scale + noise[0]).argmax(-1)
@@ -145,7 +149,7 @@ class StatefulSampler:
         """(streams, length) generated ids after the seeds. `on_token(ids (streams,))` is called
         after every step (for streaming to a terminal)."""
         tokens = []
-        with torch.inference_mode(), _small_ops_threads(seeds.shape[0] * self.hidden):
+        with torch.inference_mode(), small_ops_threads(seeds.shape[0] * self.hidden):
             for token in self.steps(seeds, length, options, generator, lengths):
                 tokens.append(token)
                 if on_token is not None:
@@ -166,7 +170,7 @@ def stepwise(steps: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
 
 
 @contextlib.contextmanager
-def _small_ops_threads(work: int):
+def small_ops_threads(work: int):
     """One intra-op thread while each step's tensors are small (up to 64 streams of 128 units):
     waking a second thread costs more than it saves there."""
     threads = torch.get_num_threads()

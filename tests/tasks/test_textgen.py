@@ -131,6 +131,19 @@ def test_demo_trains_and_samples_at_three_temperatures(text, run_cli):
     assert "immediately disclose what it really is--namely, a will to the" in out
 
 
+def test_demo_keeps_its_model_and_uses_it_the_next_time(text, run_cli, tmp_path):
+    demo = ["demo", "--text", text, "--minutes", 0.01, "--length", 20, "--quiet", "--out", tmp_path / "demo"]
+    code, first, err = run_cli(*demo)
+    assert code == 0 and "Training the char model" in first, err
+    assert first.endswith(f"lstmkit serve {tmp_path / 'demo'}\nthen open http://127.0.0.1:8000/\n")
+    code, again, _ = run_cli(*demo)
+    assert code == 0 and "Training" not in again and again.startswith(f"Using the demo model in {tmp_path / 'demo'}")
+    same_from = "held-out loss"  # the same model: the same loss and samples
+    assert again[again.index(same_from):] == first[first.index(same_from):]
+    code, retrained, _ = run_cli(*demo, "--retrain")
+    assert code == 0 and "Training the char model" in retrained
+
+
 def test_sample_from_a_missing_run_prints_nothing_but_the_error(tmp_path, run_cli):
     code, out, err = run_cli("textgen", "sample", tmp_path / "nothing", "--seed-text", "the seed ")
     assert code == 2 and out == "" and "is not a run directory" in err

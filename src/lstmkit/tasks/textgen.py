@@ -13,6 +13,7 @@ Both are scored the same way on the held-out tail of the text: the mean of -ln p
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterator
@@ -27,7 +28,8 @@ from ..errors import DataError
 from ..inspection import Inspection, inspect_layers
 from ..limits import check
 from ..nn import LSTM, Dense, Embedding
-from ..sampling import StatefulSampler, sampling_options, stepwise
+from ..sampling import (SamplingOptions, StatefulSampler, gumbel_noise, sampling_options, small_ops_threads,
+                        stepwise)
 from ..text.chars import (LECTURE_SEGMENT, lecture_starts, one_hot, read_text, segment_batches, split_held_out,
                           window_batches)
 from ..text.vocabulary import Vocabulary
@@ -249,6 +251,45 @@ class TextGenerator:
         generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
         return [self.vocabulary.decode(row) for row in generated]
 
+    def sample_together(self, requests: list["Generation"], options: SamplingOptions, on_step=None) -> list[list[str]]:
+        """Several requests' samples in one pass of the sampler, each request's `num` streams rows of
+        one batch -> each request's samples. With temperature or multinomial sampling a request's
+        noise is drawn by its own rng_seed, so it samples what it samples alone (to the float sums
+        of a bigger batch); top-k and top-p draw from one generator for the batch. on_step(step,
+        pieces) after every step, pieces[r] a tuple of request r's new characters ('' past its
+        length); it returns False to stop early (every caller gone)."""
+        for request in requests:
+            self._start(request.seed, request.length, request.num, None)  # checks length and num
+        seeds = [self._seed_ids(request.seed) for request in requests for _ in range(request.num)]
+        lengths = torch.tensor([len(ids) for ids in seeds])
+        padded = torch.nn.utils.rnn.pad_sequence(seeds, batch_first=True)
+        steps, vocab = max(request.length for request in requests), self.vocabulary.size
+        noise = None
+        if options.strategy in ("multinomial", "temperature"):
+            noise = torch.zeros(steps, len(seeds), vocab)
+            row = 0
+            for request in requests:
+                generator = torch.Generator().manual_seed(request.rng_seed) if request.rng_seed is not None else None
+                noise[: request.length, row: row + request.num] = gumbel_noise((request.length, request.num, vocab),
+                                                                                generator)
+                row += request.num
+        rng_seed = requests[0].rng_seed if len(requests) == 1 else None
+        generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
+        starts = [0, *itertools.accumulate(request.num for request in requests)]
+        texts = [[[] for _ in range(request.num)] for request in requests]
+        with torch.inference_mode(), small_ops_threads(len(seeds) * self.sampler.hidden):
+            for step, token in enumerate(self.sampler.steps(padded, steps, options, generator, lengths, noise)):
+                pieces = []
+                for index, request in enumerate(requests):
+                    rows = token[starts[index]: starts[index + 1]] if step < request.length else ()
+                    piece = tuple(self.vocabulary.decode(row[None]) for row in rows) or ("",) * request.num
+                    for sample, text in zip(texts[index], piece):
+                        sample.append(text)
+                    pieces.append(piece)
+                if on_step is not None and on_step(step, pieces) is False:
+                    break
+        return [["".join(sample) for sample in samples] for samples in texts]
+
     def inspect(self, text: str) -> Inspection:
         """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
         (characters the model never saw are left out)."""
@@ -257,6 +298,15 @@ class TextGenerator:
         x = self.model.input_table().to(device)[ids.to(device)][None]
         return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
                               "LSTM")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One request to TextGenerator.sample_together: `num` samples of `length` characters after `seed`."""
+    seed: str
+    length: int
+    num: int = 1
+    rng_seed: int | None = None
 
 
 def evaluate(run_path, text_path, *, device: str = "auto") -> dict:

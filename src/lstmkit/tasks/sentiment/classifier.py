@@ -70,11 +70,20 @@ class SentimentClassifier:
 
     def predict(self, texts: list[str]) -> list[dict]:
         """[{"text", "label", "probability", "probabilities": {class: p}}] for each text."""
+        self.check(texts)
+        return self.labelled(texts, self.probabilities(texts))
+
+    @staticmethod
+    def check(texts: list[str]) -> None:
+        """DataError naming the first text with no words (after removing punctuation)."""
         for number, text in enumerate(texts, 1):
             if not words(text):
                 raise DataError(f"text {number} to predict is empty (no words after removing punctuation)")
+
+    def labelled(self, texts: list[str], probabilities: torch.Tensor) -> list[dict]:
+        """predict()'s results from the texts' probabilities (len(texts), K)."""
         results = []
-        for text, probs in zip(texts, self.probabilities(texts)):
+        for text, probs in zip(texts, probabilities):
             best = int(probs.argmax())
             results.append({"text": text, "label": self.classes[best], "probability": float(probs[best]),
                             "probabilities": {name: float(p) for name, p in zip(self.classes, probs)}})

@@ -1,0 +1,129 @@
+"""`lstmkit serve RUN [RUN ...]`: the runs behind the HTTP API and the web page (lstmkit/serve/);
+`lstmkit inspect RUN TEXT`: the same look inside the LSTM as the page's, as a picture."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import socket
+
+from ..errors import SettingsError
+from ..limits import flag_type
+from .options import add_common
+
+API_KEY_VARIABLE = "LSTMKIT_API_KEY"  # the key from the environment: not visible in `ps` as a flag is
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    from ..serve.app import Settings, create_app, load_models
+
+    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE) or None
+    if not is_loopback(args.host) and api_key is None:
+        raise SettingsError("api_key", f"is required to serve on {args.host}, which is not a loopback address: give "
+                                       f"--api-key KEY (or set {API_KEY_VARIABLE}), or serve on 127.0.0.1")
+    settings = Settings(api_key=api_key, cors_origins=args.cors_origin, batching=args.max_batch > 1,
+                        max_batch=args.max_batch, max_pending=args.max_pending)
+    models = load_models(args.runs, args.device)  # a bad run stops the start with one line
+    listening = socket.create_server((args.host, args.port), family=_family(args.host))
+    host, port = listening.getsockname()[:2]
+    print(f"lstmkit: serving {', '.join(f'{m.name} ({m.task})' for m in models)} on http://"
+          f"{f'[{host}]' if ':' in host else host}:{port}/ (Ctrl-C stops)", flush=True)
+    previous = {signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:  # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then passes the signal on: here, to nothing
+        if args.workers > 1:
+            os.environ["LSTMKIT_SERVE"] = _worker_settings(args, settings)
+            uvicorn.run("lstmkit.serve.app:from_environment", factory=True, fd=listening.fileno(),
+                        workers=args.workers, log_level="warning", timeout_graceful_shutdown=30)
+        else:
+            server = uvicorn.Server(uvicorn.Config(create_app(models, settings), log_level="warning",
+                                                   timeout_graceful_shutdown=30))
+            server.run(sockets=[listening])
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        listening.close()
+
+
+def _family(host: str):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _worker_settings(args, settings) -> str:
+    import dataclasses
+
+    return json.dumps({"runs": [str(run) for run in args.runs], "device": args.device,
+                       "settings": dataclasses.asdict(settings)})
+
+
+def add(commands) -> None:
+    add_inspect(commands)
+    serve = commands.add_parser("serve", help="serve trained runs over HTTP: a JSON API and a web page")
+    serve.add_argument("runs", nargs="+", metavar="RUN", help="run directories (any task) to serve")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; another address needs --api-key)")
+    serve.add_argument("--port", type=flag_type("port"), default=8000, help="default 8000; 0: any free port")
+    serve.add_argument("--api-key", metavar="KEY", help=f"required on /v1/ requests (header X-API-Key); also "
+                                                        f"read from {API_KEY_VARIABLE}")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let pages of this origin call the API (repeat for more; default none)")
+    serve.add_argument("--workers", type=flag_type("workers"), default=1,
+                       help="server processes behind the one port (each loads the models)")
+    serve.add_argument("--max-batch", type=flag_type("max_batch"), default=64,
+                       help="texts or samples batched into one model call (1: no batching)")
+    serve.add_argument("--max-pending", type=flag_type("max_pending"), default=512,
+                       help="items waiting per model before requests get 503")
+    add_common(serve)
+    serve.set_defaults(handler=_serve)
+
+
+def _inspect(args) -> None:
+    from ..api import load
+    from ..inspection import plot_inspection
+
+    predictor = load(args.run, args.device)
+    inspection = predictor.inspect(args.text)
+    if args.layer > len(inspection.names):
+        raise SettingsError("layer", f"{args.layer}: {args.run} has {len(inspection.names)} LSTM layer(s)")
+    units = plot_inspection(inspection, args.out, units=_units(args.units), layer=args.layer - 1,
+                            title=f"{args.run}: {args.text[:60]!r}") if args.out else None
+    if args.json or not args.out:
+        print(json.dumps(inspection.to_json()))
+    elif args.out:
+        print(f"gates and cell state of units {', '.join(map(str, units))} ({inspection.names[args.layer - 1]}) "
+              f"over {len(inspection.tokens)} steps saved in {args.out}")
+
+
+def _units(text: str | None) -> list[int] | None:
+    """--units "3, 17" -> [3, 17]; None when not given."""
+    if text is None:
+        return None
+    try:
+        return [int(unit) for unit in text.split(",") if unit.strip()]
+    except ValueError:
+        raise ValueError(f"--units: must be unit numbers separated by commas, got {text!r}") from None
+
+
+def add_inspect(commands) -> None:
+    inspect = commands.add_parser("inspect", help="the LSTM's gates and cell state over a text, as a picture or JSON")
+    inspect.add_argument("run", metavar="RUN", help="a run directory of any task")
+    inspect.add_argument("text", metavar="TEXT", help="the text to read (translate runs: English)")
+    inspect.add_argument("--out", metavar="PNG", help="save heat maps of the forget, input and output gates and the "
+                                                      "cell state here (without it: the values as JSON)")
+    inspect.add_argument("--units", metavar="N,N,...",
+                         help="units to draw (default: the 8 whose cell state varies most)")
+    inspect.add_argument("--layer", type=flag_type("layer"), default=1, help="which LSTM layer (default 1)")
+    add_common(inspect, as_json=True)
+    inspect.set_defaults(handler=_inspect)

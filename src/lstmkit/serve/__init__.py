@@ -1,0 +1,7 @@
+"""`lstmkit serve`: trained runs behind an HTTP API (FastAPI on uvicorn) and a web page.
+
+    app.py       the endpoints, limits, API key, errors as JSON
+    schemas.py   what each endpoint accepts: every field typed and bounded
+    batching.py  concurrent requests to one model gathered into one batched call
+    static/      the page served at /
+"""

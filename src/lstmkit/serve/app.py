@@ -1,0 +1,378 @@
+"""The HTTP service: trained runs loaded once (lstmkit.load), JSON endpoints, the page at /.
+
+Model work runs on one model thread, never on the event loop; concurrent sentiment and generation
+requests to a model are batched (batching.py). Errors are JSON {"error": one line}: 404 unknown
+model, 413 body too large, 422 a field out of its bounds (named), 401 a missing or wrong API key,
+503 (with Retry-After) a full queue. No input gives a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from .. import __version__
+from ..api import load
+from ..errors import LstmkitError
+from ..sampling import sampling_options
+from ..training.recipe import best_epoch
+from ..training.run import RunDirectory
+from . import schemas
+from .batching import Batcher, Busy
+
+INSPECT_DIGITS = 4  # gate values are rounded to this many decimals in a response
+
+
+@dataclass
+class Served:
+    """One run being served: its name in requests, task, predictor (lstmkit.load's) and what
+    /v1/models tells of it."""
+    name: str
+    task: str
+    predictor: Any
+    summary: dict
+    batcher: Batcher | None = None
+
+
+@dataclass
+class Settings:
+    api_key: str | None = None  # required on /v1/ when set (X-API-Key or Authorization: Bearer)
+    cors_origins: list[str] = field(default_factory=list)  # browsers on these origins may call the API
+    batching: bool = True
+    max_batch: int = 64  # items (texts, samples) in one batched call
+    batch_wait: float = 0.004  # seconds a batch waits for more requests
+    max_pending: int = 512  # items queued per model; more is a 503
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def load_models(run_dirs, device: str = "cpu") -> list[Served]:
+    """Each run directory through lstmkit.load; a bad one raises RunError naming it (the CLI says
+    it in one line and does not start). Names are the folders' names, made distinct."""
+    served, names = [], set()
+    for run_dir in run_dirs:
+        predictor = load(run_dir, device)
+        run = RunDirectory(run_dir)
+        config = run.load_config()
+        name, number = run.path.name or "model", 2
+        while name in names:
+            name, number = f"{run.path.name}-{number}", number + 1
+        names.add(name)
+        history = run.load_history()
+        model = _model_of(predictor)
+        summary = {"parameters": sum(p.numel() for p in model.parameters()), "epochs": len(history),
+                   "best_epoch": best_epoch(history), "config": config["config"]}
+        served.append(Served(name, config["task"], predictor, summary))
+    return served
+
+
+def _model_of(predictor):
+    return predictor.members[0][0] if hasattr(predictor, "members") else predictor.model
+
+
+def create_app(models: list[Served], settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
+    executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")  # one thread: no two models fight for cores
+    by_name = {model.name: model for model in models}
+    for model in models:
+        model.batcher = _batcher_for(model, executor, settings)
+
+    async def on_model_thread(work, *args):
+        return await asyncio.get_running_loop().run_in_executor(executor, work, *args)
+
+    def model_for(task: str, name: str | None) -> Served:
+        if name is None:
+            first = next((model for model in models if model.task == task), None)
+            if first is None:
+                raise HTTPError(404, f"no {task} model is served; /v1/models lists what is")
+            return first
+        model = by_name.get(name)
+        if model is None or model.task != task:
+            raise HTTPError(404, f"model: no {task} model named {name!r}; /v1/models lists what is served")
+        return model
+
+    _add_error_handlers(app)
+    _add_guards(app, settings)
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok", "models": len(models)}
+
+    @app.get("/v1/models")
+    async def list_models():
+        return {"models": [{"name": m.name, "task": m.task, **m.summary} for m in models]}
+
+    @app.post("/v1/sentiment")
+    async def sentiment(body: schemas.SentimentRequest, request: Request):
+        model = model_for("sentiment", body.model)
+        try:
+            model.predictor.check(body.texts)
+        except LstmkitError as error:
+            raise HTTPError(422, f"texts: {error}") from None
+        if body.explain:
+            results = await on_model_thread(lambda: [model.predictor.explain(text) for text in body.texts])
+            return {"model": model.name, "results": results}
+        results = await _until_disconnected(request, model.batcher.submit(body, len(body.texts)))
+        return {"model": model.name, "results": results}
+
+    @app.post("/v1/generate")
+    async def generate(body: schemas.GenerateRequest, request: Request):
+        model = model_for("textgen", body.model)
+        work = _Generation(body)
+        if not body.stream:
+            samples = await _until_disconnected(request, model.batcher.submit(work, body.num))
+            return {"model": model.name, "samples": samples}
+        model.batcher.check_room(body.num)  # a 503 now: once streaming, the status is sent
+        return StreamingResponse(_events(model, work), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    @app.post("/v1/translate")
+    async def translate(body: schemas.TranslateRequest):
+        model = model_for("translate", body.model)
+        translator = model.predictor
+
+        def work():
+            if body.attention and not translator.config.attention:
+                raise HTTPError(422, f"attention: model {model.name!r} has no attention")
+            if body.attention and body.beam > 1:
+                raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
+            output = translator.translate(body.sentences, language=body.language, beam=body.beam,
+                                          keep_attention=body.attention)
+            translations, maps = output if body.attention else (output, None)
+            results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
+            for result, (source, target, weights) in zip(results, maps or ()):
+                result["attention"] = {"source": source, "target": target,
+                                       "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
+            return results
+
+        return {"model": model.name, "results": await on_model_thread(work)}
+
+    @app.post("/v1/inspect")
+    async def inspect(body: schemas.InspectRequest):
+        model = by_name.get(body.model) if body.model is not None else (models[0] if models else None)
+        if model is None:
+            raise HTTPError(404, f"model: no model named {body.model!r}; /v1/models lists what is served")
+        inspection = await on_model_thread(model.predictor.inspect, body.text)
+        layers = [{"name": name, **{key: values.round(INSPECT_DIGITS).tolist() for key, values in layer.items()}}
+                  for name, layer in zip(inspection.names, inspection.layers)]
+        return {"model": model.name, "task": model.task, "tokens": inspection.tokens, "layers": layers}
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return HTMLResponse(_static("index.html"))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str):
+        types = {".js": "text/javascript", ".css": "text/css"}
+        kind = next((value for suffix, value in types.items() if name.endswith(suffix)), None)
+        if kind is None or "/" in name or name.startswith("."):
+            raise HTTPError(404, f"{name}: no such file")
+        try:
+            return Response(_static(name), media_type=kind)
+        except FileNotFoundError:
+            raise HTTPError(404, f"{name}: no such file") from None
+
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker process of `lstmkit serve --workers N` (uvicorn imports it by name):
+    the runs and settings come in the LSTMKIT_SERVE environment variable."""
+    import os
+
+    given = json.loads(os.environ["LSTMKIT_SERVE"])
+    return create_app(load_models(given["runs"], given["device"]), Settings(**given["settings"]))
+
+
+def _static(name: str) -> str:
+    return resources.files("lstmkit.serve").joinpath("static", name).read_text(encoding="utf-8")
+
+
+@dataclass
+class _Generation:
+    """A generation request on its way through the batcher: pieces of a streamed one go to `queue`."""
+    body: schemas.GenerateRequest
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
+
+    def key(self):
+        """Requests that may share a batch: the same sampling; top-k and top-p never share (their
+        draws come from one generator per batch)."""
+        body = self.body
+        if body.top_k is not None or body.top_p is not None:
+            return id(self)
+        return ("temperature", body.temperature)
+
+    def options(self):
+        return sampling_options(temperature=self.body.temperature, top_k=self.body.top_k, top_p=self.body.top_p)
+
+
+def _batcher_for(model: Served, executor, settings: Settings) -> Batcher | None:
+    size = dict(max_items=settings.max_batch if settings.batching else 1, wait=settings.batch_wait,
+                max_pending=settings.max_pending)
+    if model.task == "sentiment":
+        return Batcher(_sentiment_batch(model.predictor), executor, **size)
+    if model.task == "textgen":
+        return Batcher(_generation_batch(model.predictor), executor, key=lambda work: work.key(), **size)
+    return None
+
+
+def _sentiment_batch(classifier):
+    def run(jobs):
+        texts = [text for job in jobs for text in job.request.texts]
+        probabilities, results, start = classifier.probabilities(texts), [], 0
+        for job in jobs:
+            count = len(job.request.texts)
+            results.append(classifier.labelled(job.request.texts, probabilities[start: start + count]))
+            start += count
+        return results
+
+    return run
+
+
+def _generation_batch(generator):
+    from ..tasks.textgen import Generation
+
+    def run(jobs):
+        bodies = [job.request.body for job in jobs]
+
+        def on_step(step, pieces):
+            for job, body, piece in zip(jobs, bodies, pieces):
+                if body.stream and step < body.length and not job.cancelled:
+                    job.request.loop.call_soon_threadsafe(job.request.queue.put_nowait, list(piece))
+            return not all(job.cancelled for job in jobs)  # every caller gone: stop
+
+        requests = [Generation(body.seed, body.length, body.num, body.seed_rng) for body in bodies]
+        return generator.sample_together(requests, jobs[0].request.options(), on_step)
+
+    return run
+
+
+async def _events(model: Served, work: _Generation):
+    """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
+    with the whole samples, or `error`."""
+    task = asyncio.ensure_future(model.batcher.submit(work, work.body.num))
+    try:
+        while True:
+            piece = asyncio.ensure_future(work.queue.get())
+            await asyncio.wait({piece, task}, return_when=asyncio.FIRST_COMPLETED)
+            if piece.done():
+                yield f"data: {json.dumps({'pieces': piece.result()})}\n\n"
+                continue
+            piece.cancel()
+            while not work.queue.empty():  # pieces come before the result: drain them first
+                yield f"data: {json.dumps({'pieces': work.queue.get_nowait()})}\n\n"
+            try:
+                samples = task.result()
+            except (LstmkitError, Busy) as error:
+                yield f"event: error\ndata: {json.dumps({'error': str(error)})}\n\n"
+            else:
+                yield f"event: done\ndata: {json.dumps({'model': model.name, 'samples': samples})}\n\n"
+            return
+    finally:
+        task.cancel()  # the client went away: its job is marked cancelled
+
+
+async def _until_disconnected(request: Request, awaitable):
+    """The awaitable's result; if the client disconnects first it is cancelled (the batcher then
+    leaves the request out, or stops the batch's work when no caller is left)."""
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=0.05)
+        if done:
+            return task.result()
+        if await request.is_disconnected():
+            task.cancel()
+            raise HTTPError(499, "the client closed the request")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPError)
+    async def http_error(request, error: HTTPError):
+        return JSONResponse({"error": error.message}, error.status, headers=error.headers)
+
+    @app.exception_handler(Busy)
+    async def busy(request, error: Busy):
+        return JSONResponse({"error": f"busy: {error}; try again shortly"}, 503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(LstmkitError)
+    async def bad_input(request, error: LstmkitError):
+        return JSONResponse({"error": str(error)}, 422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, error: RequestValidationError):
+        problems = [{"field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
+                     "problem": problem["msg"]} for problem in error.errors()]
+        first = problems[0] if problems else {"field": "body", "problem": "invalid"}
+        return JSONResponse({"error": f"{first['field']}: {first['problem']}", "problems": problems}, 422)
+
+
+def _add_guards(app: FastAPI, settings: Settings) -> None:
+    """The API key on /v1/, the body size limit, and CORS when asked for."""
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Authorization", "X-API-Key"])
+    if settings.api_key is not None:
+        expected = settings.api_key.encode()
+
+        @app.middleware("http")
+        async def api_key(request: Request, call_next):
+            if request.url.path.startswith("/v1/"):
+                given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix(
+                    "Bearer ")
+                if not hmac.compare_digest(given.encode(), expected):  # constant time
+                    return JSONResponse({"error": "a valid API key is required (header X-API-Key)"}, 401,
+                                        headers={"WWW-Authenticate": "Bearer"})
+            return await call_next(request)
+
+    app.add_middleware(_BodyLimit, limit=schemas.MAX_BODY_BYTES)
+
+
+class _BodyLimit:
+    """413 for a request body over `limit` bytes, by its Content-Length or as it arrives."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            return await _too_large(scope, receive, send, self.limit)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message], receive), send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await _too_large(scope, receive, send, self.limit)
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list, receive):
+    async def replayed():
+        return messages.pop(0) if messages else await receive()
+
+    return replayed
+
+
+async def _too_large(scope, receive, send, limit: int):
+    await JSONResponse({"error": f"request body over {limit:,} bytes"}, 413)(scope, receive, send)

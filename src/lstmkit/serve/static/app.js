@@ -1,0 +1,286 @@
+// The page of `lstmkit serve`: four panels over the JSON API. No libraries, no network but this server.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let models = [];
+
+async function api(path, body) {
+  const headers = { "Content-Type": "application/json" };
+  const key = $("api-key").value;
+  if (key) headers["X-API-Key"] = key;
+  let response;
+  try {
+    response = await fetch(path, { method: body === undefined ? "GET" : "POST", headers,
+                                   body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new Error("could not reach the server (" + error.message + ")");
+  }
+  if (response.status === 401) $("key-row").hidden = false;
+  if (!response.ok) {
+    let message = response.status + " " + response.statusText;
+    try { message = (await response.json()).error || message; } catch (ignored) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function showError(panel, error) {
+  $(panel + "-error").textContent = error ? "Error: " + error.message : "";
+}
+
+async function loadModels() {
+  try {
+    models = (await (await api("/v1/models")).json()).models;
+  } catch (error) {
+    $("models").textContent = "Could not list the models: " + error.message;
+    return;
+  }
+  $("models").textContent = "Serving: " + models.map((m) => m.name + " (" + m.task + ")").join(", ");
+  for (const select of document.querySelectorAll("select[data-task]")) {
+    const task = select.dataset.task;
+    select.replaceChildren(...models.filter((m) => task === "any" || m.task === task).map((m) => {
+      const option = document.createElement("option");
+      option.value = m.name;
+      option.textContent = m.name + (task === "any" ? " (" + m.task + ")" : "");
+      return option;
+    }));
+    if (!select.options.length) {
+      const option = document.createElement("option");
+      option.textContent = "no " + task + " model is served";
+      option.value = "";
+      select.append(option);
+    }
+  }
+}
+
+// Tabs: click, or the arrow keys on the tab list.
+const tabs = Array.from(document.querySelectorAll('[role="tab"]'));
+function selectTab(tab) {
+  for (const other of tabs) {
+    const selected = other === tab;
+    other.setAttribute("aria-selected", String(selected));
+    other.tabIndex = selected ? 0 : -1;
+    $(other.getAttribute("aria-controls")).hidden = !selected;
+  }
+  tab.focus();
+}
+tabs.forEach((tab, index) => {
+  tab.tabIndex = index === 0 ? 0 : -1;
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (step) selectTab(tabs[(index + step + tabs.length) % tabs.length]);
+  });
+});
+
+// Sentiment: the probability, and each word coloured by its contribution to the label.
+$("sentiment-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("sentiment");
+  const result = $("sentiment-result");
+  result.replaceChildren();
+  try {
+    const answer = await (await api("/v1/sentiment", { model: $("sentiment-model").value || null,
+                                                      texts: [$("sentiment-text").value], explain: true })).json();
+    const explained = answer.results[0];
+    const line = document.createElement("p");
+    line.className = "probability";
+    line.textContent = explained.label + ": probability " + explained.probability.toFixed(3);
+    const words = document.createElement("p");
+    const largest = Math.max(1e-6, ...explained.words.map(([, c]) => Math.abs(c)));
+    for (const [word, contribution] of explained.words) {
+      const span = document.createElement("span");
+      span.className = "word";
+      span.textContent = word;
+      const strength = Math.abs(contribution) / largest;
+      span.style.background = contribution >= 0 ? `rgba(0, 140, 60, ${strength})` : `rgba(200, 30, 30, ${strength})`;
+      span.title = "contribution " + contribution.toFixed(4);
+      words.append(span);
+    }
+    const legend = document.createElement("p");
+    legend.className = "legend";
+    legend.textContent = "Green words speak for the label, red ones against it: how much its probability drops " +
+                         "when the word is replaced by an unknown one.";
+    result.append(line, words, legend);
+  } catch (error) {
+    showError("sentiment", error);
+  }
+});
+
+// Generation: the text streams in as it is made (Server-Sent Events over fetch).
+$("generate-temperature").addEventListener("input", (event) => {
+  $("temperature-value").textContent = Number(event.target.value).toFixed(2);
+});
+$("generate-top-p").addEventListener("input", (event) => {
+  const value = Number(event.target.value);
+  $("top-p-value").textContent = value.toFixed(2) + (value >= 1 ? " (off)" : "");
+});
+$("generate-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("generate");
+  const output = $("generate-result");
+  output.textContent = $("generate-seed").value;
+  const topP = Number($("generate-top-p").value);
+  const body = { model: $("generate-model").value || null, seed: $("generate-seed").value,
+                 length: Number($("generate-length").value), temperature: Number($("generate-temperature").value),
+                 stream: true };
+  if (topP < 1) body.top_p = topP;
+  try {
+    const response = await api("/v1/generate", body);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffered.indexOf("\n\n")) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = JSON.parse(block.slice(block.indexOf("data: ") + 6));
+        if (block.startsWith("event: error")) throw new Error(data.error);
+        if (!block.startsWith("event:")) output.textContent += data.pieces[0];
+      }
+    }
+  } catch (error) {
+    showError("generate", error);
+  }
+});
+
+// A heat map on a canvas: rows x columns of values, labels down the left and under the columns.
+function heatMap(canvas, values, rowLabels, columnLabels, colour, title) {
+  const cell = 18, left = 10 + 7 * Math.max(...rowLabels.map((l) => l.length)), top = title ? 24 : 6;
+  const bottom = 10 + 7 * Math.max(1, ...columnLabels.map((l) => l.length));
+  canvas.width = left + cell * columnLabels.length + 10;
+  canvas.height = top + cell * rowLabels.length + bottom;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "white";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.font = "12px monospace";
+  context.fillStyle = "#111";
+  if (title) context.fillText(title, 4, 16);
+  values.forEach((row, r) => {
+    context.fillStyle = "#111";
+    context.textAlign = "right";
+    context.fillText(rowLabels[r], left - 4, top + r * cell + 13);
+    row.forEach((value, c) => {
+      context.fillStyle = colour(value);
+      context.fillRect(left + c * cell, top + r * cell, cell - 1, cell - 1);
+    });
+  });
+  context.textAlign = "left";
+  columnLabels.forEach((label, c) => {
+    context.save();
+    context.translate(left + c * cell + 12, top + rowLabels.length * cell + 4);
+    context.rotate(Math.PI / 2);
+    context.fillStyle = "#111";
+    context.fillText(label, 0, 0);
+    context.restore();
+  });
+}
+
+const shown = (token) => token === " " ? "␣" : token === "\n" ? "⏎" : token;
+const gateColour = (v) => `rgb(${255 - 230 * v}, ${255 - 160 * v}, 255)`;  // 0 white .. 1 blue
+
+// Translation, with the attention matrix for models that have attention.
+$("translate-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("translate");
+  $("translate-result").textContent = "";
+  $("attention-figure").hidden = true;
+  const name = $("translate-model").value;
+  const model = models.find((m) => m.name === name);
+  const beam = Number($("translate-beam").value);
+  const attention = Boolean(model && model.config.attention) && beam === 1;
+  try {
+    const answer = await (await api("/v1/translate", { model: name || null, sentences: [$("translate-text").value],
+                                                      beam, attention })).json();
+    const result = answer.results[0];
+    $("translate-result").textContent = result.translation;
+    if (result.attention) {
+      const map = result.attention;
+      heatMap($("attention-map"), map.weights, map.target.map(shown), map.source.map(shown), gateColour,
+              "attention (rows: output tokens, columns: input tokens)");
+      $("attention-figure").hidden = false;
+    }
+  } catch (error) {
+    showError("translate", error);
+  }
+});
+
+// Inside the LSTM: gates and cell state over time for a few units, and the units that track something.
+function correlation(a, b) {
+  const n = a.length, ma = a.reduce((s, x) => s + x, 0) / n, mb = b.reduce((s, x) => s + x, 0) / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let k = 0; k < n; k++) {
+    sab += (a[k] - ma) * (b[k] - mb); saa += (a[k] - ma) ** 2; sbb += (b[k] - mb) ** 2;
+  }
+  return saa && sbb ? sab / Math.sqrt(saa * sbb) : 0;
+}
+
+function features(tokens) {
+  let quoted = 0, column = 0;
+  const inQuotes = [], lineLength = [], isSpace = [];
+  for (const token of tokens) {
+    if (token.includes('"')) quoted = 1 - quoted;
+    column = token === "\n" ? 0 : column + 1;
+    inQuotes.push(quoted); lineLength.push(column); isSpace.push(token.trim() ? 0 : 1);
+  }
+  return { "inside quotes": inQuotes, "position in the line": lineLength, "a space or line end": isSpace };
+}
+
+$("inspect-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("inspect");
+  $("inspect-tracking").replaceChildren();
+  $("inspect-maps").replaceChildren();
+  try {
+    const answer = await (await api("/v1/inspect", { model: $("inspect-model").value || null,
+                                                    text: $("inspect-text").value })).json();
+    const layer = answer.layers[0], steps = answer.tokens.length, width = layer.c[0].length;
+    const column = (name, unit) => layer[name].map((step) => step[unit]);
+    const tracking = Object.entries(features(answer.tokens)).map(([feature, values]) => {
+      let best = { unit: 0, r: 0 };
+      for (let unit = 0; unit < width; unit++) {
+        const r = correlation(column("c", unit), values);
+        if (Math.abs(r) > Math.abs(best.r)) best = { unit, r };
+      }
+      return { feature, ...best };
+    });
+    const typed = $("inspect-units").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+    const bad = typed.find((u) => !Number.isInteger(u) || u < 0 || u >= width);
+    if (bad !== undefined) throw new Error(`unit ${bad} does not exist: this layer has units 0 to ${width - 1}`);
+    const units = typed.length ? typed : [...new Set(tracking.map((t) => t.unit))];
+    const list = document.createElement("ul");
+    for (const t of tracking) {
+      const item = document.createElement("li");
+      item.textContent = `unit ${t.unit} follows "${t.feature}" (correlation of its cell state ${t.r.toFixed(2)})`;
+      list.append(item);
+    }
+    const heading = document.createElement("p");
+    heading.textContent = `${layer.name} of ${answer.model} (${answer.task}), ${width} units, ${steps} steps. ` +
+                          "Units whose cell state follows something visible in the text:";
+    $("inspect-tracking").append(heading, list);
+    const labels = answer.tokens.map(shown);
+    const names = { f: "forget gate f", i: "input gate i", o: "output gate o", c: "cell state c" };
+    for (const [key, title] of Object.entries(names)) {
+      const rows = units.map((unit) => column(key, unit));
+      const largest = Math.max(1e-6, ...rows.flat().map(Math.abs));
+      const colour = key === "c"
+        ? (v) => (v >= 0 ? `rgb(255, ${255 - 200 * v / largest}, ${255 - 200 * v / largest})`
+                         : `rgb(${255 + 200 * v / largest}, ${255 + 200 * v / largest}, 255)`)
+        : gateColour;
+      const canvas = document.createElement("canvas");
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `${title} of units ${units.join(", ")} over the text`);
+      const scale = key === "c" ? `(red > 0, blue < 0, up to ±${largest.toFixed(2)})` : "(white 0 … blue 1)";
+      heatMap(canvas, rows, units.map((u) => "unit " + u), labels, colour, `${title} ${scale}`);
+      $("inspect-maps").append(canvas);
+    }
+  } catch (error) {
+    showError("inspect", error);
+  }
+});
+
+loadModels();

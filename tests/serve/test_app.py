@@ -1,0 +1,116 @@
+"""The HTTP API on small real runs of each task (trained once by the suite), in process."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+import lstmkit
+from lstmkit.serve.app import Settings, create_app, load_models
+
+
+@pytest.fixture(scope="module")
+def runs(trained_runs, commands, tmp_path_factory):
+    """The suite's runs, and a translation run with attention."""
+    from lstmkit.cli import main
+
+    attention = tmp_path_factory.mktemp("served") / "attention"
+    assert main([str(arg) for arg in [*commands["translate"], "--attention", "--epochs", 1, "--out", attention,
+                                      "--quiet"]]) == 0
+    return {**trained_runs, "attention": attention}
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    models = load_models([runs["sentiment"], runs["textgen"], runs["translate"], runs["attention"]])
+    with TestClient(create_app(models)) as client:
+        yield client
+
+
+def test_health_and_the_models_served(client, runs):
+    assert client.get("/healthz").json() == {"status": "ok", "models": 4}
+    models = client.get("/v1/models").json()["models"]
+    assert [(m["name"], m["task"]) for m in models] == [("sentiment", "sentiment"), ("textgen", "textgen"),
+                                                         ("translate", "translate"), ("attention", "translate")]
+    assert all(m["parameters"] > 0 and m["epochs"] == 1 and m["best_epoch"]["epoch"] == 1 for m in models)
+
+
+def test_sentiment_gives_what_the_python_api_gives(client, runs):
+    texts = ["a wonderful superb film", "dull awful boring plot"]
+    answer = client.post("/v1/sentiment", json={"texts": texts}).json()
+    expected = lstmkit.load(runs["sentiment"]).predict(texts)
+    assert [r["label"] for r in answer["results"]] == [r["label"] for r in expected]
+    assert [r["probability"] for r in answer["results"]] == pytest.approx([r["probability"] for r in expected])
+    explained = client.post("/v1/sentiment", json={"texts": texts[:1], "explain": True}).json()["results"][0]
+    assert [word for word, _ in explained["words"]] == ["a", "wonderful", "superb", "film"]
+
+
+def test_generation_is_repeatable_with_a_seed_and_streams_as_server_sent_events(client, runs):
+    request = {"seed": "the ", "length": 40, "temperature": 0.7, "num": 2, "seed_rng": 3}
+    samples = client.post("/v1/generate", json=request).json()["samples"]
+    expected = lstmkit.load(runs["textgen"]).sample("the ", 40, temperature=0.7, num=2, rng_seed=3)
+    assert samples == expected
+    with client.stream("POST", "/v1/generate", json={**request, "stream": True}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in response.read().decode().split("\n\n") if block]
+    steps = [json.loads(event.removeprefix("data: "))["pieces"] for event in events[:-1]]
+    assert len(steps) == 40 and all(len(pieces) == 2 for pieces in steps)
+    assert ["".join(step[k] for step in steps) for k in range(2)] == expected
+    assert events[-1].startswith("event: done") and json.loads(events[-1].split("data: ", 1)[1])["samples"] == expected
+
+
+def test_translation_with_attention_weights(client, runs):
+    translator = lstmkit.load(runs["attention"])
+    beam = client.post("/v1/translate", json={"model": "attention", "sentences": ["one two", "three"], "beam": 3})
+    assert [r["translation"] for r in beam.json()["results"]] == translator.translate(["one two", "three"], beam=3)
+    answer = client.post("/v1/translate", json={"model": "attention", "sentences": ["one two", "three"],
+                                                "attention": True}).json()["results"]
+    assert [r["translation"] for r in answer] == translator.translate(["one two", "three"])
+    weights = answer[0]["attention"]["weights"]
+    assert len(weights) == len(answer[0]["attention"]["target"]) and all(sum(row) == pytest.approx(1, abs=1e-3)
+                                                                         for row in weights)
+    refused = client.post("/v1/translate", json={"model": "translate", "sentences": ["one"], "attention": True})
+    assert refused.status_code == 422 and refused.json()["error"] == "attention: model 'translate' has no attention"
+
+
+@pytest.mark.parametrize("model, text", [("sentiment", "a wonderful film"), ("textgen", "the will"),
+                                         ("attention", "one two three")])
+def test_inspect_gives_every_gate_per_step(client, model, text):
+    answer = client.post("/v1/inspect", json={"model": model, "text": text}).json()
+    layer = answer["layers"][0]
+    assert len(answer["tokens"]) == len(layer["f"]) > 0
+    assert {"f", "i", "o", "candidate", "c", "h"} <= set(layer)
+    assert all(0 <= value <= 1 for step in layer["f"] for value in step)
+
+
+@pytest.mark.parametrize("path, body, status, error", [
+    ("/v1/sentiment", {"texts": []}, 422, "texts: List should have at least 1 item after validation, not 0"),
+    ("/v1/sentiment", {"texts": ["!!!"]}, 422, "texts: text 1 to predict is empty"),
+    ("/v1/sentiment", {"texts": ["good"], "model": "textgen"}, 404, "model: no sentiment model named 'textgen'"),
+    ("/v1/generate", {"temperature": 0}, 422, "temperature: Input should be greater than 0"),
+    ("/v1/generate", {"top_p": 1.5}, 422, "top_p: Input should be less than or equal to 1"),
+    ("/v1/generate", {"length": "10"}, 422, "length: Input should be a valid integer"),
+    ("/v1/generate", {"lenght": 10}, 422, "lenght: Extra inputs are not permitted"),
+    ("/v1/translate", {"sentences": ["one"], "beam": 17}, 422, "beam: Input should be less than or equal to 16"),
+    ("/v1/translate", {"sentences": ["one"], "language": "xx"}, 422, "language 'xx': this run translates into"),
+    ("/v1/inspect", {"model": "nope", "text": "a"}, 404, "model: no model named 'nope'"),
+])
+def test_bad_requests_are_one_line_naming_the_field(client, path, body, status, error):
+    answer = client.post(path, json=body)
+    assert answer.status_code == status and answer.json()["error"].startswith(error), answer.json()
+
+
+def test_a_body_over_the_limit_is_413_and_not_json_is_422(client):
+    huge = client.post("/v1/sentiment", content=b'{"texts": ["' + b"a" * 1_000_001 + b'"]}',
+                       headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["error"] == "request body over 1,000,000 bytes"
+    broken = client.post("/v1/sentiment", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and "JSON" in broken.json()["error"]
+
+
+def test_an_api_key_is_required_on_the_api_when_set(runs):
+    with TestClient(create_app(load_models([runs["sentiment"]]), Settings(api_key="s3cret"))) as client:
+        assert client.post("/v1/sentiment", json={"texts": ["good"]}).status_code == 401
+        assert client.post("/v1/sentiment", json={"texts": ["good"]}, headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.post("/v1/sentiment", json={"texts": ["good"]}, headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert client.get("/healthz").status_code == 200 and client.get("/").status_code == 200
