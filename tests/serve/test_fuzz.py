@@ -11,7 +11,7 @@ from lstmkit.serve.app import create_app, load_models
 
 NUMBERS = [-1, 0, 1, 2, 3, 16, 17, 64, 65, 2000, 2001, 2**63, 10**30, 0.0, 0.5, 1.0, 1.5, -0.0, 1e-300, 1e308,
            float("nan"), float("inf"), float("-inf")]
-TEXTS = ["", " ", "good", "!!!", "the will to power", "ünïcödé 日本 🙂", "\x00", "a" * 5001, "one two three",
+TEXTS = ["", " ", "good", "!!!", "the will to power", "ünïcödé 日本 🙂", "\x00", "a" * 20_001, "one two three",
          "\"quoted\"\n", "<br />"]
 MODELS = ["sentiment", "textgen", "translate", "nope", "", "x" * 201]
 

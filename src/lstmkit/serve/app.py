@@ -50,7 +50,7 @@ class Settings:
     cors_origins: list[str] = field(default_factory=list)  # browsers on these origins may call the API
     batching: bool = True
     max_batch: int = 64  # items (texts, samples) in one batched call
-    batch_wait: float = 0.004  # seconds a batch waits for more requests
+    batch_wait: float = 0.0  # seconds a batch waits for more; 0: those that came while the last one ran
     max_pending: int = 512  # items queued per model; more is a 503
 
 
@@ -251,10 +251,13 @@ def _generation_batch(generator):
     def run(jobs):
         bodies = [job.request.body for job in jobs]
 
+        streamed = [index for index, body in enumerate(bodies) if body.stream]
+
         def on_step(step, pieces):
-            for job, body, piece in zip(jobs, bodies, pieces):
-                if body.stream and step < body.length and not job.cancelled:
-                    job.request.loop.call_soon_threadsafe(job.request.queue.put_nowait, list(piece))
+            for index in streamed:
+                job = jobs[index]
+                if step < bodies[index].length and not job.cancelled:
+                    job.request.loop.call_soon_threadsafe(job.request.queue.put_nowait, list(pieces[index]))
             return not all(job.cancelled for job in jobs)  # every caller gone: stop
 
         requests = [Generation(body.seed, body.length, body.num, body.seed_rng) for body in bodies]

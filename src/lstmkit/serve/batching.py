@@ -1,7 +1,9 @@
 """Dynamic batching: concurrent requests to one model gathered into one call.
 
-A request waits at most `wait` seconds for others (or until `max_items` items are queued); the
-gathered requests then run as one batched call on the model thread, and each gets its own answer.
+The requests that come while the model thread runs a batch form the next batch (up to `max_items`
+items), so an idle model starts a lone request at once and a busy one gathers many; `wait` > 0 also
+holds a batch that long for more. The gathered requests run as one batched call on the model
+thread, and each gets its own answer.
 32 clients are served by a few big matrix products instead of 32 small ones. With batching off
 (max_items 1) every request is its own call, one after the other on the same thread.
 """
@@ -34,7 +36,7 @@ class Batcher:
     run: Callable[[list[Job]], list]
     executor: Executor
     max_items: int = 64  # items (texts, samples) in one batch
-    wait: float = 0.004  # seconds a batch waits for more requests
+    wait: float = 0.0  # seconds a batch waits for more requests (0: one turn of the event loop)
     max_pending: int = 512  # items queued or running, at most: more is Busy
     key: Callable[[Any], Any] = lambda request: None  # only requests of the same key share a batch
     queue: list[Job] = field(default_factory=list)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_BODY_BYTES = 1_000_000  # a larger request body is a 413
 MAX_TEXTS = 64  # texts or sentences per request
-MAX_TEXT_CHARS = 5_000  # characters per text to classify
+MAX_TEXT_CHARS = 20_000  # characters per text to classify (the longest IMDB review has 13,704)
 MAX_SENTENCE_CHARS = 500  # characters per sentence to translate
 MAX_SEED_CHARS = 1_000
 MAX_LENGTH = 2_000  # characters generated per sample

@@ -276,19 +276,16 @@ class TextGenerator:
         rng_seed = requests[0].rng_seed if len(requests) == 1 else None
         generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
         starts = [0, *itertools.accumulate(request.num for request in requests)]
-        texts = [[[] for _ in range(request.num)] for request in requests]
+        tokens = []
         with torch.inference_mode(), small_ops_threads(len(seeds) * self.sampler.hidden):
             for step, token in enumerate(self.sampler.steps(padded, steps, options, generator, lengths, noise)):
-                pieces = []
-                for index, request in enumerate(requests):
-                    rows = token[starts[index]: starts[index + 1]] if step < request.length else ()
-                    piece = tuple(self.vocabulary.decode(row[None]) for row in rows) or ("",) * request.num
-                    for sample, text in zip(texts[index], piece):
-                        sample.append(text)
-                    pieces.append(piece)
-                if on_step is not None and on_step(step, pieces) is False:
+                tokens.append(token)
+                if on_step is not None and on_step(step, _StepPieces(self.vocabulary, requests, starts, step,
+                                                                     token)) is False:
                     break
-        return [["".join(sample) for sample in samples] for samples in texts]
+        generated = torch.stack(tokens, 1) if tokens else torch.empty(len(seeds), 0, dtype=torch.long)
+        return [[self.vocabulary.decode(generated[row, : request.length]) for row in range(start, start + request.num)]
+                for request, start in zip(requests, starts)]
 
     def inspect(self, text: str) -> Inspection:
         """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
@@ -298,6 +295,26 @@ class TextGenerator:
         x = self.model.input_table().to(device)[ids.to(device)][None]
         return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
                               "LSTM")
+
+
+class _StepPieces:
+    """One step's characters for each request of sample_together, decoded only when asked for
+    (pieces[r]: a tuple of request r's new characters, '' past its length)."""
+
+    def __init__(self, vocabulary, requests, starts, step, token):
+        self.vocabulary, self.requests, self.starts, self.step, self.token = vocabulary, requests, starts, step, token
+
+    def __len__(self):
+        return len(self.requests)
+
+    def __getitem__(self, index: int) -> tuple[str, ...]:
+        request, start = self.requests[index], self.starts[index]
+        if self.step >= request.length:
+            return ("",) * request.num
+        return tuple(self.vocabulary.decode(self.token[row: row + 1]) for row in range(start, start + request.num))
+
+    def __iter__(self):
+        return (self[index] for index in range(len(self)))
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ $("generate-form").addEventListener("submit", async (event) => {
 function heatMap(canvas, values, rowLabels, columnLabels, colour, title) {
   const cell = 18, left = 10 + 7 * Math.max(...rowLabels.map((l) => l.length)), top = title ? 24 : 6;
   const bottom = 10 + 7 * Math.max(1, ...columnLabels.map((l) => l.length));
-  canvas.width = left + cell * columnLabels.length + 10;
+  canvas.width = Math.max(left + cell * columnLabels.length + 10, title ? 7.5 * title.length + 10 : 0);
   canvas.height = top + cell * rowLabels.length + bottom;
   const context = canvas.getContext("2d");
   context.fillStyle = "white";
@@ -197,7 +197,8 @@ $("translate-form").addEventListener("submit", async (event) => {
     const answer = await (await api("/v1/translate", { model: name || null, sentences: [$("translate-text").value],
                                                       beam, attention })).json();
     const result = answer.results[0];
-    $("translate-result").textContent = result.translation;
+    $("translate-result").textContent = result.translation
+      ? "German: " + result.translation : "(the model translated it as nothing: it stopped at once)";
     if (result.attention) {
       const map = result.attention;
       heatMap($("attention-map"), map.weights, map.target.map(shown), map.source.map(shown), gateColour,

@@ -1,0 +1,134 @@
+"""Load on `lstmkit serve` over loopback: dynamic batching on vs off, 1, 8 and 32 concurrent clients.
+
+    .venv/bin/python bench/serve.py [--sentiment RUN] [--textgen RUN] [--requests 256] [--reps 2]
+
+Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs); every level is
+measured on each in turn, interleaved, rep by rep. Each client keeps one HTTP/1.1 connection and
+sends its share of a fixed number of requests one after another; the load stops by itself. Printed:
+requests/s, generated characters/s, p50 and p99 latency (medians over the reps). Without --sentiment
+or --textgen it trains small runs first (the lecture's sentiment model on 1,000 IMDB reviews, the
+fast char model for a few seconds): speed does not depend on how well they are trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+IMDB = ROOT.parent / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
+
+
+def reviews(count: int) -> list[str]:
+    """`count` IMDB test reviews, a seeded draw: real lengths (median about 170 words)."""
+    import random
+
+    from lstmkit.text.readers import read_labelled
+
+    texts = read_labelled(IMDB)["test"].texts
+    return random.Random(0).sample(texts, count)
+
+
+def train_runs(folder: Path) -> tuple[Path, Path]:
+    sentiment, textgen = folder / "sentiment", folder / "textgen"
+    subprocess.run([sys.executable, "-m", "lstmkit", "sentiment", "train", "--data", IMDB, "--preset", "lecture",
+                    "--epochs", "1", "--minutes", "0.2", "--out", sentiment, "--quiet"], check=True)
+    subprocess.run([sys.executable, "-m", "lstmkit", "textgen", "train", "--preset", "fast", "--epochs", "1",
+                    "--minutes", "0.1", "--out", textgen, "--quiet"], check=True)
+    return sentiment, textgen
+
+
+def start_server(runs, max_batch: int):
+    process = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", *map(str, runs), "--port", "0",
+                                "--max-batch", str(max_batch), "--max-pending", "100000"],
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    return process, int(line.split("http://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+
+
+async def client(port: int, path: str, bodies: list[bytes], count: int, latencies: list, chars: list):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for number in range(count):
+            body = bodies[number % len(bodies)]
+            request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+            started = time.perf_counter()
+            writer.write(request)
+            await writer.drain()
+            headers = (await reader.readuntil(b"\r\n\r\n")).decode()
+            length = int(next(line.split(":")[1] for line in headers.split("\r\n")
+                              if line.lower().startswith("content-length")))
+            answer = json.loads(await reader.readexactly(length))
+            latencies.append(time.perf_counter() - started)
+            if not headers.startswith("HTTP/1.1 200"):
+                raise RuntimeError(f"{path}: {headers.splitlines()[0]} {answer}")
+            chars.append(sum(len(sample) for sample in answer.get("samples", [])))
+    finally:
+        writer.close()
+
+
+async def load(port: int, path: str, bodies: list[dict], clients: int, requests: int) -> dict:
+    latencies, chars = [], []
+    encoded = [json.dumps(body).encode() for body in bodies]
+    share = requests // clients
+    started = time.perf_counter()
+    await asyncio.gather(*(client(port, path, encoded[k * share:] + encoded[: k * share], share, latencies, chars)
+                           for k in range(clients)))
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    return {"requests/s": len(latencies) / seconds, "chars/s": sum(chars) / seconds,
+            "p50 ms": 1000 * latencies[len(latencies) // 2],
+            "p99 ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sentiment", type=Path)
+    parser.add_argument("--textgen", type=Path)
+    parser.add_argument("--requests", type=int, default=256, help="sentiment requests per measurement")
+    parser.add_argument("--generations", type=int, default=64, help="generation requests per measurement")
+    parser.add_argument("--length", type=int, default=200, help="characters per generation request")
+    parser.add_argument("--reps", type=int, default=2)
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    if args.sentiment is None or args.textgen is None:
+        args.sentiment, args.textgen = train_runs(Path(scratch.name))
+    servers = {"on": start_server([args.sentiment, args.textgen], 64),  # both idle while the other is measured
+               "off": start_server([args.sentiment, args.textgen], 1)}
+    tasks = {"sentiment": ("/v1/sentiment", [{"texts": [text]} for text in reviews(args.requests)], args.requests),
+             "generate": ("/v1/generate", [{"seed": "the ", "length": args.length, "temperature": 0.8}],
+                          args.generations)}
+    results = {}
+    try:
+        for rep in range(args.reps):
+            for task, (path, body, requests) in tasks.items():
+                for clients in (1, 8, 32):
+                    for batching, (_, port) in servers.items():
+                        count = requests if clients > 1 else max(8, requests // 8)
+                        measured = asyncio.run(load(port, path, body, clients, count))
+                        results.setdefault((task, clients, batching), []).append(measured)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait()
+    print(f"{args.reps} interleaved reps; sentiment: one IMDB test review per request ({args.requests} different); "
+          f"generation: {args.length} characters per request")
+    print("| task | clients | batching | requests/s | chars/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for (task, clients, batching), rows in results.items():
+        median = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+        chars = f"{median['chars/s']:,.0f}" if task == "generate" else "-"
+        print(f"| {task} | {clients} | {batching} | {median['requests/s']:,.1f} | {chars} | {median['p50 ms']:.1f} | "
+              f"{median['p99 ms']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
