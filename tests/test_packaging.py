@@ -197,6 +197,7 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
          "--embedding-dim", 8, "--test-pairs", 20, "--validation-pairs", 20, "--quiet"],
         ["translate", "evaluate", "translate", "--json"],
         ["translate", "run", "translate", "one two three."],
+        ["inspect", "textgen", "the will", "--out", "gates.png"],
     ]
     program = ("import json, sys\nfrom lstmkit.cli import main\n"
                "for command in json.loads(sys.argv[1]):\n    assert main(command) == 0, command\n    print('--- done')")
@@ -204,5 +205,10 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
     outputs = outputs.split("--- done\n")
     assert "nats" in outputs[1] and "accuracy" in outputs[3] and outputs[4].strip()
     assert "bleu" in outputs[6] and outputs[7].strip()
+    assert outputs[8].startswith("gates and cell state of units") and (work / "gates.png").stat().st_size > 10_000
+    # the web page's files are in the wheel
+    sizes = run(python, "-c", "from lstmkit.serve.app import _static as s; print(len(s('index.html')), "
+                "len(s('app.js')), len(s('style.css')))")
+    assert all(int(size) > 500 for size in sizes.split()), sizes
     # and the installed command itself, on a run it made
     assert run(lstmkit, "textgen", "sample", "textgen", "--length", 20, "--seed", 0).strip()

@@ -108,3 +108,24 @@ def test_an_api_key_is_required_on_the_api_when_set(runs):
         assert client.post("/v1/sentiment", json={"texts": ["good"]}, headers={"X-API-Key": "wrong"}).status_code == 401
         assert client.post("/v1/sentiment", json={"texts": ["good"]}, headers={"X-API-Key": "s3cret"}).status_code == 200
         assert client.get("/healthz").status_code == 200 and client.get("/").status_code == 200
+
+
+def test_a_full_queue_is_503_with_retry_after(runs):
+    models = load_models([runs["sentiment"], runs["textgen"]])
+    with TestClient(create_app(models, Settings(max_pending=2))) as client:
+        answer = client.post("/v1/sentiment", json={"texts": ["good", "bad", "fine"]})
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+        assert answer.json()["error"].startswith("busy: ")
+        streamed = client.post("/v1/generate", json={"num": 3, "stream": True})  # refused before streaming
+        assert streamed.status_code == 503
+        assert client.post("/v1/sentiment", json={"texts": ["good", "bad"]}).status_code == 200
+
+
+def test_cors_is_off_unless_an_origin_is_named(runs):
+    models = load_models([runs["sentiment"]])
+    asked = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+    with TestClient(create_app(models)) as client:
+        assert "access-control-allow-origin" not in client.options("/v1/sentiment", headers=asked).headers
+    with TestClient(create_app(models, Settings(cors_origins=["https://example.org"]))) as client:
+        allowed = client.options("/v1/sentiment", headers=asked)
+        assert allowed.headers["access-control-allow-origin"] == "https://example.org"

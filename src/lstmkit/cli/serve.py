@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+from pathlib import Path
 
 from ..errors import SettingsError
 from ..limits import flag_type
@@ -100,12 +101,16 @@ def _inspect(args) -> None:
     if args.layer > len(inspection.names):
         raise SettingsError("layer", f"{args.layer}: {args.run} has {len(inspection.names)} LSTM layer(s)")
     units = plot_inspection(inspection, args.out, units=_units(args.units), layer=args.layer - 1,
-                            title=f"{args.run}: {args.text[:60]!r}") if args.out else None
+                            title=f"{Path(args.run).name}: {_shortened(args.text)}") if args.out else None
     if args.json or not args.out:
         print(json.dumps(inspection.to_json()))
     elif args.out:
         print(f"gates and cell state of units {', '.join(map(str, units))} ({inspection.names[args.layer - 1]}) "
               f"over {len(inspection.tokens)} steps saved in {args.out}")
+
+
+def _shortened(text: str, most: int = 50) -> str:
+    return repr(text if len(text) <= most else text[: most - 1] + "…")
 
 
 def _units(text: str | None) -> list[int] | None:

@@ -14,6 +14,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -87,52 +88,62 @@ def _model_of(predictor):
 def create_app(models: list[Served], settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
-    executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")  # one thread: no two models fight for cores
-    by_name = {model.name: model for model in models}
-    for model in models:
-        model.batcher = _batcher_for(model, executor, settings)
-
-    async def on_model_thread(work, *args):
-        return await asyncio.get_running_loop().run_in_executor(executor, work, *args)
-
-    def model_for(task: str, name: str | None) -> Served:
-        if name is None:
-            first = next((model for model in models if model.task == task), None)
-            if first is None:
-                raise HTTPError(404, f"no {task} model is served; /v1/models lists what is")
-            return first
-        model = by_name.get(name)
-        if model is None or model.task != task:
-            raise HTTPError(404, f"model: no {task} model named {name!r}; /v1/models lists what is served")
-        return model
-
     _add_error_handlers(app)
     _add_guards(app, settings)
+    service = _Service(models, settings)
+    app.get("/healthz")(service.healthz)
+    app.get("/v1/models")(service.list_models)
+    app.post("/v1/sentiment")(service.sentiment)
+    app.post("/v1/generate")(service.generate)
+    app.post("/v1/translate")(service.translate)
+    app.post("/v1/inspect")(service.inspect)
+    app.get("/", include_in_schema=False)(_page)
+    app.get("/static/{name}", include_in_schema=False)(_static_file)
+    return app
 
-    @app.get("/healthz")
-    async def healthz():
-        return {"status": "ok", "models": len(models)}
 
-    @app.get("/v1/models")
-    async def list_models():
-        return {"models": [{"name": m.name, "task": m.task, **m.summary} for m in models]}
+class _Service:
+    """The endpoints: the models by name, and the one model thread all their work runs on (no two
+    models fight for the cores)."""
 
-    @app.post("/v1/sentiment")
-    async def sentiment(body: schemas.SentimentRequest, request: Request):
-        model = model_for("sentiment", body.model)
+    def __init__(self, models: list[Served], settings: Settings):
+        self.models, self.by_name = models, {model.name: model for model in models}
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")
+        for model in models:
+            model.batcher = _batcher_for(model, self.executor, settings)
+
+    async def on_model_thread(self, work, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
+
+    def model_for(self, task: str, name: str | None) -> Served:
+        """The served model `name` of `task`, or the first of the task; else a 404."""
+        model = (next((model for model in self.models if model.task == task), None) if name is None
+                 else self.by_name.get(name))
+        if model is None or model.task != task:
+            raise HTTPError(404, f"model: no {task} model " + (f"named {name!r}" if name else "is served")
+                            + "; /v1/models lists what is served")
+        return model
+
+    async def healthz(self):
+        return {"status": "ok", "models": len(self.models)}
+
+    async def list_models(self):
+        return {"models": [{"name": m.name, "task": m.task, **m.summary} for m in self.models]}
+
+    async def sentiment(self, body: schemas.SentimentRequest, request: Request):
+        model = self.model_for("sentiment", body.model)
         try:
             model.predictor.check(body.texts)
         except LstmkitError as error:
             raise HTTPError(422, f"texts: {error}") from None
         if body.explain:
-            results = await on_model_thread(lambda: [model.predictor.explain(text) for text in body.texts])
-            return {"model": model.name, "results": results}
-        results = await _until_disconnected(request, model.batcher.submit(body, len(body.texts)))
+            results = await self.on_model_thread(lambda: [model.predictor.explain(text) for text in body.texts])
+        else:
+            results = await _until_disconnected(request, model.batcher.submit(body, len(body.texts)))
         return {"model": model.name, "results": results}
 
-    @app.post("/v1/generate")
-    async def generate(body: schemas.GenerateRequest, request: Request):
-        model = model_for("textgen", body.model)
+    async def generate(self, body: schemas.GenerateRequest, request: Request):
+        model = self.model_for("textgen", body.model)
         work = _Generation(body)
         if not body.stream:
             samples = await _until_disconnected(request, model.batcher.submit(work, body.num))
@@ -141,53 +152,47 @@ def create_app(models: list[Served], settings: Settings | None = None) -> FastAP
         return StreamingResponse(_events(model, work), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
-    @app.post("/v1/translate")
-    async def translate(body: schemas.TranslateRequest):
-        model = model_for("translate", body.model)
-        translator = model.predictor
+    async def translate(self, body: schemas.TranslateRequest):
+        model = self.model_for("translate", body.model)
+        if body.attention and not model.predictor.config.attention:
+            raise HTTPError(422, f"attention: model {model.name!r} has no attention")
+        if body.attention and body.beam > 1:
+            raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
+        return {"model": model.name, "results": await self.on_model_thread(_translations, model.predictor, body)}
 
-        def work():
-            if body.attention and not translator.config.attention:
-                raise HTTPError(422, f"attention: model {model.name!r} has no attention")
-            if body.attention and body.beam > 1:
-                raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
-            output = translator.translate(body.sentences, language=body.language, beam=body.beam,
-                                          keep_attention=body.attention)
-            translations, maps = output if body.attention else (output, None)
-            results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
-            for result, (source, target, weights) in zip(results, maps or ()):
-                result["attention"] = {"source": source, "target": target,
-                                       "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
-            return results
-
-        return {"model": model.name, "results": await on_model_thread(work)}
-
-    @app.post("/v1/inspect")
-    async def inspect(body: schemas.InspectRequest):
-        model = by_name.get(body.model) if body.model is not None else (models[0] if models else None)
+    async def inspect(self, body: schemas.InspectRequest):
+        model = self.by_name.get(body.model) if body.model is not None else (self.models or [None])[0]
         if model is None:
             raise HTTPError(404, f"model: no model named {body.model!r}; /v1/models lists what is served")
-        inspection = await on_model_thread(model.predictor.inspect, body.text)
+        inspection = await self.on_model_thread(model.predictor.inspect, body.text)
         layers = [{"name": name, **{key: values.round(INSPECT_DIGITS).tolist() for key, values in layer.items()}}
                   for name, layer in zip(inspection.names, inspection.layers)]
         return {"model": model.name, "task": model.task, "tokens": inspection.tokens, "layers": layers}
 
-    @app.get("/", include_in_schema=False)
-    async def page():
-        return HTMLResponse(_static("index.html"))
 
-    @app.get("/static/{name}", include_in_schema=False)
-    async def static(name: str):
-        types = {".js": "text/javascript", ".css": "text/css"}
-        kind = next((value for suffix, value in types.items() if name.endswith(suffix)), None)
-        if kind is None or "/" in name or name.startswith("."):
-            raise HTTPError(404, f"{name}: no such file")
-        try:
-            return Response(_static(name), media_type=kind)
-        except FileNotFoundError:
-            raise HTTPError(404, f"{name}: no such file") from None
+def _translations(translator, body: schemas.TranslateRequest) -> list[dict]:
+    output = translator.translate(body.sentences, language=body.language, beam=body.beam,
+                                  keep_attention=body.attention)
+    translations, maps = output if body.attention else (output, None)
+    results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
+    for result, (source, target, weights) in zip(results, maps or ()):
+        result["attention"] = {"source": source, "target": target,
+                               "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
+    return results
 
-    return app
+
+async def _page():
+    return HTMLResponse(_static("index.html"))
+
+
+async def _static_file(name: str):
+    kind = {".js": "text/javascript", ".css": "text/css"}.get(Path(name).suffix)
+    if kind is None or "/" in name or name.startswith("."):
+        raise HTTPError(404, f"{name}: no such file")
+    try:
+        return Response(_static(name), media_type=kind)
+    except FileNotFoundError:
+        raise HTTPError(404, f"{name}: no such file") from None
 
 
 def from_environment() -> FastAPI:

@@ -166,14 +166,18 @@ def plot_attention(maps, path) -> None:
     """Saves one heat map per sentence (target tokens down, source tokens across) in one PNG."""
     figure_class = need("matplotlib.figure", "plotting the attention map").Figure  # not pyplot: no global state
     maps = [m for m in maps if m is not None]
-    figure = figure_class(figsize=(max(4, 0.45 * max(len(m[0]) for m in maps) + 2),
+    figure = figure_class(figsize=(max(6.5, 0.45 * max(len(m[0]) for m in maps) + 3),
                                    sum(0.35 * len(m[1]) + 1.2 for m in maps)))
     axes = figure.subplots(len(maps), 1, squeeze=False)
     for axis, (source_tokens, target_tokens, weights) in zip(axes[:, 0], maps):
-        axis.imshow(weights.numpy(), cmap="viridis", aspect="auto", vmin=0, vmax=1)
+        image = axis.imshow(weights.numpy(), cmap="viridis", aspect="auto", vmin=0, vmax=1)
+        figure.colorbar(image, ax=axis, label="attention weight")
+        axis.set_title(f"{''.join(source_tokens) if len(source_tokens[0]) == 1 else ' '.join(source_tokens)}",
+                       fontsize=9, loc="left")
         axis.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] for t in source_tokens], rotation=90)
         axis.set_yticks(range(len(target_tokens)), [repr(t)[1:-1] for t in target_tokens])
         axis.set_xlabel("source")
         axis.set_ylabel("translation")
+    figure.suptitle("Attention: how much each translated token looks at each source token", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
