@@ -216,8 +216,8 @@ class TextGenerator:
         with none it knows starts from a newline (or the first character)."""
         text = seed.lower() if self.config.lowercase else seed
         if unknown := self.vocabulary.unknown(text):
-            warnings.warn(f"--seed-text: {self.name} never saw {''.join(unknown)!r} in training; left out of the "
-                          f"seed", stacklevel=3)
+            warnings.warn(f"{self.name} never saw {''.join(unknown)!r} in training; left out of the text it reads",
+                          stacklevel=3)
         ids = known_ids(self.vocabulary, text)
         return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
 
