@@ -5,10 +5,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-import torch
 
 from lstmkit.cli import main
-from lstmkit.tasks.textgen import PRESETS, CharModel, TextgenConfig, load
+from lstmkit.tasks.textgen import PRESETS, CharModel, load
 from lstmkit.training.run import RunDirectory
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" / "nietzsche.txt"

@@ -255,7 +255,6 @@ def _generation_batch(generator):
 
     def run(jobs):
         bodies = [job.request.body for job in jobs]
-
         streamed = [index for index, body in enumerate(bodies) if body.stream]
 
         def on_step(step, pieces):
@@ -274,7 +273,7 @@ def _generation_batch(generator):
 async def _events(model: Served, work: _Generation):
     """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
     with the whole samples, or `error`."""
-    task = asyncio.ensure_future(model.batcher.submit(work, work.body.num))
+    task, piece = asyncio.ensure_future(model.batcher.submit(work, work.body.num)), None
     try:
         while True:
             piece = asyncio.ensure_future(work.queue.get())
@@ -292,8 +291,10 @@ async def _events(model: Served, work: _Generation):
             else:
                 yield f"event: done\ndata: {json.dumps({'model': model.name, 'samples': samples})}\n\n"
             return
-    finally:
-        task.cancel()  # the client went away: its job is marked cancelled
+    finally:  # the client went away: its job is marked cancelled
+        for waiting in (task, piece):
+            if waiting is not None:
+                waiting.cancel()
 
 
 async def _until_disconnected(request: Request, awaitable):
