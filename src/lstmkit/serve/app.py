@@ -30,6 +30,7 @@ from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
 from . import schemas
 from .batching import Batcher, Busy
+from .streams import ContinuousGeneration
 
 INSPECT_DIGITS = 4  # gate values are rounded to this many decimals in a response
 
@@ -43,6 +44,7 @@ class Served:
     predictor: Any
     summary: dict
     batcher: Batcher | None = None
+    streams: ContinuousGeneration | None = None  # textgen: temperature sampling joins a running batch
 
 
 @dataclass
@@ -111,6 +113,9 @@ class _Service:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")
         for model in models:
             model.batcher = _batcher_for(model, self.executor, settings)
+            if model.task == "textgen":
+                model.streams = ContinuousGeneration(model.predictor, self.executor, settings.max_batch,
+                                                     settings.max_pending)
 
     async def on_model_thread(self, work, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
@@ -146,9 +151,9 @@ class _Service:
         model = self.model_for("textgen", body.model)
         work = _Generation(body)
         if not body.stream:
-            samples = await _until_disconnected(request, model.batcher.submit(work, body.num))
+            samples = await _until_disconnected(request, _submit_generation(model, work))
             return {"model": model.name, "samples": samples}
-        model.batcher.check_room(body.num)  # a 503 now: once streaming, the status is sent
+        (model.streams if work.continuous else model.batcher).check_room(body.num)  # a 503 now, before streaming
         return StreamingResponse(_events(model, work), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
@@ -215,6 +220,11 @@ class _Generation:
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
 
+    @property
+    def continuous(self) -> bool:
+        """Temperature sampling joins the running batch (streams.py); top-k and top-p are batched."""
+        return self.body.top_k is None and self.body.top_p is None
+
     def key(self):
         """Requests that may share a batch: the same sampling; top-k and top-p never share (their
         draws come from one generator per batch)."""
@@ -225,6 +235,10 @@ class _Generation:
 
     def options(self):
         return sampling_options(temperature=self.body.temperature, top_k=self.body.top_k, top_p=self.body.top_p)
+
+
+def _submit_generation(model: Served, work: _Generation):
+    return model.streams.submit(work) if work.continuous else model.batcher.submit(work, work.body.num)
 
 
 def _batcher_for(model: Served, executor, settings: Settings) -> Batcher | None:
@@ -273,7 +287,7 @@ def _generation_batch(generator):
 async def _events(model: Served, work: _Generation):
     """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
     with the whole samples, or `error`."""
-    task, piece = asyncio.ensure_future(model.batcher.submit(work, work.body.num)), None
+    task, piece = asyncio.ensure_future(_submit_generation(model, work)), None
     try:
         while True:
             piece = asyncio.ensure_future(work.queue.get())

@@ -75,10 +75,10 @@ class Batcher:
                 if live:
                     results = await loop.run_in_executor(self.executor, self.run, live)
                     for job, result in zip(live, results):
-                        _answer(job, result)
+                        answer(job.future, result)
             except Exception as error:  # noqa: BLE001 - the batch's callers get it, the worker goes on
                 for job in live:
-                    _answer(job, error)
+                    answer(job.future, error)
             finally:
                 self.pending -= sum(job.size for job in batch)
 
@@ -94,10 +94,11 @@ class Batcher:
         return taken
 
 
-def _answer(job: Job, result) -> None:
-    if job.future.done():
+def answer(future: asyncio.Future, result) -> None:
+    """Sets `future` to `result`, or raises it there when it is an exception (once; on its loop)."""
+    if future.done():
         return
     if isinstance(result, BaseException):
-        job.future.set_exception(result)
+        future.set_exception(result)
     else:
-        job.future.set_result(result)
+        future.set_result(result)

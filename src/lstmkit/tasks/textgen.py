@@ -211,7 +211,7 @@ class TextGenerator:
     def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
         return cls(*load(run_path, device), name=str(run_path))
 
-    def _seed_ids(self, seed: str) -> torch.Tensor:
+    def seed_ids(self, seed: str) -> torch.Tensor:
         """The seed's ids; characters the model never saw are left out (with a warning), and a seed
         with none it knows starts from a newline (or the first character)."""
         text = seed.lower() if self.config.lowercase else seed
@@ -226,7 +226,7 @@ class TextGenerator:
         check("length", length)
         check("num", num)
         generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
-        return self._seed_ids(seed)[None].repeat(num, 1), generator
+        return self.seed_ids(seed)[None].repeat(num, 1), generator
 
     def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, num: int = 1,
@@ -260,7 +260,7 @@ class TextGenerator:
         length); it returns False to stop early (every caller gone)."""
         for request in requests:
             self._start(request.seed, request.length, request.num, None)  # checks length and num
-        seeds = [self._seed_ids(request.seed) for request in requests for _ in range(request.num)]
+        seeds = [self.seed_ids(request.seed) for request in requests for _ in range(request.num)]
         lengths = torch.tensor([len(ids) for ids in seeds])
         padded = torch.nn.utils.rnn.pad_sequence(seeds, batch_first=True)
         steps, vocab = max(request.length for request in requests), self.vocabulary.size
@@ -290,7 +290,7 @@ class TextGenerator:
     def inspect(self, text: str) -> Inspection:
         """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
         (characters the model never saw are left out)."""
-        ids = self._seed_ids(text)
+        ids = self.seed_ids(text)
         device = next(self.model.parameters()).device
         x = self.model.input_table().to(device)[ids.to(device)][None]
         return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],

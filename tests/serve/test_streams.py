@@ -1,0 +1,89 @@
+"""Continuous batching of generation, step by step: the model thread is replaced by an executor the
+test runs by hand, so which request joins at which step is fixed, not left to timing."""
+
+import asyncio
+from concurrent.futures import Executor, Future
+
+import lstmkit
+from lstmkit.serve.app import _Generation
+from lstmkit.serve.schemas import GenerateRequest
+from lstmkit.serve.streams import STEPS_PER_SLICE, ContinuousGeneration
+
+
+class ByHand(Executor):
+    """Runs what is submitted only when the test calls run_next()."""
+
+    def __init__(self):
+        self.queued = []
+
+    def submit(self, fn, *args):
+        future = Future()
+        self.queued.append((fn, args, future))
+        return future
+
+    def run_next(self):
+        fn, args, future = self.queued.pop(0)
+        future.set_result(fn(*args))
+
+
+async def turn():
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def test_a_request_joins_a_running_batch_and_leaves_it_when_done(trained_runs):
+    generator = lstmkit.load(trained_runs["textgen"])
+
+    async def scenario():
+        executor = ByHand()
+        engine = ContinuousGeneration(generator, executor)
+        first = _Generation(GenerateRequest(seed="the ", length=3 * STEPS_PER_SLICE, num=2, seed_rng=1, stream=True))
+        a = asyncio.ensure_future(engine.submit(first))
+        await turn()
+        executor.run_next()  # admitted, and its first slice of steps
+        await turn()
+        assert [stream.step for stream in engine.active] == [1 + STEPS_PER_SLICE]
+        b = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="a ", length=4, seed_rng=2))))
+        c = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="", length=5))))
+        await turn()
+        executor.run_next()  # b and c join at the step boundary; b (4 characters) leaves within this slice
+        await turn()
+        assert [stream.step for stream in engine.active] == [1 + 2 * STEPS_PER_SLICE]  # b and c are done already
+        assert b.done() and len(b.result()[0]) == 4 and c.done() and len(c.result()[0]) == 5
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        samples = await a
+        pieces = []
+        while not first.queue.empty():
+            pieces.append(first.queue.get_nowait())
+        return samples, pieces
+
+    samples, pieces = asyncio.run(scenario())
+    assert [len(sample) for sample in samples] == [3 * STEPS_PER_SLICE] * 2
+    assert ["".join(step[k] for step in pieces) for k in range(2)] == samples  # streamed as made
+
+
+def test_a_cancelled_request_leaves_the_batch_and_the_others_go_on(trained_runs):
+    generator = lstmkit.load(trained_runs["textgen"])
+
+    async def scenario():
+        executor = ByHand()
+        engine = ContinuousGeneration(generator, executor)
+        kept = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=2 * STEPS_PER_SLICE))))
+        gone = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=2 * STEPS_PER_SLICE, num=3))))
+        await turn()
+        executor.run_next()
+        await turn()
+        assert sum(stream.body.num for stream in engine.active) == 4
+        gone.cancel()
+        await turn()
+        executor.run_next()  # the cancelled one's rows leave at the next step
+        await turn()
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        return await kept, engine
+
+    samples, engine = asyncio.run(scenario())
+    assert len(samples[0]) == 2 * STEPS_PER_SLICE and engine.active == [] and engine.pending == 0
