@@ -1,5 +1,5 @@
-"""Dynamic batching: requests that arrive while a batch runs form the next batch; a full queue is
-Busy; a request whose caller went away is left out. Driven by events, not by timing."""
+"""Dynamic batching (sentiment): requests that arrive while a batch runs form the next batch; a full
+queue is Busy; a request whose caller went away is left out. Driven by events, not by timing."""
 
 import asyncio
 import threading
@@ -7,10 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import lstmkit
-from lstmkit.sampling import sampling_options
 from lstmkit.serve.batching import Batcher, Busy
-from lstmkit.tasks.textgen import Generation
 
 
 def blocking_run(calls: list, release: threading.Event):
@@ -66,15 +63,3 @@ def test_a_full_queue_is_busy_and_a_cancelled_request_is_left_out():
 
     assert asyncio.run(scenario()) == (0, 20)
     assert calls == [[0], [2]]
-
-
-def test_a_batch_of_generation_requests_samples_what_each_samples_alone_and_stops_when_told(trained_runs):
-    generator = lstmkit.load(trained_runs["textgen"])
-    options = sampling_options(temperature=0.8)
-    requests = [Generation("the ", 30, 2, 5), Generation("a will", 12, 1, 9), Generation("", 20, 1, 1)]
-    together = generator.sample_together(requests, options)
-    assert together == [generator.sample_together([request], options)[0] for request in requests]
-    assert together[0] == generator.sample("the ", 30, temperature=0.8, num=2, rng_seed=5)
-    assert [len(sample) for samples in together for sample in samples] == [30, 30, 12, 20]
-    stopped = generator.sample_together(requests, options, on_step=lambda step, pieces: step < 4)
-    assert [len(sample) for samples in stopped for sample in samples] == [5, 5, 5, 5]

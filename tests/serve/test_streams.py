@@ -87,3 +87,39 @@ def test_a_cancelled_request_leaves_the_batch_and_the_others_go_on(trained_runs)
 
     samples, engine = asyncio.run(scenario())
     assert len(samples[0]) == 2 * STEPS_PER_SLICE and engine.active == [] and engine.pending == 0
+
+
+def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_every_caller_is_gone(trained_runs):
+    generator = lstmkit.load(trained_runs["textgen"])
+    requests = [GenerateRequest(seed="the ", length=30, num=2, temperature=0.8, seed_rng=5),
+                GenerateRequest(seed="a will", length=12, temperature=0.8, seed_rng=9),
+                GenerateRequest(seed="", length=20, top_k=5, seed_rng=1),
+                GenerateRequest(seed="the ", length=25, top_p=0.8, seed_rng=2)]
+
+    async def scenario(cancel_all: bool):
+        executor = ByHand()
+        engine = ContinuousGeneration(generator, executor)
+        tasks = [asyncio.ensure_future(engine.submit(_Generation(request))) for request in requests]
+        await turn()
+        executor.run_next()  # all four join in the first slice
+        await turn()
+        assert len(engine.active) == 4
+        if cancel_all:
+            for task in tasks:
+                task.cancel()
+            await turn()
+            executor.run_next()  # their rows leave at the next step
+            await turn()
+            return engine
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        return [await task for task in tasks]
+
+    together = asyncio.run(scenario(cancel_all=False))
+    alone = [generator.sample(r.seed, r.length, temperature=r.temperature, top_k=r.top_k, top_p=r.top_p, num=r.num,
+                              rng_seed=r.seed_rng) for r in requests]
+    assert together == alone
+    assert [len(sample) for samples in together for sample in samples] == [30, 30, 12, 20, 25]
+    stopped = asyncio.run(scenario(cancel_all=True))
+    assert stopped.active == [] and stopped.pending == 0 and not stopped.scheduled  # nothing runs on

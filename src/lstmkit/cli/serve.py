@@ -1,5 +1,4 @@
-"""`lstmkit serve RUN [RUN ...]`: the runs behind the HTTP API and the web page (lstmkit/serve/);
-`lstmkit inspect RUN TEXT`: the same look inside the LSTM as the page's, as a picture."""
+"""`lstmkit serve RUN [RUN ...]`: the runs behind the HTTP API and the web page (lstmkit/serve/)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import json
 import os
 import signal
 import socket
-from pathlib import Path
 
 from ..errors import SettingsError
 from ..limits import flag_type
@@ -35,7 +33,7 @@ def _serve(args) -> None:
     if not is_loopback(args.host) and api_key is None:
         raise SettingsError("api_key", f"is required to serve on {args.host}, which is not a loopback address: give "
                                        f"--api-key KEY (or set {API_KEY_VARIABLE}), or serve on 127.0.0.1")
-    settings = Settings(api_key=api_key, cors_origins=args.cors_origin, batching=args.max_batch > 1,
+    settings = Settings(api_key=api_key, cors_origins=args.cors_origin,
                         max_batch=args.max_batch, max_pending=args.max_pending)
     models = load_models(args.runs, args.device)  # a bad run stops the start with one line
     listening = socket.create_server((args.host, args.port), family=_family(args.host))
@@ -72,7 +70,6 @@ def _worker_settings(args, settings) -> str:
 
 
 def add(commands) -> None:
-    add_inspect(commands)
     serve = commands.add_parser("serve", help="serve trained runs over HTTP: a JSON API and a web page")
     serve.add_argument("runs", nargs="+", metavar="RUN", help="run directories (any task) to serve")
     serve.add_argument("--host", default="127.0.0.1",
@@ -90,47 +87,3 @@ def add(commands) -> None:
                        help="items waiting per model before requests get 503")
     add_common(serve)
     serve.set_defaults(handler=_serve)
-
-
-def _inspect(args) -> None:
-    from ..api import load
-    from ..inspection import plot_inspection
-
-    predictor = load(args.run, args.device)
-    inspection = predictor.inspect(args.text)
-    if args.layer > len(inspection.names):
-        raise SettingsError("layer", f"{args.layer}: {args.run} has {len(inspection.names)} LSTM layer(s)")
-    units = plot_inspection(inspection, args.out, units=_units(args.units), layer=args.layer - 1,
-                            title=f"{Path(args.run).name}: {_shortened(args.text)}") if args.out else None
-    if args.json or not args.out:
-        print(json.dumps(inspection.to_json()))
-    elif args.out:
-        print(f"gates and cell state of units {', '.join(map(str, units))} ({inspection.names[args.layer - 1]}) "
-              f"over {len(inspection.tokens)} steps saved in {args.out}")
-
-
-def _shortened(text: str, most: int = 50) -> str:
-    return repr(text if len(text) <= most else text[: most - 1] + "…")
-
-
-def _units(text: str | None) -> list[int] | None:
-    """--units "3, 17" -> [3, 17]; None when not given."""
-    if text is None:
-        return None
-    try:
-        return [int(unit) for unit in text.split(",") if unit.strip()]
-    except ValueError:
-        raise ValueError(f"--units: must be unit numbers separated by commas, got {text!r}") from None
-
-
-def add_inspect(commands) -> None:
-    inspect = commands.add_parser("inspect", help="the LSTM's gates and cell state over a text, as a picture or JSON")
-    inspect.add_argument("run", metavar="RUN", help="a run directory of any task")
-    inspect.add_argument("text", metavar="TEXT", help="the text to read (translate runs: English)")
-    inspect.add_argument("--out", metavar="PNG", help="save heat maps of the forget, input and output gates and the "
-                                                      "cell state here (without it: the values as JSON)")
-    inspect.add_argument("--units", metavar="N,N,...",
-                         help="units to draw (default: the 8 whose cell state varies most)")
-    inspect.add_argument("--layer", type=flag_type("layer"), default=1, help="which LSTM layer (default 1)")
-    add_common(inspect, as_json=True)
-    inspect.set_defaults(handler=_inspect)

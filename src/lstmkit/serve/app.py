@@ -25,7 +25,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from .. import __version__
 from ..api import load
 from ..errors import LstmkitError
-from ..sampling import sampling_options
 from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
 from . import schemas
@@ -44,15 +43,14 @@ class Served:
     predictor: Any
     summary: dict
     batcher: Batcher | None = None
-    streams: ContinuousGeneration | None = None  # textgen: temperature sampling joins a running batch
+    streams: ContinuousGeneration | None = None  # textgen: a request joins the running batch of streams
 
 
 @dataclass
 class Settings:
     api_key: str | None = None  # required on /v1/ when set (X-API-Key or Authorization: Bearer)
     cors_origins: list[str] = field(default_factory=list)  # browsers on these origins may call the API
-    batching: bool = True
-    max_batch: int = 64  # items (texts, samples) in one batched call
+    max_batch: int = 64  # texts in one batched call, samples in the running batch; 1: no batching
     batch_wait: float = 0.0  # seconds a batch waits for more; 0: those that came while the last one ran
     max_pending: int = 512  # items queued per model; more is a 503
 
@@ -151,9 +149,9 @@ class _Service:
         model = self.model_for("textgen", body.model)
         work = _Generation(body)
         if not body.stream:
-            samples = await _until_disconnected(request, _submit_generation(model, work))
+            samples = await _until_disconnected(request, model.streams.submit(work))
             return {"model": model.name, "samples": samples}
-        (model.streams if work.continuous else model.batcher).check_room(body.num)  # a 503 now, before streaming
+        model.streams.check_room(body.num)  # a 503 now: once streaming, the status is sent
         return StreamingResponse(_events(model, work), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
@@ -215,40 +213,16 @@ def _static(name: str) -> str:
 
 @dataclass
 class _Generation:
-    """A generation request on its way through the batcher: pieces of a streamed one go to `queue`."""
+    """A generation request on its way through streams.py: pieces of a streamed one go to `queue`."""
     body: schemas.GenerateRequest
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
-
-    @property
-    def continuous(self) -> bool:
-        """Temperature sampling joins the running batch (streams.py); top-k and top-p are batched."""
-        return self.body.top_k is None and self.body.top_p is None
-
-    def key(self):
-        """Requests that may share a batch: the same sampling; top-k and top-p never share (their
-        draws come from one generator per batch)."""
-        body = self.body
-        if body.top_k is not None or body.top_p is not None:
-            return id(self)
-        return ("temperature", body.temperature)
-
-    def options(self):
-        return sampling_options(temperature=self.body.temperature, top_k=self.body.top_k, top_p=self.body.top_p)
-
-
-def _submit_generation(model: Served, work: _Generation):
-    return model.streams.submit(work) if work.continuous else model.batcher.submit(work, work.body.num)
 
 
 def _batcher_for(model: Served, executor, settings: Settings) -> Batcher | None:
-    size = dict(max_items=settings.max_batch if settings.batching else 1, wait=settings.batch_wait,
-                max_pending=settings.max_pending)
-    if model.task == "sentiment":
-        return Batcher(_sentiment_batch(model.predictor), executor, **size)
-    if model.task == "textgen":
-        return Batcher(_generation_batch(model.predictor), executor, key=lambda work: work.key(), **size)
-    return None
+    if model.task != "sentiment":
+        return None
+    return Batcher(_sentiment_batch(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
+                   max_pending=settings.max_pending)
 
 
 def _sentiment_batch(classifier):
@@ -264,30 +238,10 @@ def _sentiment_batch(classifier):
     return run
 
 
-def _generation_batch(generator):
-    from ..tasks.textgen import Generation
-
-    def run(jobs):
-        bodies = [job.request.body for job in jobs]
-        streamed = [index for index, body in enumerate(bodies) if body.stream]
-
-        def on_step(step, pieces):
-            for index in streamed:
-                job = jobs[index]
-                if step < bodies[index].length and not job.cancelled:
-                    job.request.loop.call_soon_threadsafe(job.request.queue.put_nowait, list(pieces[index]))
-            return not all(job.cancelled for job in jobs)  # every caller gone: stop
-
-        requests = [Generation(body.seed, body.length, body.num, body.seed_rng) for body in bodies]
-        return generator.sample_together(requests, jobs[0].request.options(), on_step)
-
-    return run
-
-
 async def _events(model: Served, work: _Generation):
     """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
     with the whole samples, or `error`."""
-    task, piece = asyncio.ensure_future(_submit_generation(model, work)), None
+    task, piece = asyncio.ensure_future(model.streams.submit(work)), None
     try:
         while True:
             piece = asyncio.ensure_future(work.queue.get())

@@ -38,7 +38,6 @@ class Batcher:
     max_items: int = 64  # items (texts, samples) in one batch
     wait: float = 0.0  # seconds a batch waits for more requests (0: one turn of the event loop)
     max_pending: int = 512  # items queued or running, at most: more is Busy
-    key: Callable[[Any], Any] = lambda request: None  # only requests of the same key share a batch
     queue: list[Job] = field(default_factory=list)
     pending: int = 0
     worker: asyncio.Task | None = None
@@ -83,14 +82,11 @@ class Batcher:
                 self.pending -= sum(job.size for job in batch)
 
     def _take(self) -> list[Job]:
-        """The first queued job and those after it of the same key, up to max_items items."""
-        first = self.queue[0]
-        key, taken, items = self.key(first.request), [], 0
-        for job in list(self.queue):
-            if self.key(job.request) == key and (not taken or items + job.size <= self.max_items):
-                taken.append(job)
-                items += job.size
-                self.queue.remove(job)
+        """The queued jobs from the first on, up to max_items items (the first however large)."""
+        taken, items = [], 0
+        while self.queue and (not taken or items + self.queue[0].size <= self.max_items):
+            taken.append(self.queue.pop(0))
+            items += taken[-1].size
         return taken
 
 

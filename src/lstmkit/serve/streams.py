@@ -2,9 +2,10 @@
 boundary and leaves it when its samples are done, so nobody waits for a whole batch to finish.
 
 The model thread runs the batch in slices of a few steps; between slices the other models' work
-(sentiment batches, translations) gets its turn on the same thread. Temperature sampling only:
-each request's Gumbel noise is drawn by its own generator when it joins, as TextGenerator.sample
-draws it (top-k and top-p requests go through batching.py instead).
+(sentiment batches, translations) gets its turn on the same thread. Each request draws its random
+numbers as TextGenerator.sample does, from its own generator: with temperature sampling its Gumbel
+noise, drawn when it joins, so one batched argmax serves every such stream; top-k and top-p streams
+draw their rows apart (sampling.choose).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..nn.lstm import stacked_step
-from ..sampling import gumbel_noise, small_ops_threads
+from ..sampling import SamplingOptions, choose, gumbel_noise, sampling_options, small_ops_threads
 from .batching import Busy, answer
 
 STEPS_PER_SLICE = 8  # steps of the batch between two turns of the other models' work
@@ -28,7 +29,9 @@ class _Stream:
     work: object  # app._Generation: its body, and its queue for streamed pieces
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
-    noise: torch.Tensor  # (length, num, vocab)
+    options: SamplingOptions
+    generator: torch.Generator | None
+    noise: torch.Tensor  # (length, num, vocab) Gumbel noise; (1, num, vocab) zeros for top-k and top-p
     step: int = 0  # characters made so far
     tokens: list = field(default_factory=list)  # (num,) ids per step
     cancelled: bool = False
@@ -36,6 +39,13 @@ class _Stream:
     @property
     def body(self):
         return self.work.body
+
+    def noise_at(self, step: int) -> torch.Tensor:
+        return self.noise[step if self.options.strategy == "temperature" else 0]
+
+    def pick(self, logits: torch.Tensor, batched: torch.Tensor) -> torch.Tensor:
+        """This stream's next ids (num,) from its rows' logits: the batched Gumbel argmax, or its own draw."""
+        return batched if self.options.strategy == "temperature" else choose(logits, self.options, self.generator)
 
 
 class ContinuousGeneration:
@@ -59,9 +69,12 @@ class ContinuousGeneration:
         body = work.body
         self.check_room(body.num)
         vocab = self.generator.vocabulary.size
+        options = sampling_options(temperature=body.temperature, top_k=body.top_k, top_p=body.top_p)
         rng = torch.Generator().manual_seed(body.seed_rng) if body.seed_rng is not None else None
+        noise = (gumbel_noise((body.length, body.num, vocab), rng) if options.strategy == "temperature"
+                 else torch.zeros(1, body.num, vocab))
         loop = asyncio.get_running_loop()
-        stream = _Stream(work, loop.create_future(), loop, gumbel_noise((body.length, body.num, vocab), rng))
+        stream = _Stream(work, loop.create_future(), loop, options, rng, noise)
         self.waiting.append(stream)
         self.pending += body.num
         self._schedule()
@@ -98,8 +111,8 @@ class ContinuousGeneration:
                     break
                 self.states = stacked_step(sampler.layers, sampler.step_weights, self.tokens, self.states)
                 logits = torch.addmm(sampler.output_bias, self.states[-1][0], sampler.output_weight)
-                noise = torch.cat([stream.noise[stream.step] for stream in self.active])
-                self._advance((logits * self.scale + noise).argmax(-1))
+                noise = torch.cat([stream.noise_at(stream.step) for stream in self.active])
+                self._advance(logits, (logits * self.scale + noise).argmax(-1))
 
     def _admit(self) -> None:
         rows = sum(stream.body.num for stream in self.active)
@@ -111,7 +124,7 @@ class ContinuousGeneration:
             seeds = self.generator.seed_ids(body.seed)[None].repeat(body.num, 1)
             logits, states = self.generator.sampler.prime(seeds)
             scale = torch.full((body.num, 1), 1.0 / body.temperature)
-            first = (logits * scale + stream.noise[0]).argmax(-1)
+            first = stream.pick(logits, (logits * scale + stream.noise_at(0)).argmax(-1))
             if self.states is None:
                 self.states, self.tokens, self.scale = states, first, scale
             else:
@@ -123,13 +136,15 @@ class ContinuousGeneration:
             self._emit(stream, first)
         self._drop_finished()  # those of one character are done already
 
-    def _advance(self, tokens: torch.Tensor) -> None:
+    def _advance(self, logits: torch.Tensor, batched: torch.Tensor) -> None:
         """Hands each stream its rows of this step's tokens; the finished and cancelled leave."""
-        start = 0
+        tokens, start = [], 0
         for stream in self.active:
-            self._emit(stream, tokens[start: start + stream.body.num])
+            rows = slice(start, start + stream.body.num)
+            tokens.append(stream.pick(logits[rows], batched[rows]))
+            self._emit(stream, tokens[-1])
             start += stream.body.num
-        self.tokens = tokens
+        self.tokens = torch.cat(tokens)
         self._drop_finished()
 
     def _emit(self, stream: _Stream, tokens: torch.Tensor) -> None:

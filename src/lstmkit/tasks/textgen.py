@@ -13,7 +13,6 @@ Both are scored the same way on the held-out tail of the text: the mean of -ln p
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 from collections.abc import Iterator
@@ -28,8 +27,7 @@ from ..errors import DataError
 from ..inspection import Inspection, inspect_layers
 from ..limits import check
 from ..nn import LSTM, Dense, Embedding
-from ..sampling import (SamplingOptions, StatefulSampler, gumbel_noise, sampling_options, small_ops_threads,
-                        stepwise)
+from ..sampling import StatefulSampler, sampling_options, stepwise
 from ..text.chars import (LECTURE_SEGMENT, lecture_starts, one_hot, read_text, segment_batches, split_held_out,
                           window_batches)
 from ..text.vocabulary import Vocabulary
@@ -251,42 +249,6 @@ class TextGenerator:
         generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
         return [self.vocabulary.decode(row) for row in generated]
 
-    def sample_together(self, requests: list["Generation"], options: SamplingOptions, on_step=None) -> list[list[str]]:
-        """Several requests' samples in one pass of the sampler, each request's `num` streams rows of
-        one batch -> each request's samples. With temperature or multinomial sampling a request's
-        noise is drawn by its own rng_seed, so it samples what it samples alone (to the float sums
-        of a bigger batch); top-k and top-p draw from one generator for the batch. on_step(step,
-        pieces) after every step, pieces[r] a tuple of request r's new characters ('' past its
-        length); it returns False to stop early (every caller gone)."""
-        for request in requests:
-            self._start(request.seed, request.length, request.num, None)  # checks length and num
-        seeds = [self.seed_ids(request.seed) for request in requests for _ in range(request.num)]
-        lengths = torch.tensor([len(ids) for ids in seeds])
-        padded = torch.nn.utils.rnn.pad_sequence(seeds, batch_first=True)
-        steps, vocab = max(request.length for request in requests), self.vocabulary.size
-        noise = None
-        if options.strategy in ("multinomial", "temperature"):
-            noise = torch.zeros(steps, len(seeds), vocab)
-            row = 0
-            for request in requests:
-                generator = torch.Generator().manual_seed(request.rng_seed) if request.rng_seed is not None else None
-                noise[: request.length, row: row + request.num] = gumbel_noise((request.length, request.num, vocab),
-                                                                                generator)
-                row += request.num
-        rng_seed = requests[0].rng_seed if len(requests) == 1 else None
-        generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
-        starts = [0, *itertools.accumulate(request.num for request in requests)]
-        tokens = []
-        with torch.inference_mode(), small_ops_threads(len(seeds) * self.sampler.hidden):
-            for step, token in enumerate(self.sampler.steps(padded, steps, options, generator, lengths, noise)):
-                tokens.append(token)
-                if on_step is not None and on_step(step, _StepPieces(self.vocabulary, requests, starts, step,
-                                                                     token)) is False:
-                    break
-        generated = torch.stack(tokens, 1) if tokens else torch.empty(len(seeds), 0, dtype=torch.long)
-        return [[self.vocabulary.decode(generated[row, : request.length]) for row in range(start, start + request.num)]
-                for request, start in zip(requests, starts)]
-
     def inspect(self, text: str) -> Inspection:
         """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
         (characters the model never saw are left out)."""
@@ -295,35 +257,6 @@ class TextGenerator:
         x = self.model.input_table().to(device)[ids.to(device)][None]
         return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
                               "LSTM")
-
-
-class _StepPieces:
-    """One step's characters for each request of sample_together, decoded only when asked for
-    (pieces[r]: a tuple of request r's new characters, '' past its length)."""
-
-    def __init__(self, vocabulary, requests, starts, step, token):
-        self.vocabulary, self.requests, self.starts, self.step, self.token = vocabulary, requests, starts, step, token
-
-    def __len__(self):
-        return len(self.requests)
-
-    def __getitem__(self, index: int) -> tuple[str, ...]:
-        request, start = self.requests[index], self.starts[index]
-        if self.step >= request.length:
-            return ("",) * request.num
-        return tuple(self.vocabulary.decode(self.token[row: row + 1]) for row in range(start, start + request.num))
-
-    def __iter__(self):
-        return (self[index] for index in range(len(self)))
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One request to TextGenerator.sample_together: `num` samples of `length` characters after `seed`."""
-    seed: str
-    length: int
-    num: int = 1
-    rng_seed: int | None = None
 
 
 def evaluate(run_path, text_path, *, device: str = "auto") -> dict:
