@@ -5,7 +5,9 @@
 Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs); every level is
 measured on each in turn, interleaved, rep by rep. Each client keeps one HTTP/1.1 connection and
 sends its share of a fixed number of requests one after another; the load stops by itself. Printed:
-requests/s, generated characters/s, p50 and p99 latency (medians over the reps). Without --sentiment
+requests/s, generated characters/s, p50 and p99 latency (medians over the reps). Then the models alone,
+in process and without HTTP, one request's work against 32 at once: the most batching can give on
+this machine, and the least 32 clients' latency can be against one client's. Without --sentiment
 or --textgen it trains small runs first (the lecture's sentiment model on 1,000 IMDB reviews, the
 fast char model for a few seconds): speed does not depend on how well they are trained.
 """
@@ -89,6 +91,36 @@ async def load(port: int, path: str, bodies: list[dict], clients: int, requests:
             "p99 ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}
 
 
+def model_alone(sentiment: Path, textgen: Path, texts: list[str], length: int, reps: int) -> None:
+    """Prints the models' own batching gain at 32 requests, without HTTP: (a) sentiment, 32 reviews
+    one call each against one call of all 32; (b) generation, one 1-stream sample against one
+    32-stream sample of `length` characters. Interleaved, medians of `reps`."""
+    import lstmkit
+
+    classifier, generator = lstmkit.load(sentiment), lstmkit.load(textgen)
+    batch = texts[:32]
+    work = {"sentiment, 32 reviews": (lambda: [classifier.predict([text]) for text in batch],
+                                      lambda: classifier.predict(batch)),
+            f"generation, {length} chars each": (lambda: generator.sample("the ", length, temperature=0.8, num=1),
+                                                  lambda: generator.sample("the ", length, temperature=0.8, num=32))}
+    times = {key: ([], []) for key in work}
+    for _ in range(reps):
+        for key, (one, together) in work.items():
+            for way, seconds in zip((one, together), times[key]):
+                started = time.perf_counter()
+                way()
+                seconds.append(time.perf_counter() - started)
+    print("\nThe models alone, in process (no HTTP), medians:")
+    print("| work | one request | 32 requests at once | 32 one at a time / 32 at once | 32 at once / one |")
+    print("|---|---|---|---|---|")
+    for key, (one, together) in times.items():
+        one_ms, together_ms = 1000 * statistics.median(one), 1000 * statistics.median(together)
+        if key.startswith("sentiment"):  # `one` ran the 32 reviews one after another
+            one_ms /= 32
+        print(f"| {key} | {one_ms:.2f} ms | {together_ms:.2f} ms | {32 * one_ms / together_ms:.1f}x | "
+              f"{together_ms / one_ms:.1f}x |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentiment", type=Path)
@@ -119,6 +151,7 @@ def main():
         for process, _ in servers.values():
             process.terminate()
             process.wait()
+    model_alone(args.sentiment, args.textgen, reviews(args.requests), args.length, max(5, args.reps))
     print(f"{args.reps} interleaved reps; sentiment: one IMDB test review per request ({args.requests} different); "
           f"generation: {args.length} characters per request")
     print("| task | clients | batching | requests/s | chars/s | p50 ms | p99 ms |")

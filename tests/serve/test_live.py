@@ -1,6 +1,7 @@
 """`lstmkit serve` as a user starts it: a process on a loopback port (0: any free one, printed), the
 API key on a non-loopback bind, and a graceful stop on SIGTERM with a request in flight."""
 
+import gc
 import json
 import signal
 import subprocess
@@ -83,6 +84,28 @@ def test_several_worker_processes_answer_on_one_port(trained_runs, workers):
         assert process.wait(60) == 0
     finally:
         process.kill()
+
+
+def test_a_server_process_runs_on_httptools_and_uvloop_with_its_start_up_frozen(trained_runs, monkeypatch):
+    from lstmkit.cli.serve import server_config
+    from lstmkit.serve.app import from_environment
+
+    monkeypatch.setenv("LSTMKIT_SERVE", json.dumps({"runs": [str(trained_runs["sentiment"])], "device": "cpu",
+                                                    "settings": {}}))
+    frozen = gc.get_freeze_count()
+    try:
+        app = from_environment()  # a worker's app, as `--workers N` makes it
+        assert gc.get_freeze_count() > frozen  # full collections no longer scan what start-up made
+    finally:
+        gc.unfreeze()
+    config = server_config(app)
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    loop = config.get_loop_factory()()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
 
 
 def test_inspect_draws_the_gates_of_a_run_of_each_task(trained_runs, tmp_path, run_cli):

@@ -27,7 +27,7 @@ def is_loopback(host: str) -> bool:
 def _serve(args) -> None:
     import uvicorn
 
-    from ..serve.app import Settings, create_app, load_models
+    from ..serve.app import Settings, load_models, serving_app
 
     api_key = args.api_key or os.environ.get(API_KEY_VARIABLE) or None
     if not is_loopback(args.host) and api_key is None:
@@ -47,15 +47,25 @@ def _serve(args) -> None:
         if args.workers > 1:
             os.environ["LSTMKIT_SERVE"] = _worker_settings(args, settings)
             uvicorn.run("lstmkit.serve.app:from_environment", factory=True, fd=listening.fileno(),
-                        workers=args.workers, log_level="warning", timeout_graceful_shutdown=30)
+                        workers=args.workers, **SERVER_OPTIONS)
         else:
-            server = uvicorn.Server(uvicorn.Config(create_app(models, settings), log_level="warning",
-                                                   timeout_graceful_shutdown=30))
-            server.run(sockets=[listening])
+            uvicorn.Server(server_config(serving_app(models, settings))).run(sockets=[listening])
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         listening.close()
+
+
+# uvicorn picks httptools and uvloop (base dependencies) by itself: "auto" falls back to h11 and
+# asyncio's loop where they are missing, as uvloop is on Windows
+SERVER_OPTIONS = {"log_level": "warning", "timeout_graceful_shutdown": 30, "http": "auto", "loop": "auto"}
+
+
+def server_config(app):
+    """The uvicorn configuration of a one-process server of `app`."""
+    import uvicorn
+
+    return uvicorn.Config(app, **SERVER_OPTIONS)
 
 
 def _family(host: str):

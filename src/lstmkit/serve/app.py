@@ -9,6 +9,7 @@ model, 413 body too large, 422 a field out of its bounds (named), 401 a missing 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,16 @@ def create_app(models: list[Served], settings: Settings | None = None) -> FastAP
     app.post("/v1/inspect")(service.inspect)
     app.get("/", include_in_schema=False)(_page)
     app.get("/static/{name}", include_in_schema=False)(_static_file)
+    return app
+
+
+def serving_app(models: list[Served], settings: Settings) -> FastAPI:
+    """create_app for a server process: what start-up made (torch, the models, the app) is then
+    frozen out of the garbage collector, whose full collections scanned it all, freed nothing and
+    held every request for ~100 ms now and then (p99 spikes in bench/serve.py)."""
+    app = create_app(models, settings)
+    gc.collect()
+    gc.freeze()
     return app
 
 
@@ -204,7 +215,7 @@ def from_environment() -> FastAPI:
     import os
 
     given = json.loads(os.environ["LSTMKIT_SERVE"])
-    return create_app(load_models(given["runs"], given["device"]), Settings(**given["settings"]))
+    return serving_app(load_models(given["runs"], given["device"]), Settings(**given["settings"]))
 
 
 def _static(name: str) -> str:
