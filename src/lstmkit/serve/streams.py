@@ -11,6 +11,7 @@ draw their rows apart (sampling.choose).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ STEPS_PER_SLICE = 8  # steps of the batch between two turns of the other models'
 
 @dataclass
 class _Stream:
-    """One request's samples in the batch: `num` rows from `row` on."""
+    """One request's samples in the batch: `num` rows, after those of the streams before it."""
     work: object  # app._Generation: its body, and its queue for streamed pieces
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
@@ -33,15 +34,18 @@ class _Stream:
     generator: torch.Generator | None
     noise: torch.Tensor  # (length, num, vocab) Gumbel noise; (1, num, vocab) zeros for top-k and top-p
     step: int = 0  # characters made so far
-    tokens: list = field(default_factory=list)  # (num,) ids per step
+    tokens: list = field(default_factory=list)  # (num, steps) ids per run of the batch
     cancelled: bool = False
 
     @property
     def body(self):
         return self.work.body
 
-    def noise_at(self, step: int) -> torch.Tensor:
-        return self.noise[step if self.options.strategy == "temperature" else 0]
+    def noise_for(self, steps: int) -> torch.Tensor:
+        """(steps, num, vocab): the noise of this stream's next `steps` steps."""
+        if self.options.strategy != "temperature":
+            return self.noise.expand(steps, -1, -1)
+        return self.noise[self.step: self.step + steps]
 
     def pick(self, logits: torch.Tensor, batched: torch.Tensor) -> torch.Tensor:
         """This stream's next ids (num,) from its rows' logits: the batched Gumbel argmax, or its own draw."""
@@ -103,54 +107,89 @@ class ContinuousGeneration:
 
     def _slice(self) -> None:
         """On the model thread: let waiting requests join, then run a few steps."""
-        sampler = self.generator.sampler
-        with torch.inference_mode(), small_ops_threads(self.max_streams * sampler.hidden):
+        with torch.inference_mode():
             self._admit()
-            for _ in range(STEPS_PER_SLICE):
-                if not self.active:
-                    break
-                self.states = stacked_step(sampler.layers, sampler.step_weights, self.tokens, self.states)
-                logits = torch.addmm(sampler.output_bias, self.states[-1][0], sampler.output_weight)
-                noise = torch.cat([stream.noise_at(stream.step) for stream in self.active])
-                self._advance(logits, (logits * self.scale + noise).argmax(-1))
+            rows = sum(stream.body.num for stream in self.active)
+            with small_ops_threads(rows * self.generator.sampler.hidden):
+                left = STEPS_PER_SLICE
+                while self.active and left:
+                    # no stream ends within a run: the batch keeps its rows until the run ends
+                    steps = min(left, *(stream.body.length - stream.step for stream in self.active))
+                    left -= self._run(steps)
+                    self._drop_finished()
+
+    def _run(self, steps: int) -> int:
+        """Up to `steps` steps of the batch (fewer when a request is cancelled: its rows leave at
+        the next step) -> the steps run. Each stream gets its rows' tokens at the end."""
+        sampler = self.generator.sampler
+        noise = torch.cat([stream.noise_for(steps) for stream in self.active], 1)  # (steps, rows, vocab)
+        rows = self._rows()
+        drawing = [(stream, row) for stream, row in zip(self.active, rows)  # top-k, top-p: their own draws
+                   if stream.options.strategy != "temperature"]
+        streaming = [(stream, row) for stream, row in zip(self.active, rows) if stream.body.stream]
+        made = []
+        for step in range(steps):
+            self.states = stacked_step(sampler.layers, sampler.step_weights, self.tokens, self.states)
+            logits = torch.addmm(sampler.output_bias, self.states[-1][0], sampler.output_weight)
+            self.tokens = (logits * self.scale + noise[step]).argmax(-1)
+            for stream, row in drawing:
+                self.tokens[row] = choose(logits[row], stream.options, stream.generator)
+            made.append(self.tokens)
+            for stream, row in streaming:
+                self._emit_pieces(stream, self.tokens[row])
+            if any(stream.cancelled for stream in self.active):
+                break
+        block = torch.stack(made, 1)  # (rows, steps run)
+        for stream, row in zip(self.active, rows):
+            stream.tokens.append(block[row])
+            stream.step += len(made)
+        return len(made)
+
+    def _rows(self, streams: list[_Stream] | None = None) -> list[slice]:
+        """Each stream's rows (of the active ones by default) in their batch."""
+        rows, start = [], 0
+        for stream in self.active if streams is None else streams:
+            rows.append(slice(start, start + stream.body.num))
+            start += stream.body.num
+        return rows
 
     def _admit(self) -> None:
-        rows = sum(stream.body.num for stream in self.active)
+        """Waiting requests join, as many as fit; those whose seeds have one length are primed in one call."""
+        joining, rows = [], sum(stream.body.num for stream in self.active)
         while self.waiting and rows + self.waiting[0].body.num <= self.max_streams:
             stream = self.waiting.popleft()
-            if stream.cancelled:
-                continue
-            body = stream.body
-            seeds = self.generator.seed_ids(body.seed)[None].repeat(body.num, 1)
-            logits, states = self.generator.sampler.prime(seeds)
-            scale = torch.full((body.num, 1), 1.0 / body.temperature)
-            first = stream.pick(logits, (logits * scale + stream.noise_at(0)).argmax(-1))
-            if self.states is None:
-                self.states, self.tokens, self.scale = states, first, scale
-            else:
-                self.states = [(torch.cat([h, h_new]), torch.cat([c, c_new]))
-                               for (h, c), (h_new, c_new) in zip(self.states, states)]
-                self.tokens, self.scale = torch.cat([self.tokens, first]), torch.cat([self.scale, scale])
-            self.active.append(stream)
-            rows += body.num
-            self._emit(stream, first)
+            if not stream.cancelled:
+                joining.append((stream, self.generator.seed_ids(stream.body.seed)))
+                rows += stream.body.num
+        joining.sort(key=lambda joined: len(joined[1]))
+        for _, group in itertools.groupby(joining, key=lambda joined: len(joined[1])):
+            self._join(list(group))
         self._drop_finished()  # those of one character are done already
 
-    def _advance(self, logits: torch.Tensor, batched: torch.Tensor) -> None:
-        """Hands each stream its rows of this step's tokens; the finished and cancelled leave."""
-        tokens, start = [], 0
-        for stream in self.active:
-            rows = slice(start, start + stream.body.num)
-            tokens.append(stream.pick(logits[rows], batched[rows]))
-            self._emit(stream, tokens[-1])
-            start += stream.body.num
-        self.tokens = torch.cat(tokens)
-        self._drop_finished()
+    def _join(self, group: list[tuple[_Stream, torch.Tensor]]) -> None:
+        """Streams with seeds (ids) of one length join the batch with their first characters."""
+        streams = [stream for stream, _ in group]
+        logits, states = self.generator.sampler.prime(torch.cat([ids[None].repeat(stream.body.num, 1)
+                                                                 for stream, ids in group]))
+        scale = torch.cat([torch.full((stream.body.num, 1), 1.0 / stream.body.temperature) for stream in streams])
+        first = (logits * scale + torch.cat([stream.noise[0] for stream in streams])).argmax(-1)
+        for stream, row in zip(streams, self._rows(streams)):
+            first[row] = stream.pick(logits[row], first[row])
+            stream.tokens.append(first[row, None])  # (num, 1)
+            stream.step = 1
+            if stream.body.stream:
+                self._emit_pieces(stream, first[row])
+        if self.states is None:
+            self.states, self.tokens, self.scale = states, first, scale
+        else:
+            self.states = [(torch.cat([h, h_new]), torch.cat([c, c_new]))
+                           for (h, c), (h_new, c_new) in zip(self.states, states)]
+            self.tokens, self.scale = torch.cat([self.tokens, first]), torch.cat([self.scale, scale])
+        self.active += streams
 
-    def _emit(self, stream: _Stream, tokens: torch.Tensor) -> None:
-        stream.tokens.append(tokens)
-        stream.step += 1
-        if stream.body.stream and not stream.cancelled:
+    def _emit_pieces(self, stream: _Stream, tokens: torch.Tensor) -> None:
+        """A streamed request's characters of one step (num,) to its queue."""
+        if not stream.cancelled:
             pieces = [self.generator.vocabulary.decode(token[None]) for token in tokens]
             stream.loop.call_soon_threadsafe(stream.work.queue.put_nowait, pieces)
 
@@ -158,15 +197,13 @@ class ContinuousGeneration:
         done = [stream.step >= stream.body.length or stream.cancelled for stream in self.active]
         if not any(done):
             return
-        keep, start = [], 0
-        for stream, finished in zip(self.active, done):
-            rows = list(range(start, start + stream.body.num))
-            start += stream.body.num
+        keep = []
+        for stream, row, finished in zip(self.active, self._rows(), done):
             if not finished:
-                keep += rows
+                keep += range(row.start, row.stop)
             elif not stream.cancelled:
-                made = torch.stack(stream.tokens, 1)
-                _deliver(stream, [self.generator.vocabulary.decode(row) for row in made])
+                made = torch.cat(stream.tokens, 1)  # (num, length)
+                _deliver(stream, [self.generator.vocabulary.decode(ids) for ids in made])
         index = torch.tensor(keep, dtype=torch.long)
         self.active = [stream for stream, finished in zip(self.active, done) if not finished]
         self.states = [(h.index_select(0, index), c.index_select(0, index)) for h, c in self.states]

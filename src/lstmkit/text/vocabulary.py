@@ -103,7 +103,7 @@ class Vocabulary:
         stop, unknown = self.ids.get("stop"), self.ids.get("unknown")
         skipped = {self.ids[role] for role in ("pad", "start") if role in self.ids}
         tokens = []
-        for i in map(int, ids):
+        for i in map(int, ids.tolist() if hasattr(ids, "tolist") else ids):  # a tensor's items one by one are slow
             if i == stop:
                 break
             if i not in skipped:
