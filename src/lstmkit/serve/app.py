@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from .. import __version__
 from ..api import load
 from ..errors import LstmkitError
+from ..sampling import small_ops_threads
 from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
 from . import schemas
@@ -237,9 +238,13 @@ def _batcher_for(model: Served, executor, settings: Settings) -> Batcher | None:
 
 
 def _sentiment_batch(classifier):
+    units = max(config.units for _, _, config in classifier.members)
+
     def run(jobs):
         texts = [text for job in jobs for text in job.request.texts]
-        probabilities, results, start = classifier.probabilities(texts), [], 0
+        with small_ops_threads(len(texts) * units):  # one thread leaves the event loop a core (bench/serve.py)
+            probabilities = classifier.probabilities(texts)
+        results, start = [], 0
         for job in jobs:
             count = len(job.request.texts)
             results.append(classifier.labelled(job.request.texts, probabilities[start: start + count]))
