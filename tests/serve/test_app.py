@@ -131,3 +131,15 @@ def test_cors_is_off_unless_an_origin_is_named(runs):
     with TestClient(create_app(models, Settings(cors_origins=["https://example.org"]))) as client:
         allowed = client.options("/v1/sentiment", headers=asked)
         assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_api_docs_pages_load_their_scripts_from_the_server(client, path):
+    import re
+
+    page = client.get(path)
+    assert page.status_code == 200 and "://" not in page.text  # no CDN: nothing from another host
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert any(asset.endswith(".js") for asset in assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset

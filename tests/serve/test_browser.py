@@ -100,3 +100,24 @@ def test_inside_the_lstm_panel_draws_gates_and_cell_state_and_finds_tracking_uni
     page.fill("#inspect-units", "0, 999")
     page.click("#inspect-form button")
     expect(page.locator("#inspect-error")).to_have_text("Error: unit 999 does not exist: this layer has units 0 to 31")
+
+
+@pytest.mark.parametrize("path, shown", [("", "#models"), ("docs", ".opblock-summary-path")])
+def test_the_page_and_the_api_docs_work_without_the_network(browser, url, path, shown):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    elsewhere = []
+
+    def only_the_server(route):
+        if route.request.url.startswith((url, "data:")):
+            return route.continue_()
+        elsewhere.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_the_server)
+    page.goto(url + path)
+    expect(page.locator(shown).first).to_be_visible()
+    if path == "docs":  # Swagger UI drew the API from /openapi.json
+        expect(page.locator(shown, has_text="/v1/sentiment")).to_be_visible()
+        screenshot(page, "5-api-docs")
+    page.close()
+    assert elsewhere == []

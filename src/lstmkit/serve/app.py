@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..api import load
@@ -89,7 +90,7 @@ def _model_of(predictor):
 
 def create_app(models: list[Served], settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
+    app = FastAPIOffline(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
     _add_error_handlers(app)
     _add_guards(app, settings)
     service = _Service(models, settings)
