@@ -1,6 +1,6 @@
 """Load on `lstmkit serve` over loopback: dynamic batching on vs off, 1, 8 and 32 concurrent clients.
 
-    .venv/bin/python bench/serve.py [--sentiment RUN] [--textgen RUN] [--requests 256] [--reps 2]
+    .venv/bin/python bench/serve.py [--sentiment RUN] [--textgen RUN] [--requests 256] [--reps 2] [--device cuda]
 
 Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs); every level is
 measured on each in turn, interleaved, rep by rep. Each client keeps one HTTP/1.1 connection and
@@ -47,9 +47,9 @@ def train_runs(folder: Path) -> tuple[Path, Path]:
     return sentiment, textgen
 
 
-def start_server(runs, max_batch: int):
+def start_server(runs, max_batch: int, device: str = "cpu"):
     process = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", *map(str, runs), "--port", "0",
-                                "--max-batch", str(max_batch), "--max-pending", "100000"],
+                                "--max-batch", str(max_batch), "--max-pending", "100000", "--device", device],
                                stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     return process, int(line.split("http://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
@@ -91,13 +91,13 @@ async def load(port: int, path: str, bodies: list[dict], clients: int, requests:
             "p99 ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}
 
 
-def model_alone(sentiment: Path, textgen: Path, texts: list[str], length: int, reps: int) -> None:
+def model_alone(sentiment: Path, textgen: Path, texts: list[str], length: int, reps: int, device: str) -> None:
     """Prints the models' own batching gain at 32 requests, without HTTP: (a) sentiment, 32 reviews
     one call each against one call of all 32; (b) generation, one 1-stream sample against one
     32-stream sample of `length` characters. Interleaved, medians of `reps`."""
     import lstmkit
 
-    classifier, generator = lstmkit.load(sentiment), lstmkit.load(textgen)
+    classifier, generator = lstmkit.load(sentiment, device), lstmkit.load(textgen, device)
     batch = texts[:32]
     work = {"sentiment, 32 reviews": (lambda: [classifier.predict([text]) for text in batch],
                                       lambda: classifier.predict(batch)),
@@ -129,12 +129,14 @@ def main():
     parser.add_argument("--generations", type=int, default=64, help="generation requests per measurement")
     parser.add_argument("--length", type=int, default=200, help="characters per generation request")
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="where the served models run (cpu, cuda)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
     if args.sentiment is None or args.textgen is None:
         args.sentiment, args.textgen = train_runs(Path(scratch.name))
-    servers = {"on": start_server([args.sentiment, args.textgen], 64),  # both idle while the other is measured
-               "off": start_server([args.sentiment, args.textgen], 1)}
+    runs = [args.sentiment, args.textgen]
+    servers = {"on": start_server(runs, 64, args.device),  # both idle while the other is measured
+               "off": start_server(runs, 1, args.device)}
     tasks = {"sentiment": ("/v1/sentiment", [{"texts": [text]} for text in reviews(args.requests)], args.requests),
              "generate": ("/v1/generate", [{"seed": "the ", "length": args.length, "temperature": 0.8}],
                           args.generations)}
@@ -151,7 +153,7 @@ def main():
         for process, _ in servers.values():
             process.terminate()
             process.wait()
-    model_alone(args.sentiment, args.textgen, reviews(args.requests), args.length, max(5, args.reps))
+    model_alone(args.sentiment, args.textgen, reviews(args.requests), args.length, max(5, args.reps), args.device)
     print(f"{args.reps} interleaved reps; sentiment: one IMDB test review per request ({args.requests} different); "
           f"generation: {args.length} characters per request")
     print("| task | clients | batching | requests/s | chars/s | p50 ms | p99 ms |")

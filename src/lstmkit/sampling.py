@@ -51,9 +51,12 @@ def sampling_options(strategy: str | None = None, temperature: float = 1.0, top_
 
 
 def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None) -> torch.Tensor:
-    """(streams, vocab) logits -> (streams,) chosen ids."""
+    """(streams, vocab) logits -> (streams,) chosen ids, on the logits' device (drawn on the
+    generator's: a seeded draw is the same whether the model runs on the CPU or a GPU)."""
     if options.strategy == "greedy":
         return logits.argmax(-1)
+    if generator is not None and generator.device != logits.device:
+        return choose(logits.to(generator.device), options, generator).to(logits.device)
     scaled = logits if options.strategy == "multinomial" else logits / options.temperature
     if options.strategy == "top-k":
         kth = scaled.topk(min(options.top_k, scaled.shape[-1]), -1).values[..., -1:]
@@ -97,7 +100,7 @@ class StatefulSampler:
         """Feeds the seeds (streams, time) ids through the layers at once ->
         (logits after each seed (streams, vocab), state [(h, c) per layer])."""
         with torch.no_grad():
-            x = self.input_table[seeds]
+            x = self.input_table[seeds.to(self.input_table.device)]
             states = []
             for layer in self.layers:
                 x, state = layer.outputs_and_state(x, lengths=lengths)
@@ -127,7 +130,7 @@ class StatefulSampler:
             scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
             if noise is None:
                 noise = gumbel_noise((length, seeds.shape[0], logits.shape[-1]), generator)
-            noisy_bias = self.output_bias * scale + noise
+            noisy_bias = self.output_bias * scale + noise.to(self.output_bias.device)
             weight = self.output_weight * scale
             token = (logits * scale + noise[0]).argmax(-1)
             for position in range(1, length + 1):

@@ -47,16 +47,13 @@ class _Stream:
             return self.noise.expand(steps, -1, -1)
         return self.noise[self.step: self.step + steps]
 
-    def pick(self, logits: torch.Tensor, batched: torch.Tensor) -> torch.Tensor:
-        """This stream's next ids (num,) from its rows' logits: the batched Gumbel argmax, or its own draw."""
-        return batched if self.options.strategy == "temperature" else choose(logits, self.options, self.generator)
-
 
 class ContinuousGeneration:
     """Generation requests to one TextGenerator on `executor` (the model thread)."""
 
     def __init__(self, generator, executor, max_streams: int = 64, max_pending: int = 512):
         self.generator, self.executor = generator, executor
+        self.device = generator.sampler.output_weight.device  # noise, scales and tokens go where the model is
         self.max_streams, self.max_pending = max_streams, max_pending
         self.waiting: deque[_Stream] = deque()  # appended on the event loop, taken on the model thread
         self.active: list[_Stream] = []  # model thread only
@@ -122,7 +119,8 @@ class ContinuousGeneration:
         """Up to `steps` steps of the batch (fewer when a request is cancelled: its rows leave at
         the next step) -> the steps run. Each stream gets its rows' tokens at the end."""
         sampler = self.generator.sampler
-        noise = torch.cat([stream.noise_for(steps) for stream in self.active], 1)  # (steps, rows, vocab)
+        # (steps, rows, vocab)
+        noise = torch.cat([stream.noise_for(steps) for stream in self.active], 1).to(self.device)
         rows = self._rows()
         drawing = [(stream, row) for stream, row in zip(self.active, rows)  # top-k, top-p: their own draws
                    if stream.options.strategy != "temperature"]
@@ -169,12 +167,14 @@ class ContinuousGeneration:
     def _join(self, group: list[tuple[_Stream, torch.Tensor]]) -> None:
         """Streams with seeds (ids) of one length join the batch with their first characters."""
         streams = [stream for stream, _ in group]
-        logits, states = self.generator.sampler.prime(torch.cat([ids[None].repeat(stream.body.num, 1)
-                                                                 for stream, ids in group]))
-        scale = torch.cat([torch.full((stream.body.num, 1), 1.0 / stream.body.temperature) for stream in streams])
-        first = (logits * scale + torch.cat([stream.noise[0] for stream in streams])).argmax(-1)
+        seeds = torch.cat([ids[None].repeat(stream.body.num, 1) for stream, ids in group]).to(self.device)
+        logits, states = self.generator.sampler.prime(seeds)
+        scale = torch.cat([torch.full((stream.body.num, 1), 1.0 / stream.body.temperature, device=self.device)
+                           for stream in streams])
+        first = (logits * scale + torch.cat([stream.noise[0] for stream in streams]).to(self.device)).argmax(-1)
         for stream, row in zip(streams, self._rows(streams)):
-            first[row] = stream.pick(logits[row], first[row])
+            if stream.options.strategy != "temperature":
+                first[row] = choose(logits[row], stream.options, stream.generator)
             stream.tokens.append(first[row, None])  # (num, 1)
             stream.step = 1
             if stream.body.stream:
@@ -204,7 +204,7 @@ class ContinuousGeneration:
             elif not stream.cancelled:
                 made = torch.cat(stream.tokens, 1)  # (num, length)
                 _deliver(stream, [self.generator.vocabulary.decode(ids) for ids in made])
-        index = torch.tensor(keep, dtype=torch.long)
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
         self.active = [stream for stream, finished in zip(self.active, done) if not finished]
         self.states = [(h.index_select(0, index), c.index_select(0, index)) for h, c in self.states]
         self.tokens, self.scale = self.tokens.index_select(0, index), self.scale.index_select(0, index)

@@ -83,7 +83,9 @@ class CharModel(nn.Module):
 
     def input_table(self) -> torch.Tensor:
         """(vocab, input features): what each character feeds the first LSTM layer."""
-        return self.embedding.weight.detach() if self.embedding is not None else torch.eye(self.vocab)
+        if self.embedding is not None:
+            return self.embedding.weight.detach()
+        return torch.eye(self.vocab, device=self.output.weight.device)  # one-hot inputs
 
     def forward(self, ids: torch.Tensor, last_only: bool = False) -> torch.Tensor:
         x = self.embedding(ids) if self.embedding is not None else one_hot(ids, self.vocab)
