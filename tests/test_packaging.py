@@ -6,6 +6,7 @@ import ast
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -30,12 +31,17 @@ SOURCE = ROOT / "src" / "lstmkit"
 def declared(pyproject: dict) -> dict[str | None, set[str]]:
     """{None: base distribution names, extra: names} from pyproject.toml's tables."""
     def names(lines):
-        return {line.split(";")[0].split("[")[0].split("=")[0].split("<")[0].split(">")[0].strip().lower()
+        return {canonical(line.split(";")[0].split("[")[0].split("=")[0].split("<")[0].split(">")[0])
                 for line in lines}
 
     project = pyproject["project"]
     return {None: names(project["dependencies"]),
             **{extra: names(lines) for extra, lines in project.get("optional-dependencies", {}).items()}}
+
+
+def canonical(name: str) -> str:
+    """A distribution's name as pip compares them: fastapi_offline and FastAPI-Offline are one."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def undeclared_imports(pyproject: dict) -> list[str]:
@@ -60,7 +66,7 @@ def undeclared_imports(pyproject: dict) -> list[str]:
                 top = module.split(".")[0]
                 if top in sys.stdlib_module_names or top == "lstmkit":
                     continue
-                distributions = {name.lower() for name in owners.get(top, [top])}
+                distributions = {canonical(name) for name in owners.get(top, [top])}
                 if not distributions & allowed:
                     where = "base dependencies" if allowed is base else "dependencies or extras"
                     problems.append(f"{path.relative_to(ROOT)} imports {module} ({', '.join(sorted(distributions))}), "
