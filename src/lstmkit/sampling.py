@@ -130,7 +130,8 @@ class StatefulSampler:
             scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
             if noise is None:
                 noise = gumbel_noise((length, seeds.shape[0], logits.shape[-1]), generator)
-            noisy_bias = self.output_bias * scale + noise.to(self.output_bias.device)
+            noise = noise.to(logits.device)  # drawn on the CPU (its generator's), used where the model is
+            noisy_bias = self.output_bias * scale + noise
             weight = self.output_weight * scale
             token = (logits * scale + noise[0]).argmax(-1)
             for position in range(1, length + 1):
