@@ -117,20 +117,17 @@ class StatefulSampler:
         return stacked_step(self.layers, self.step_weights, token, states)
 
     def steps(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
-              generator: torch.Generator | None = None, lengths: torch.Tensor | None = None,
-              noise: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+              generator: torch.Generator | None = None, lengths: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
         """Yields the ids (streams,) generated at each of `length` steps after the seeds (`lengths`:
         of right-padded seeds). Run it under torch.inference_mode() (generate() does; `stepwise`
-        does for each step). `noise` (length, streams, vocab): the Gumbel noise of temperature and
-        multinomial sampling drawn beforehand (gumbel_noise), say with one generator per stream group."""
+        does for each step)."""
         logits, states = self.prime(seeds, lengths)
         if options.strategy in ("multinomial", "temperature") and length:
             # argmax(logits / T + Gumbel noise) samples softmax(logits / T): with the 1/T folded
             # into the output layer and the noise into its bias, one addmm gives the scores
             scale = 1.0 if options.strategy == "multinomial" else 1.0 / options.temperature
-            if noise is None:
-                noise = gumbel_noise((length, seeds.shape[0], logits.shape[-1]), generator)
-            noise = noise.to(logits.device)  # drawn on the CPU (its generator's), used where the model is
+            # drawn on the CPU (its generator's), used where the model is
+            noise = gumbel_noise((length, seeds.shape[0], logits.shape[-1]), generator).to(logits.device)
             noisy_bias = self.output_bias * scale + noise
             weight = self.output_weight * scale
             token = (logits * scale + noise[0]).argmax(-1)
