@@ -36,11 +36,11 @@ def add_common(parser: argparse.ArgumentParser, *, device: bool = True, device_d
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def add_train_options(parser: argparse.ArgumentParser, presets: dict) -> None:
+def add_train_options(parser: argparse.ArgumentParser, presets: dict, preset_help: str = "default: lecture") -> None:
     """The options every task's `train` takes (guide §2b)."""
     parser.add_argument("--out", required=True, metavar="RUN", help="run directory to write")
     parser.add_argument("--preset", choices=sorted(presets), default="lecture",
-                        help="starting recipe; the options below override it (default: lecture)")
+                        help=f"starting recipe; the options below override it ({preset_help})")
     parser.add_argument("--epochs", type=flag_type("epochs"))
     parser.add_argument("--batch-size", type=flag_type("batch_size"))
     parser.add_argument("--lr", type=flag_type("lr"), help="learning rate")

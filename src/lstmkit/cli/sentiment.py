@@ -107,7 +107,8 @@ def _add_train(verbs) -> None:
     train.add_argument("--maxlen", type=flag_type("maxlen"), help="words kept per text (its last ones)")
     train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
     train.add_argument("--pretrained", metavar="word2vec|FILE",
-                       help="'word2vec' trains vectors on the unlabelled texts; or a GloVe/word2vec text file")
+                       help="'word2vec' trains vectors on the unlabelled and the training texts; or a GloVe/word2vec "
+                            "text file")
     train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
                                                              "(default: --data)")
     train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
