@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="one of: " + ", ".join(sorted(PRESETS)))
     show.set_defaults(handler=_summary)
 
-    demo = commands.add_parser("demo", help="train a char model (textgen's fast preset) for ~2 minutes and sample from it")
+    demo = commands.add_parser("demo",
+                               help="train a char model (textgen's fast preset) for ~2 minutes and sample from it")
     demo.add_argument("--minutes", type=flag_type("minutes"), default=2.0, help="training time (default 2)")
     demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
     demo.add_argument("--length", type=flag_type("length"), default=300, help="characters per sample")

@@ -67,8 +67,9 @@ def add(commands) -> None:
     train.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the shipped Nietzsche text)")
     add_train_options(train, TEXTGEN_PRESETS, preset_help="default: fast, or --mode's preset when only --mode is given")
     train.set_defaults(preset=None)
-    train.add_argument("--mode", choices=["lecture", "fast"], help="how samples are cut from the text: lecture: 60-char pairs; fast: every position "
-                            "of a window (default: the preset's)")
+    train.add_argument("--mode", choices=["lecture", "fast"],
+                       help="how samples are cut from the text: lecture: 60-char pairs; fast: every position of a "
+                            "window (default: the preset's)")
     add_recurrent_options(train, "0: one-hot inputs")
     train.add_argument("--window", type=flag_type("window"), help="fast mode: characters per window")
     train.add_argument("--held-out", type=flag_type("held_out"),
