@@ -93,8 +93,16 @@ def test_strategies():
     assert cold.eq(0).float().mean() > 0.99  # T -> 0 is greedy
 
 
+@pytest.mark.parametrize("top_p", [5e-324, 1e-300, 1e-45, 1e-9])
+def test_a_top_p_below_float32s_smallest_keeps_the_likeliest_id(top_p):
+    logits = torch.tensor([[0.0, 3.0, 1.0], [2.0, 0.0, 0.0]])  # float32: top_p rounds to 0 or next to it
+    chosen = choose(logits, SamplingOptions(strategy="top-p", top_p=top_p), torch.Generator().manual_seed(0))
+    assert chosen.tolist() == [1, 0]
+
+
 @pytest.mark.parametrize("options, message", [
-    (dict(temperature=0), r"^temperature must be a number in \(0, 100\], got 0"),
+    (dict(temperature=0), r"^temperature must be a number in \[1e-06, 100\] \(.*\), got 0"),
+    (dict(temperature=1e-300), "^temperature"),
     (dict(temperature=-1.0), "^temperature"), (dict(temperature="hot"), "^temperature"),
     (dict(top_p=1.5), r"^top_p must be a number in \(0, 1\]"), (dict(top_p=0.0), "top_p"),
     (dict(top_k=0), "^top_k must be a whole number from 1"),

@@ -84,7 +84,7 @@ LIMITS: dict[str, Limit] = {
     "held_out": Limit(0, 1, open_low=True, open_high=True),
     "length": _whole(0, 10_000_000),
     "num": _whole(1, 10_000),
-    "temperature": Limit(0, 100, open_low=True),
+    "temperature": Limit(1e-6, 100, note="logits / temperature: lower overflows float32"),
     "top_k": _whole(1, 1_000_000),
     "top_p": Limit(0, 1, open_low=True),
     # translate

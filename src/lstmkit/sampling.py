@@ -65,7 +65,9 @@ def choose(logits: torch.Tensor, options: SamplingOptions, generator: torch.Gene
         ordered, order = scaled.sort(-1, descending=True)
         probabilities = ordered.softmax(-1)
         before = probabilities.cumsum(-1) - probabilities  # the mass of the more likely ids
-        drop = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, order, before >= options.top_p)
+        outside = before >= options.top_p
+        outside[..., 0] = False  # the likeliest id always stays: a top_p that is 0 in float32 keeps one
+        drop = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, order, outside)
         scaled = scaled.masked_fill(drop, float("-inf"))
     return torch.multinomial(scaled.softmax(-1), 1, generator=generator)[:, 0]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import lstmkit
 from lstmkit.cli import main
 from lstmkit.tasks.textgen import PRESETS, CharModel, load
 from lstmkit.training.run import RunDirectory
@@ -104,8 +105,9 @@ def bad_cases(tmp_path, trained):
         (train + [empty], "characters"),
         (train + [binary], "binary"),
         (train + [short], "characters"),
-        (["textgen", "sample", trained, "--temperature", 0], "--temperature: must be a number in (0, 100]"),
-        (["textgen", "sample", trained, "--temperature", "warm"], "must be a number in (0, 100], got 'warm'"),
+        (["textgen", "sample", trained, "--temperature", 0], "--temperature: must be a number in [1e-06, 100]"),
+        (["textgen", "sample", trained, "--temperature", "1e-300"], "--temperature: must be a number in [1e-06, 100]"),
+        (["textgen", "sample", trained, "--temperature", "warm"], "lower overflows float32), got 'warm'"),
         (["textgen", "sample", trained, "--top-p", 1.5], "--top-p: must be a number in (0, 1]"),
         (["textgen", "sample", trained, "--length", -1], "--length: must be a whole number from 0"),
         (["textgen", "sample", trained, "--num", 0], "--num: must be a whole number from 1"),
@@ -113,6 +115,14 @@ def bad_cases(tmp_path, trained):
         (["textgen", "train", "--out", tmp_path / "r", "--lr", 0], "--lr: must be a number in (0, 10], got 0"),
         (["textgen", "train", "--out", tmp_path / "r", "--clip-norm", -1], "(0: no clipping), got -1"),
     ]
+
+
+def test_a_top_p_too_small_for_float32_samples_the_likeliest_characters(trained, run_cli):
+    greedy = lstmkit.load(trained).sample("the ", 30, strategy="greedy")
+    assert lstmkit.load(trained).sample("the ", 30, top_p=5e-324, rng_seed=1) == greedy  # keeps one: the likeliest
+    code, out, err = run_cli("textgen", "sample", trained, "--seed-text", "the ", "--length", 30, "--top-p", "5e-324",
+                             "--json", "--seed", 1)
+    assert code == 0 and [item["sample"] for item in json.loads(out)] == greedy, err
 
 
 def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, trained, run_cli):
