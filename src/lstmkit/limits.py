@@ -104,6 +104,7 @@ LIMITS: dict[str, Limit] = {
     "layer": _whole(1, 64),
     "max_batch": _whole(1, 4_096, "1: no batching"),
     "max_pending": _whole(1, 1_000_000),
+    "request_timeout": Limit(0, 86_400, open_low=True),
 }
 
 

@@ -81,7 +81,10 @@ def test_inspect_gives_every_gate_per_step(client, model, text):
     ("/v1/sentiment", {"texts": []}, 422, "texts: List should have at least 1 item after validation, not 0"),
     ("/v1/sentiment", {"texts": ["!!!"]}, 422, "texts: text 1 to predict is empty"),
     ("/v1/sentiment", {"texts": ["good"], "model": "textgen"}, 404, "model: no sentiment model named 'textgen'"),
-    ("/v1/generate", {"temperature": 0}, 422, "temperature: Input should be greater than 0"),
+    ("/v1/generate", {"temperature": 0}, 422, "temperature: Input should be greater than or equal to 0.000001"),
+    ("/v1/generate", {"num": 2.5}, 422, "num: Input should be a valid integer"),
+    ("/v1/sentiment", {"texts": ["<BR />..."]}, 422, "texts: text 1 to predict is empty"),
+    ("/v1/sentiment", {"texts": ["good"], "model": ""}, 422, "model: String should have at least 1 character"),
     ("/v1/generate", {"top_p": 1.5}, 422, "top_p: Input should be less than or equal to 1"),
     ("/v1/generate", {"length": "10"}, 422, "length: Input should be a valid integer"),
     ("/v1/generate", {"lenght": 10}, 422, "lenght: Extra inputs are not permitted"),
@@ -94,12 +97,42 @@ def test_bad_requests_are_one_line_naming_the_field(client, path, body, status, 
     assert answer.status_code == status and answer.json()["error"].startswith(error), answer.json()
 
 
-def test_a_body_over_the_limit_is_413_and_not_json_is_422(client):
+def test_a_body_over_the_limit_is_413_and_not_json_is_422_or_400(client):
     huge = client.post("/v1/sentiment", content=b'{"texts": ["' + b"a" * 1_000_001 + b'"]}',
                        headers={"content-type": "application/json"})
     assert huge.status_code == 413 and huge.json()["error"] == "request body over 1,000,000 bytes"
     broken = client.post("/v1/sentiment", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 422 and "JSON" in broken.json()["error"]
+    undecodable = client.post("/v1/sentiment", content=b"\xff\xfeX", headers={"content-type": "application/json"})
+    assert undecodable.status_code == 400 and undecodable.json()["error"].startswith("body: not JSON")
+    assert client.get("/v1/nope").json() == {"error": "/v1/nope: no such path; /docs lists the API"}
+
+
+def test_values_the_schema_accepts_are_answered(client):
+    tiny = client.post("/v1/generate", json={"top_p": 5e-324, "length": 20, "seed_rng": 1})  # 0 in float32
+    greedy = client.post("/v1/generate", json={"top_k": 1, "length": 20}).json()["samples"]
+    assert tiny.status_code == 200 and tiny.json()["samples"] == greedy  # top-p keeps the likeliest
+    assert client.post("/v1/generate", json={"num": 2.0, "length": 3.0}).json()["samples"][1]  # JSON's integers
+    nothing = client.post("/v1/inspect", json={"model": "sentiment", "text": "}"})  # no words: no steps
+    assert nothing.status_code == 200 and nothing.json() == {"model": "sentiment", "task": "sentiment",
+                                                             "tokens": [], "layers": []}
+
+
+def test_the_openapi_document_lists_every_status_and_what_each_served_model_accepts(client):
+    document = client.get("/openapi.json").json()
+    statuses = {path: set(operations[next(iter(operations))]["responses"])
+                for path, operations in document["paths"].items()}
+    assert statuses["/v1/sentiment"] == statuses["/v1/generate"] == {"200", "400", "404", "413", "422", "500",
+                                                                     "503", "504"}
+    assert statuses["/v1/translate"] == statuses["/v1/inspect"] == {"200", "400", "404", "413", "422", "500", "504"}
+    assert statuses["/healthz"] == statuses["/v1/models"] == {"200", "413", "500"}
+    error = document["paths"]["/v1/generate"]["post"]["responses"]["504"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorBody"}
+    assert "text/event-stream" in document["paths"]["/v1/generate"]["post"]["responses"]["200"]["content"]
+    served = document["components"]["schemas"]["TranslateRequest"]["anyOf"]
+    assert [branch["allOf"][2] for branch in served] == [
+        {"properties": {"attention": {"const": False}}},  # translate: no attention
+        {"anyOf": [{"properties": {"attention": {"const": False}}}, {"properties": {"beam": {"const": 1}}}]}]
 
 
 def test_an_api_key_is_required_on_the_api_when_set(runs):
@@ -108,6 +141,9 @@ def test_an_api_key_is_required_on_the_api_when_set(runs):
             return client.post("/v1/sentiment", json={"texts": ["good"]}, headers=headers).status_code
 
         assert status() == 401 and status(**{"X-API-Key": "wrong"}) == 401
+        document = client.get("/openapi.json").json()
+        assert document["paths"]["/v1/sentiment"]["post"]["security"] == [{"APIKey": []}]
+        assert "401" in document["paths"]["/v1/sentiment"]["post"]["responses"]
         assert status(**{"X-API-Key": "s3cret"}) == 200 and status(Authorization="Bearer s3cret") == 200
         assert client.get("/healthz").status_code == 200 and client.get("/").status_code == 200
 

@@ -34,7 +34,7 @@ def _serve(args) -> None:
         raise SettingsError("api_key", f"is required to serve on {args.host}, which is not a loopback address: give "
                                        f"--api-key KEY (or set {API_KEY_VARIABLE}), or serve on 127.0.0.1")
     settings = Settings(api_key=api_key, cors_origins=args.cors_origin,
-                        max_batch=args.max_batch, max_pending=args.max_pending)
+                        max_batch=args.max_batch, max_pending=args.max_pending, request_timeout=args.request_timeout)
     models = load_models(args.runs, args.device)  # a bad run stops the start with one line
     listening = socket.create_server((args.host, args.port), family=_family(args.host))
     # connections accepted from it inherit this: without it a keep-alive client waited ~40 ms a response
@@ -95,5 +95,7 @@ def add(commands) -> None:
                        help="texts or samples batched into one model call (1: no batching)")
     serve.add_argument("--max-pending", type=flag_type("max_pending"), default=512,
                        help="items waiting per model before requests get 503")
+    serve.add_argument("--request-timeout", type=flag_type("request_timeout"), default=60.0, metavar="SECONDS",
+                       help="a request not done by then is answered 504 and its work stops (default 60)")
     add_common(serve)
     serve.set_defaults(handler=_serve)

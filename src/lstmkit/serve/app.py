@@ -1,16 +1,16 @@
 """The HTTP service: trained runs loaded once (lstmkit.load), JSON endpoints, the page at /.
 
 Model work runs on one model thread, never on the event loop; concurrent sentiment and generation
-requests to a model are batched (batching.py). Errors are JSON {"error": one line}: 404 unknown
-model, 413 body too large, 422 a field out of its bounds (named), 401 a missing or wrong API key,
-503 (with Retry-After) a full queue. No input gives a 500.
+requests to a model are batched (batching.py). Errors are JSON {"error": one line} (guards.py): 400 a
+body that is not JSON, 404 unknown model, 413 body too large, 422 a field out of its bounds
+(named), 401 a missing or wrong API key, 503 (with Retry-After) a full queue, 504 a request not
+done within the deadline, 500 a bug (its traceback logged; the server goes on). No input gives a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import hmac
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,19 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..api import load
-from ..errors import LstmkitError
+from ..errors import DataError, LstmkitError
+from ..inspection import Inspection
 from ..sampling import small_ops_threads
 from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
-from . import schemas
+from . import contract, schemas
 from .batching import Batcher, Busy
+from .guards import HTTPError, add_error_handlers, add_guards, deadline_error, internal_error, log, within_deadline
 from .streams import ContinuousGeneration
 
 INSPECT_DIGITS = 4  # gate values are rounded to this many decimals in a response
@@ -56,12 +56,7 @@ class Settings:
     max_batch: int = 64  # texts in one batched call, samples in the running batch; 1: no batching
     batch_wait: float = 0.0  # seconds a batch waits for more; 0: those that came while the last one ran
     max_pending: int = 512  # items queued per model; more is a 503
-
-
-class HTTPError(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+    request_timeout: float = 60.0  # seconds: a request not done by then is answered 504 and its work stops
 
 
 def load_models(run_dirs, device: str = "cpu") -> list[Served]:
@@ -91,15 +86,24 @@ def _model_of(predictor):
 def create_app(models: list[Served], settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPIOffline(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
-    _add_error_handlers(app)
-    _add_guards(app, settings)
-    service = _Service(models, settings)
-    app.get("/healthz")(service.healthz)
-    app.get("/v1/models")(service.list_models)
-    app.post("/v1/sentiment")(service.sentiment)
-    app.post("/v1/generate")(service.generate)
-    app.post("/v1/translate")(service.translate)
-    app.post("/v1/inspect")(service.inspect)
+    add_error_handlers(app)
+    add_guards(app, settings.api_key, settings.cors_origins, schemas.MAX_BODY_BYTES)
+    service, key = _Service(models, settings), settings.api_key is not None
+    queued, unqueued = contract.MODEL_WORK, tuple(status for status in contract.MODEL_WORK if status != 503)
+    app.get("/healthz", responses=contract.responses((), api_key=False))(service.healthz)
+    app.get("/v1/models", responses=contract.responses((), key))(service.list_models)
+    app.post("/v1/sentiment", responses=contract.responses(queued, key))(service.sentiment)
+    app.post("/v1/generate", responses=contract.responses(queued, key, streams=True))(service.generate)
+    app.post("/v1/translate", responses=contract.responses(unqueued, key))(service.translate)
+    app.post("/v1/inspect", responses=contract.responses(unqueued, key))(service.inspect)
+    generated = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            contract.served_contract(generated(), models, key)  # in place: FastAPI keeps it
+        return app.openapi_schema
+
+    app.openapi = openapi
     app.get("/", include_in_schema=False)(_page)
     app.get("/static/{name}", include_in_schema=False)(_static_file)
     return app
@@ -121,6 +125,7 @@ class _Service:
 
     def __init__(self, models: list[Served], settings: Settings):
         self.models, self.by_name = models, {model.name: model for model in models}
+        self.timeout = settings.request_timeout
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")
         for model in models:
             model.batcher = _batcher_for(model, self.executor, settings)
@@ -131,12 +136,16 @@ class _Service:
     async def on_model_thread(self, work, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
 
+    async def answer(self, request: Request, awaitable):
+        """The awaitable's result within the request's deadline (else 504, its work cancelled)."""
+        return await within_deadline(request, awaitable, self.timeout)
+
     def model_for(self, task: str, name: str | None) -> Served:
         """The served model `name` of `task`, or the first of the task; else a 404."""
         model = (next((model for model in self.models if model.task == task), None) if name is None
                  else self.by_name.get(name))
         if model is None or model.task != task:
-            raise HTTPError(404, f"model: no {task} model " + (f"named {name!r}" if name else "is served")
+            raise HTTPError(404, f"model: no {task} model " + (f"named {name!r}" if name is not None else "is served")
                             + "; /v1/models lists what is served")
         return model
 
@@ -153,37 +162,51 @@ class _Service:
         except LstmkitError as error:
             raise HTTPError(422, f"texts: {error}") from None
         if body.explain:
-            results = await self.on_model_thread(lambda: [model.predictor.explain(text) for text in body.texts])
+            results = await self.answer(request, self._explanations(model.predictor, body.texts))
         else:
-            results = await _until_disconnected(request, model.batcher.submit(body, len(body.texts)))
+            results = await self.answer(request, model.batcher.submit(body, len(body.texts)))
         return {"model": model.name, "results": results}
+
+    async def _explanations(self, classifier, texts: list[str]) -> list[dict]:
+        # one text per turn of the model thread: a cancelled request stops after the text in hand
+        return [await self.on_model_thread(classifier.explain, text) for text in texts]
 
     async def generate(self, body: schemas.GenerateRequest, request: Request):
         model = self.model_for("textgen", body.model)
         work = _Generation(body)
         if not body.stream:
-            samples = await _until_disconnected(request, model.streams.submit(work))
+            samples = await self.answer(request, model.streams.submit(work))
             return {"model": model.name, "samples": samples}
         model.streams.check_room(body.num)  # a 503 now: once streaming, the status is sent
-        return StreamingResponse(_events(model, work), media_type="text/event-stream",
+        return StreamingResponse(_events(model, work, self.timeout), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
-    async def translate(self, body: schemas.TranslateRequest):
+    async def translate(self, body: schemas.TranslateRequest, request: Request):
         model = self.model_for("translate", body.model)
         if body.attention and not model.predictor.config.attention:
             raise HTTPError(422, f"attention: model {model.name!r} has no attention")
         if body.attention and body.beam > 1:
             raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
-        return {"model": model.name, "results": await self.on_model_thread(_translations, model.predictor, body)}
+        results = await self.answer(request, self.on_model_thread(_translations, model.predictor, body))
+        return {"model": model.name, "results": results}
 
-    async def inspect(self, body: schemas.InspectRequest):
+    async def inspect(self, body: schemas.InspectRequest, request: Request):
         model = self.by_name.get(body.model) if body.model is not None else (self.models or [None])[0]
         if model is None:
             raise HTTPError(404, f"model: no model named {body.model!r}; /v1/models lists what is served")
-        inspection = await self.on_model_thread(model.predictor.inspect, body.text)
+        inspection = await self.answer(request, self.on_model_thread(_inspection, model.predictor, body.text))
         layers = [{"name": name, **{key: values.round(INSPECT_DIGITS).tolist() for key, values in layer.items()}}
                   for name, layer in zip(inspection.names, inspection.layers)]
         return {"model": model.name, "task": model.task, "tokens": inspection.tokens, "layers": layers}
+
+
+def _inspection(predictor, text: str) -> Inspection:
+    """predictor.inspect(text); a text of which the model reads nothing (no words after removing
+    punctuation, for sentiment) has no steps to show: an empty inspection, as for any text."""
+    try:
+        return predictor.inspect(text)
+    except DataError:
+        return Inspection([], [], [])
 
 
 def _translations(translator, body: schemas.TranslateRequest) -> list[dict]:
@@ -255,14 +278,19 @@ def _sentiment_batch(classifier):
     return run
 
 
-async def _events(model: Served, work: _Generation):
+async def _events(model: Served, work: _Generation, timeout: float):
     """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
-    with the whole samples, or `error`."""
-    task, piece = asyncio.ensure_future(model.streams.submit(work)), None
+    with the whole samples, or `error` (also when the deadline passes: the work stops)."""
+    loop = asyncio.get_running_loop()
+    deadline, task, piece = loop.time() + timeout, asyncio.ensure_future(model.streams.submit(work)), None
     try:
         while True:
             piece = asyncio.ensure_future(work.queue.get())
-            await asyncio.wait({piece, task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({piece, task}, timeout=max(0.0, deadline - loop.time()),
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not piece.done() and not task.done():
+                yield f"event: error\ndata: {json.dumps({'error': deadline_error(timeout).message})}\n\n"
+                return
             if piece.done():
                 yield f"data: {json.dumps({'pieces': piece.result()})}\n\n"
                 continue
@@ -273,6 +301,9 @@ async def _events(model: Served, work: _Generation):
                 samples = task.result()
             except (LstmkitError, Busy) as error:
                 yield f"event: error\ndata: {json.dumps({'error': str(error)})}\n\n"
+            except Exception as error:  # noqa: BLE001 - a bug: one line to the client, the traceback to the log
+                log.error("POST /v1/generate failed", exc_info=error)
+                yield f"event: error\ndata: {json.dumps({'error': internal_error(error)})}\n\n"
             else:
                 yield f"event: done\ndata: {json.dumps({'model': model.name, 'samples': samples})}\n\n"
             return
@@ -280,93 +311,3 @@ async def _events(model: Served, work: _Generation):
         for waiting in (task, piece):
             if waiting is not None:
                 waiting.cancel()
-
-
-async def _until_disconnected(request: Request, awaitable):
-    """The awaitable's result; if the client disconnects first it is cancelled (the batcher then
-    leaves the request out, or stops the batch's work when no caller is left)."""
-    task = asyncio.ensure_future(awaitable)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=0.05)
-        if done:
-            return task.result()
-        if await request.is_disconnected():
-            task.cancel()
-            raise HTTPError(499, "the client closed the request")
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPError)
-    async def http_error(request, error: HTTPError):
-        return JSONResponse({"error": error.message}, error.status, headers=error.headers)
-
-    @app.exception_handler(Busy)
-    async def busy(request, error: Busy):
-        return JSONResponse({"error": f"busy: {error}; try again shortly"}, 503, headers={"Retry-After": "1"})
-
-    @app.exception_handler(LstmkitError)
-    async def bad_input(request, error: LstmkitError):
-        return JSONResponse({"error": str(error)}, 422)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request, error: RequestValidationError):
-        problems = [{"field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
-                     "problem": problem["msg"]} for problem in error.errors()]
-        first = problems[0] if problems else {"field": "body", "problem": "invalid"}
-        return JSONResponse({"error": f"{first['field']}: {first['problem']}", "problems": problems}, 422)
-
-
-def _add_guards(app: FastAPI, settings: Settings) -> None:
-    """The API key on /v1/, the body size limit, and CORS when asked for."""
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization", "X-API-Key"])
-    if settings.api_key is not None:
-        expected = settings.api_key.encode()
-
-        @app.middleware("http")
-        async def api_key(request: Request, call_next):
-            if request.url.path.startswith("/v1/"):
-                given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix(
-                    "Bearer ")
-                if not hmac.compare_digest(given.encode(), expected):  # constant time
-                    return JSONResponse({"error": "a valid API key is required (header X-API-Key)"}, 401,
-                                        headers={"WWW-Authenticate": "Bearer"})
-            return await call_next(request)
-
-    app.add_middleware(_BodyLimit, limit=schemas.MAX_BODY_BYTES)
-
-
-class _BodyLimit:
-    """413 for a request body over `limit` bytes, by its Content-Length or as it arrives."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.limit:
-            return await _too_large(scope, receive, send, self.limit)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return await self.app(scope, _replay([message], receive), send)
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await _too_large(scope, receive, send, self.limit)
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
-
-
-def _replay(messages: list, receive):
-    async def replayed():
-        return messages.pop(0) if messages else await receive()
-
-    return replayed
-
-
-async def _too_large(scope, receive, send, limit: int):
-    await JSONResponse({"error": f"request body over {limit:,} bytes"}, 413)(scope, receive, send)

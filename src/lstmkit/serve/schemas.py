@@ -1,11 +1,15 @@
 """What each endpoint accepts. Every field has a type and bounds; anything else is a 422 naming
-the field. Strict: "3" is not a number, 1 is not true, and unknown fields are refused."""
+the field. Strict: "3" is not a number, 1 is not true, and unknown fields are refused; 3.0 is the
+whole number 3, as JSON Schema says. Bounds of settings come from limits.py."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..limits import LIMITS
+from ..text.words import HAS_A_WORD, NOT_BLANK
 
 MAX_BODY_BYTES = 1_000_000  # a larger request body is a 413
 MAX_TEXTS = 64  # texts or sentences per request
@@ -17,8 +21,24 @@ MAX_NUM = 16  # samples per generation request
 MAX_BEAM = 16
 MAX_INSPECT_CHARS = 1_000
 
-ModelName = Annotated[str | None, Field(default=None, max_length=200, description="a name from /v1/models; "
-                                                                                 "default: the first of the task")]
+ModelName = Annotated[str | None, Field(default=None, min_length=1, max_length=200,
+                                        description="a name from /v1/models; default: the first of the task")]
+
+
+def _integral(value):
+    """16.0 is the integer 16, as JSON Schema counts it; 16.5, "16" and true are not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def whole(**bounds):
+    """An integer field with these bounds that takes 16.0 as 16 (bounds first: the schema shows them)."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
+
+
+def bounds(name: str) -> dict:
+    """The Field bounds of a setting, from its one home (limits.py)."""
+    limit = LIMITS[name]
+    return {"gt" if limit.open_low else "ge": limit.low, "lt" if limit.open_high else "le": limit.high}
 
 
 class Request(BaseModel):
@@ -27,33 +47,41 @@ class Request(BaseModel):
 
 class SentimentRequest(Request):
     model: ModelName = None
-    texts: list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]] = Field(
-        min_length=1, max_length=MAX_TEXTS)
+    # the pattern is checked by the classifier (its message names the text): the schema says it
+    texts: list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra={
+        "pattern": HAS_A_WORD, "description": "a text with a word: not only punctuation, white space and <br />"})]
+    ] = Field(min_length=1, max_length=MAX_TEXTS)
     explain: bool = Field(False, description="add each word's contribution to the predicted label")
 
 
 class GenerateRequest(Request):
     model: ModelName = None
     seed: str = Field("", max_length=MAX_SEED_CHARS, description="text to continue")
-    length: int = Field(200, ge=1, le=MAX_LENGTH, description="characters per sample")
-    temperature: float = Field(1.0, gt=0, le=100, allow_inf_nan=False)
-    top_k: int | None = Field(None, ge=1, le=100_000, description="sample among the k likeliest characters")
-    top_p: float | None = Field(None, gt=0, le=1, allow_inf_nan=False,
-                                description="sample among the likeliest characters holding this probability")
-    num: int = Field(1, ge=1, le=MAX_NUM, description="samples")
-    seed_rng: int | None = Field(None, ge=0, le=2**63 - 1, description="seed of the random numbers: repeatable text")
+    length: whole(ge=1, le=MAX_LENGTH) = Field(200, description="characters per sample")
+    temperature: float = Field(1.0, **bounds("temperature"), allow_inf_nan=False)
+    top_k: whole(**bounds("top_k")) | None = Field(
+        None, description="sample among the k likeliest characters")
+    top_p: float | None = Field(None, **bounds("top_p"), allow_inf_nan=False,
+                                description="sample among the likeliest characters holding this probability "
+                                            "(the likeliest always)")
+    num: whole(ge=1, le=MAX_NUM) = Field(1, description="samples")
+    seed_rng: whole(ge=0, le=2**63 - 1) | None = Field(
+        None, description="seed of the random numbers: repeatable text")
     stream: bool = Field(False, description="answer as Server-Sent Events, one event per step")
 
 
 class TranslateRequest(Request):
     model: ModelName = None
-    sentences: list[Annotated[str, Field(min_length=1, max_length=MAX_SENTENCE_CHARS)]] = Field(
+    # the pattern is checked by the translator (its message names the sentence): the schema says it
+    sentences: list[Annotated[str, Field(min_length=1, max_length=MAX_SENTENCE_CHARS, json_schema_extra={
+        "pattern": NOT_BLANK, "description": "not only white space"})]] = Field(
         min_length=1, max_length=MAX_TEXTS)
-    beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam width (1: greedy)")
+    beam: whole(ge=1, le=MAX_BEAM) = Field(1, description="beam width (1: greedy)")
     language: str | None = Field(None, max_length=20, description="target language of a multi-task run")
     attention: bool = Field(False, description="add the attention weights (models with attention)")
 
 
 class InspectRequest(Request):
     model: ModelName = None
-    text: str = Field(min_length=1, max_length=MAX_INSPECT_CHARS)
+    text: str = Field(min_length=1, max_length=MAX_INSPECT_CHARS,
+                      description="what the model reads of it is inspected (none of it: no steps)")

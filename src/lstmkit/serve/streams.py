@@ -94,26 +94,36 @@ class ContinuousGeneration:
 
     def _sliced(self, done) -> None:
         self.scheduled = False
-        if done.exception() is not None:  # a bug: every caller hears of it, the next requests start afresh
+        if done.cancelled() or done.exception() is not None:  # a bug: every caller hears of it
+            error = done.exception() if not done.cancelled() else RuntimeError("the model thread dropped the work")
             for stream in [*self.active, *self.waiting]:
-                _deliver(stream, done.exception())
-            self.active, self.states = [], None
+                _deliver(stream, error)
+            self._reset()
             self.waiting.clear()
         if self.active or self.waiting:
             self._schedule()
 
+    def _reset(self) -> None:
+        self.active, self.states = [], None
+
     def _slice(self) -> None:
-        """On the model thread: let waiting requests join, then run a few steps."""
-        with torch.inference_mode():
-            self._admit()
-            rows = sum(stream.body.num for stream in self.active)
-            with small_ops_threads(rows * self.generator.sampler.hidden):
-                left = STEPS_PER_SLICE
-                while self.active and left:
-                    # no stream ends within a run: the batch keeps its rows until the run ends
-                    steps = min(left, *(stream.body.length - stream.step for stream in self.active))
-                    left -= self._run(steps)
-                    self._drop_finished()
+        """On the model thread: let waiting requests join, then run a few steps. A failure answers
+        the requests it touched (those joining, or the whole running batch) and the engine goes on."""
+        try:
+            with torch.inference_mode():
+                self._admit()
+                rows = sum(stream.body.num for stream in self.active)
+                with small_ops_threads(rows * self.generator.sampler.hidden):
+                    left = STEPS_PER_SLICE
+                    while self.active and left:
+                        # no stream ends within a run: the batch keeps its rows until the run ends
+                        steps = min(left, *(stream.body.length - stream.step for stream in self.active))
+                        left -= self._run(steps)
+                        self._drop_finished()
+        except Exception as error:  # noqa: BLE001 - the batch's state is lost: its callers hear why
+            for stream in self.active:
+                _deliver(stream, error)
+            self._reset()
 
     def _run(self, steps: int) -> int:
         """Up to `steps` steps of the batch (fewer when a request is cancelled: its rows leave at
@@ -156,12 +166,21 @@ class ContinuousGeneration:
         joining, rows = [], sum(stream.body.num for stream in self.active)
         while self.waiting and rows + self.waiting[0].body.num <= self.max_streams:
             stream = self.waiting.popleft()
-            if not stream.cancelled:
+            if stream.cancelled:
+                continue
+            try:
                 joining.append((stream, self.generator.seed_ids(stream.body.seed)))
                 rows += stream.body.num
+            except Exception as error:  # noqa: BLE001 - this request hears of it, the others go on
+                _deliver(stream, error)
         joining.sort(key=lambda joined: len(joined[1]))
         for _, group in itertools.groupby(joining, key=lambda joined: len(joined[1])):
-            self._join(list(group))
+            group = list(group)
+            try:  # the batch changes only once the group is ready: a failure leaves it as it was
+                self._join(group)
+            except Exception as error:  # noqa: BLE001 - these requests hear of it, the batch goes on
+                for stream, _ in group:
+                    _deliver(stream, error)
         self._drop_finished()  # those of one character are done already
 
     def _join(self, group: list[tuple[_Stream, torch.Tensor]]) -> None:
