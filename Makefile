@@ -4,9 +4,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test test-portability python browser clean
 
-$(BIN)/python:
+# said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
+python:
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "make: lstmkit needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'not found'): make PYTHON=/path/to/python3.11 ..."; exit 2; }
+
+$(BIN)/python: | python
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
@@ -14,19 +19,28 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 # keeps its model in runs/demo (trained once; `lstmkit demo --out runs/demo --retrain` trains it anew)
-run: $(VENV)/.installed
+run: python $(VENV)/.installed
 	$(BIN)/lstmkit demo --out runs/demo
 
-# the suite includes tests/test_packaging.py (the wheel built, installed in a new venv and run) and
-# browser tests of the served page, which drive Debian's Chromium (pip cannot install browsers):
-# installed here when root, else named
-test: $(VENV)/.installed
-	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && \
-	    { apt-get install -y -q --no-install-recommends chromium >/dev/null || \
-	      { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
-	  { echo "make: the browser tests need Chromium: sudo apt-get install chromium (Debian, Ubuntu)"; exit 1; }
+# The browser tests drive a Chromium (pip cannot install browsers): LSTMKIT_CHROMIUM names one, else
+# Debian's chromium on the PATH, installed here when root. Checked before the long install.
+browser:
+	@if [ -n "$$LSTMKIT_CHROMIUM" ]; then \
+	  [ -x "$$LSTMKIT_CHROMIUM" ] || { echo "make: LSTMKIT_CHROMIUM=$$LSTMKIT_CHROMIUM is not an executable file; expected the path of a Chromium or Chrome binary"; exit 2; }; \
+	elif command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; }; } || \
+	  { echo "make: the browser tests need Chromium and apt-get could not install it: install chromium, or LSTMKIT_CHROMIUM=/path/to/chromium make test"; exit 1; }; \
+	else echo "make: the browser tests need Chromium: sudo apt-get install chromium (Debian, Ubuntu), or LSTMKIT_CHROMIUM=/path/to/chromium make test"; exit 1; fi
+
+test: python browser $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+# the suite under settings that change the CPU kernels, the threads, the locale and the time zone
+test-portability: python $(VENV)/.installed
+	bash bench/portability.sh
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts
