@@ -149,11 +149,11 @@ def test_short_seeded_runs_give_the_recorded_numbers(task, commands, tmp_path, c
                 moved = answers(task, perturbed(run, sign, tmp_path), capsys)
                 assert without_floats(moved) == without_floats(got[seed]["answers"]), \
                     f"{task} seed {seed}: an answer flips when the weights move by {PERTURBATION}: pick other inputs"
-        recorded = json.loads(REFERENCE.read_text()) if REFERENCE.is_file() else {}
+        recorded = json.loads(REFERENCE.read_text(encoding="utf-8")) if REFERENCE.is_file() else {}
         REFERENCE.parent.mkdir(exist_ok=True)
         recorded[task] = {"machine": machine(), "runs": got}
-        REFERENCE.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n")
-    reference = json.loads(REFERENCE.read_text())[task]
+        REFERENCE.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))[task]
     expected = reference["runs"]
     assert got.keys() == expected.keys()
     if reference["machine"] == machine():
