@@ -17,7 +17,7 @@ from ..nn import summary
 from ..presets import PRESETS
 from ..training import distributed, interrupts, runlock
 from ..training.run import RunDirectory
-from . import inspect, sentiment, serve, textgen, translate
+from . import export, inspect, sentiment, serve, textgen, translate
 from .options import Parser, add_common
 
 
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--retrain", action="store_true", help="train anew even if --out holds a finished demo run")
     add_common(demo, device=False, quiet=True)
     demo.set_defaults(handler=_demo)
-    for task in (sentiment, textgen, translate, inspect, serve):
+    for task in (sentiment, textgen, translate, inspect, export, serve):
         task.add(commands)
     return parser
 
