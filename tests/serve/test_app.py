@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 import lstmkit
 from lstmkit.serve.app import Settings, create_app, load_models
+from lstmkit.serve.schemas import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +99,11 @@ def test_bad_requests_are_one_line_naming_the_field(client, path, body, status, 
 
 
 def test_a_body_over_the_limit_is_413_and_not_json_is_422_or_400(client):
-    huge = client.post("/v1/sentiment", content=b'{"texts": ["' + b"a" * 1_000_001 + b'"]}',
+    huge = client.post("/v1/sentiment", content=b'{"texts": ["' + b"a" * MAX_BODY_BYTES + b'"]}',
                        headers={"content-type": "application/json"})
-    assert huge.status_code == 413 and huge.json()["error"] == "request body over 1,000,000 bytes"
+    assert huge.status_code == 413 and huge.json()["error"] == f"request body over {MAX_BODY_BYTES:,} bytes"
+    largest = json.dumps({"texts": ["\U0001f642" * MAX_TEXT_CHARS] * MAX_TEXTS, "explain": False})
+    assert len(largest.encode()) < MAX_BODY_BYTES  # any body the schema accepts is read
     broken = client.post("/v1/sentiment", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 422 and "JSON" in broken.json()["error"]
     undecodable = client.post("/v1/sentiment", content=b"\xff\xfeX", headers={"content-type": "application/json"})

@@ -123,3 +123,70 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
     assert [len(sample) for samples in together for sample in samples] == [30, 30, 12, 20, 25]
     stopped = asyncio.run(scenario(cancel_all=True))
     assert stopped.active == [] and stopped.pending == 0 and not stopped.scheduled  # nothing runs on
+
+
+def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_runs, monkeypatch):
+    import lstmkit.serve.streams as streams
+
+    generator, real_choose = lstmkit.load(trained_runs["textgen"]), streams.choose
+
+    def choose(logits, options, rng=None):  # a bug that only top_k 7 meets
+        if options.strategy == "top-k" and options.top_k == 7:
+            raise RuntimeError("probability tensor contains either inf, nan or element < 0")
+        return real_choose(logits, options, rng)
+
+    monkeypatch.setattr(streams, "choose", choose)
+
+    async def scenario():
+        executor = ByHand()
+        engine = ContinuousGeneration(generator, executor)
+        good = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="the ", length=12, seed_rng=1))))
+        bad = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="a", length=12, top_k=7))))
+        await turn()
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        later = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=5, top_k=3))))
+        await turn()
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        return good, bad, await later, engine
+
+    good, bad, later, engine = asyncio.run(scenario())
+    assert isinstance(bad.exception(), RuntimeError) and len(good.result()[0]) == 12 and len(later[0]) == 5
+    assert engine.active == [] and engine.pending == 0
+
+
+def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_start_afresh(trained_runs,
+                                                                                          monkeypatch):
+    import lstmkit.serve.streams as streams
+
+    generator, real_step, failures = lstmkit.load(trained_runs["textgen"]), streams.stacked_step, [1]
+
+    def stacked_step(*args):  # fails once, in the middle of a running batch
+        if failures:
+            failures.pop()
+            raise RuntimeError("out of memory")
+        return real_step(*args)
+
+    monkeypatch.setattr(streams, "stacked_step", stacked_step)
+
+    async def scenario():
+        executor = ByHand()
+        engine = ContinuousGeneration(generator, executor)
+        first = [asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=20, num=2))))
+                 for _ in range(2)]
+        await turn()
+        executor.run_next()  # they join; the first step fails
+        await turn()
+        assert all(isinstance(task.exception(), RuntimeError) for task in first) and engine.states is None
+        later = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=20, seed_rng=4))))
+        await turn()
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        return await later, engine
+
+    later, engine = asyncio.run(scenario())
+    assert later == generator.sample("", 20, rng_seed=4) and engine.pending == 0

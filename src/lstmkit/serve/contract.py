@@ -16,6 +16,12 @@ ERRORS = {
     503: "the model's queue is full: try again after Retry-After seconds",
     504: "not done within the server's deadline (lstmkit serve --request-timeout); its work stopped",
 }
+EVENT = {  # one Server-Sent Event (Open API 3.1: the schema of a stream describes each event)
+    "type": "object", "required": ["event", "data"],
+    "properties": {"event": {"enum": ["message", "done", "error"],
+                             "description": 'message: one step, {"pieces": a piece per sample}; done: '
+                                            '{"model", "samples"}, the last; error: {"error": one line}, the last'},
+                   "data": {"type": "string", "description": "JSON"}}}
 MODEL_WORK = (400, 404, 413, 422, 500, 503, 504)  # what an endpoint running a model can answer
 
 
@@ -36,7 +42,7 @@ def responses(statuses, api_key: bool, streams: bool = False) -> dict:
     if 503 in documented:
         documented[503]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
     if streams:  # "stream": true answers Server-Sent Events
-        documented[200] = {"content": {"text/event-stream": {"schema": {"type": "string"}}}}
+        documented[200] = {"content": {"text/event-stream": {"schema": EVENT}}}
     return documented
 
 

@@ -9,9 +9,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import StarletteHTTPException as HTTPException  # the router's (404, 405), not FastAPI's
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
 
 from ..errors import LstmkitError
 from .batching import Busy

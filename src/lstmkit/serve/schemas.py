@@ -11,9 +11,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ..limits import LIMITS
 from ..text.words import HAS_A_WORD, NOT_BLANK
 
-MAX_BODY_BYTES = 1_000_000  # a larger request body is a 413
 MAX_TEXTS = 64  # texts or sentences per request
 MAX_TEXT_CHARS = 20_000  # characters per text to classify (the longest IMDB review has 13,704)
+# a larger request body is a 413; any body the schema accepts fits, a character at most 12 bytes of JSON ("\ud83d\ude00")
+MAX_BODY_BYTES = MAX_TEXTS * MAX_TEXT_CHARS * 12 + 100_000
 MAX_SENTENCE_CHARS = 500  # characters per sentence to translate
 MAX_SEED_CHARS = 1_000
 MAX_LENGTH = 2_000  # characters generated per sample
@@ -65,7 +66,8 @@ class GenerateRequest(Request):
                                 description="sample among the likeliest characters holding this probability "
                                             "(the likeliest always)")
     num: whole(ge=1, le=MAX_NUM) = Field(1, description="samples")
-    seed_rng: whole(ge=0, le=2**63 - 1) | None = Field(
+    # 2**53 - 1: the largest integer a float (JSON in a browser, a schema validator) holds exactly
+    seed_rng: whole(ge=0, le=2**53 - 1) | None = Field(
         None, description="seed of the random numbers: repeatable text")
     stream: bool = Field(False, description="answer as Server-Sent Events, one event per step")
 
