@@ -9,7 +9,7 @@ lstmkit or PyTorch.
                [, attention])
 
 Each file's metadata_props (strings, JSON where structured) say what another program needs:
-`task`, `graph`, `tokens` (the vocabulary in id order), `preprocessing`, `io` (every input and output:
+`task`, `graph`, `tokens`, sentiment's `classes` (the vocabulary in id order), `preprocessing`, `io` (every input and output:
 name, dtype, shape, meaning), `config` (the run's config.json), `vocab` (its vocab.json) and
 `lstmkit_version`.
 """
@@ -37,14 +37,13 @@ def graphs(run_path) -> dict[str, tuple[Graph, dict]]:
     predictor = load(run_path, "cpu")
     if task == "sentiment":
         model, vocabulary, config = predictor.members[0]
-        padding = ("right: each row's words, then 0s up to the longest row; lengths = words per row"
-                   if config.batching == "length" else
-                   f"left, as the lecture's pad_sequences: 0s first, the words last, every row {config.maxlen} "
-                   f"long; lengths = {config.maxlen}")
+        # "left": the lecture's pad_sequences, 0s first and every row maxlen long (lengths = maxlen)
         preprocessing = {"tokenizer": vocabulary.tokenizer, "maxlen": config.maxlen, "keep": "the last maxlen words",
-                         "padding": padding, "pad_id": vocabulary.ids["pad"], "unknown_id": vocabulary.ids["unknown"]}
+                         "padding": "right" if config.batching == "length" else "left",
+                         "pad_id": vocabulary.ids["pad"], "unknown_id": vocabulary.ids["unknown"]}
         return {"model.onnx": (models.sentiment(model, list(config.classes)),
-                               {"graph": "sentiment", "tokens": vocabulary.tokens, "preprocessing": preprocessing})}
+                               {"graph": "sentiment", "classes": list(config.classes), "tokens": vocabulary.tokens,
+                                "preprocessing": preprocessing})}
     if task == "textgen":
         preprocessing = {"tokenizer": "char", "lowercase": predictor.config.lowercase,
                          "unknown": "characters outside the vocabulary are left out"}
