@@ -5,6 +5,7 @@ import dataclasses
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -197,3 +198,12 @@ def test_a_bad_run_or_a_missing_extra_is_one_line_and_exit_2(trained_runs, run_c
     assert (code, out, err) == (2, "", "lstmkit: error: lstmkit export needs the onnx extra: "
                                        "pip install 'lstmkit[onnx]'\n")
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_the_benchmark_runs_with_tiny_settings():
+    script = Path(__file__).parents[1] / "bench" / "onnx_export.py"
+    done = subprocess.run([sys.executable, script, "--reps", "1", "--seconds", "0.01", "--threads", "1",
+                           "--words", "5"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "x |" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| sentiment predict", "| textgen step", "| translate step"]
