@@ -9,9 +9,9 @@ lstmkit or PyTorch.
                [, attention])
 
 Each file's metadata_props (strings, JSON where structured) say what another program needs:
-`task`, `graph`, `tokens`, sentiment's `classes` (the vocabulary in id order), `preprocessing`, `io` (every input and output:
-name, dtype, shape, meaning), `config` (the run's config.json), `vocab` (its vocab.json) and
-`lstmkit_version`.
+`task`, `graph`, `tokens` (the vocabulary in id order), sentiment's `classes`, `preprocessing`, `io`
+(every input and output: name, dtype, shape, meaning), `config` (the run's config.json), `vocab`
+(its vocab.json) and `lstmkit_version`.
 """
 
 from __future__ import annotations

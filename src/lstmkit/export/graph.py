@@ -124,7 +124,8 @@ class Graph:
 
 
 def _onnx_weights(layer):
-    """One direction's (W (gates·hidden, in), R (gates·hidden, hidden), B (2·gates·hidden,)) in ONNX's gate order."""
+    """One direction's (W (gates·hidden, in), R (gates·hidden, hidden), B (2·gates·hidden,)), in
+    ONNX's gate order."""
     order = GATE_ORDER[type(layer)]
 
     def reordered(tensor):

@@ -17,10 +17,11 @@ def _token_input(graph: Graph, table: torch.Tensor, ids: str) -> str:
 
 
 def sentiment(model, classes: list[str]) -> Graph:
-    """ids (batch, time) right-padded, lengths (batch,) -> probabilities (batch, classes), as
-    SentimentModel(ids, lengths) followed by model.probabilities."""
+    """ids (batch, time), lengths (batch,) -> probabilities (batch, classes), as SentimentModel(ids,
+    lengths) followed by model.probabilities."""
     graph = Graph("sentiment")
-    ids = graph.input("ids", "int64", [BATCH, TIME], "word ids, each row padded with 0 after its lengths[row] words")
+    ids = graph.input("ids", "int64", [BATCH, TIME], "word ids; steps after lengths[row] are padding "
+                      "(preprocessing.padding: how the run pads)")
     lengths = graph.input("lengths", "int64", [BATCH], "words in each row, 1..time")
     x = graph.op("Transpose", _token_input(graph, model.embedding.weight, ids), perm=[1, 0, 2])
     lengths32 = graph.cast(lengths, "int32")
@@ -38,7 +39,8 @@ def sentiment(model, classes: list[str]) -> Graph:
         else:
             total = graph.op("ReduceSum", graph.op("Mul", x, graph.cast(mask, "float32")), graph.constant([0]),
                              keepdims=0)
-            features = graph.op("Div", total, graph.op("Unsqueeze", graph.cast(lengths, "float32"), graph.constant([1])))
+            words = graph.op("Unsqueeze", graph.cast(lengths, "float32"), graph.constant([1]))  # (batch, 1)
+            features = graph.op("Div", total, words)
     logits = graph.dense(model.output, features)
     if len(classes) == 2:  # one logit: sigmoid, then (1 - p, p) as model.probabilities
         positive = graph.op("Sigmoid", logits)
