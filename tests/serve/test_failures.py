@@ -61,3 +61,8 @@ def test_a_stream_past_its_deadline_ends_with_an_error_event(models):
             events = [block for block in response.read().decode().split("\n\n") if block]
     assert response.status_code == 200 and len(events) == 1 and events[0].startswith("event: error")
     assert json.loads(events[0].split("data: ", 1)[1])["error"].startswith("deadline: ")
+
+
+def test_the_deadline_is_a_server_setting_checked_as_the_others(trained_runs, run_cli):
+    code, _, err = run_cli("serve", trained_runs["textgen"], "--request-timeout", 0)
+    assert code == 2 and err.count("\n") == 1 and "--request-timeout: must be a number in (0, 86400], got 0" in err
