@@ -1,10 +1,12 @@
-"""lstmkit's building blocks: recurrent layers, Bidirectional, Embedding, Dense, summary.
+"""lstmkit's building blocks: recurrent layers, Bidirectional, Embedding, Dense, summary, Keras models read.
 
-Inputs are batch-first, (batch, time, features). This package imports nothing else of lstmkit's.
+Inputs are batch-first, (batch, time, features). This package imports nothing else of lstmkit's but
+`lstmkit.dependencies` (from_keras asks it for h5py, an optional module).
 """
 
 from .bidirectional import Bidirectional
 from .denormals import denormals_flushed, flush_denormals
+from .keras_file import KerasModel, from_keras
 from .layers import Dense, Embedding
 from .lstm import LSTM
 from .recurrent import Recurrent, reverse_padded
@@ -12,4 +14,4 @@ from .simple import GRU, SimpleRNN
 from .summary import summary
 
 __all__ = ["LSTM", "SimpleRNN", "GRU", "Bidirectional", "Embedding", "Dense", "Recurrent",
-           "reverse_padded", "summary", "flush_denormals", "denormals_flushed"]
+           "reverse_padded", "summary", "flush_denormals", "denormals_flushed", "from_keras", "KerasModel"]

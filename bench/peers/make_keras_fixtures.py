@@ -1,0 +1,68 @@
+"""Small saved Keras 3 models of the lecture's layer types and Keras's outputs on fixed inputs, which
+tests/nn/test_from_keras.py loads with lstmkit.nn.from_keras (the suite itself needs no Keras).
+
+    make bench-peers PEERS_ARGS=--help   # builds bench/out/peers/venv-keras once, if not yet there
+    TF_CPP_MIN_LOG_LEVEL=2 bench/out/peers/venv-keras/bin/python bench/peers/make_keras_fixtures.py
+
+Writes tests/data/keras/NAME.keras, NAME.input.npy (one-hot inputs as uint8), NAME.output.npy and
+versions.json. The shapes are
+the lecture's but smaller (a vocabulary of 100, 40 steps, the char model's LSTM(48)) to keep the files
+small; every weight, biases included, is drawn at random, so a misplaced gate or bias shows.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import keras
+from keras import layers
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "keras"
+VOCAB, LENGTH, UNITS, BATCH = 100, 40, 32, 4
+CHARS, CHAR_LENGTH, CHAR_UNITS = 57, 60, 48
+
+
+def imdb(*recurrent):
+    return keras.Sequential([keras.Input((LENGTH,), dtype="int32"), layers.Embedding(VOCAB, UNITS), *recurrent,
+                             layers.Dense(1, activation="sigmoid")])
+
+
+MODELS = {
+    "imdb_lstm": lambda: imdb(layers.LSTM(UNITS)),
+    "imdb_simplernn": lambda: imdb(layers.SimpleRNN(UNITS)),
+    "imdb_stacked": lambda: imdb(layers.LSTM(UNITS, dropout=0.2, return_sequences=True),
+                                 layers.LSTM(UNITS, dropout=0.2, return_sequences=True),
+                                 layers.LSTM(UNITS, dropout=0.2)),
+    "imdb_bilstm": lambda: imdb(layers.Bidirectional(layers.LSTM(UNITS, dropout=0.2))),
+    "imdb_gru": lambda: imdb(layers.GRU(UNITS, return_sequences=True), layers.Dropout(0.5),
+                             layers.Bidirectional(layers.GRU(UNITS // 2))),
+    "char_lstm": lambda: keras.Sequential([keras.Input((CHAR_LENGTH, CHARS)), layers.LSTM(CHAR_UNITS),
+                                           layers.Dense(CHARS, activation="softmax")]),
+}
+
+
+def inputs(name, rng):
+    if name == "char_lstm":
+        return np.eye(CHARS, dtype="float32")[rng.integers(0, CHARS, (BATCH, CHAR_LENGTH))]
+    return rng.integers(0, VOCAB, (BATCH, LENGTH), dtype="int32")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name, build in MODELS.items():
+        model = build()
+        for weight in model.weights:  # random everywhere: zero biases would hide a misplaced bias
+            weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
+        x = inputs(name, rng)
+        y = np.asarray(model(x, training=False))
+        model.save(OUT / f"{name}.keras")
+        np.save(OUT / f"{name}.input.npy", x.astype("uint8") if x.ndim == 3 else x)  # one-hot: 0/1 in a byte
+        np.save(OUT / f"{name}.output.npy", y)
+        print(name, x.shape, "->", y.shape)
+    (OUT / "versions.json").write_text(json.dumps(dict(keras=keras.__version__, numpy=np.__version__,
+                                                       backend=keras.backend.backend()), indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
