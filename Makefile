@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-portability python browser clean
+.PHONY: run test test-portability bench-peers python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -41,6 +41,25 @@ test: python browser $(VENV)/.installed
 # the suite under settings that change the CPU kernels, the threads, the locale and the time zone
 test-portability: python $(VENV)/.installed
 	bash bench/portability.sh
+
+# Keras 3, plain PyTorch and lstmkit on the lecture's models, interleaved (bench/peers/README.md); the peers get
+# their own virtualenvs under bench/out/ (Keras and TensorFlow are never lstmkit's dependencies).
+# PEERS_ARGS=--quick for a functional check; the table goes into docs/RESULTS.md.
+PEERS_OUT := bench/out/peers
+PEERS_ARGS ?=
+$(PEERS_OUT)/venv-keras/.installed: | python
+	$(PYTHON) -m venv $(PEERS_OUT)/venv-keras
+	$(PEERS_OUT)/venv-keras/bin/python -m pip install --quiet tensorflow-cpu==2.21.0 keras==3.15.1
+	touch $@
+
+# torch 2.13.0 alone: any other version resolves to a multi-GB CUDA build
+$(PEERS_OUT)/venv-torch/.installed: | python
+	$(PYTHON) -m venv $(PEERS_OUT)/venv-torch
+	$(PEERS_OUT)/venv-torch/bin/python -m pip install --quiet torch==2.13.0
+	touch $@
+
+bench-peers: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed $(PEERS_OUT)/venv-torch/.installed
+	$(BIN)/python bench/peers/run.py --out $(PEERS_OUT) $(PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts

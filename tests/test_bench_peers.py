@@ -1,0 +1,60 @@
+"""bench/peers: the driver runs the PyTorch and lstmkit variants of the smallest model for a fraction of a
+second each and writes RESULT lines of the expected shape; the table and its markers. (Keras is not in
+the project's virtualenv, so its variants run only under `make bench-peers`.)"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+PEERS = Path(__file__).resolve().parents[1] / "bench" / "peers"
+sys.path.insert(0, str(PEERS))
+import run  # noqa: E402
+import table  # noqa: E402
+
+
+def test_the_torch_and_lstmkit_variants_write_one_result_each(tmp_path):
+    results = tmp_path / "results.md"
+    results.write_text("before\n<!-- peers:start -->\nold\n<!-- peers:end -->\nafter\n")
+    code = run.main(["--quick", "--threads", "1", "--models", "char_lstm", "--batches", "4",
+                     "--variants", "torch,lstmkit", "--torch-python", sys.executable,
+                     "--out", str(tmp_path), "--results", str(results)])
+    assert code == 0
+    rows = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    assert sorted(row["variant"] for row in rows) == ["lstmkit", "torch"]
+    for row in rows:
+        assert row["model"] == "char_lstm" and row["batch"] == 4 and row["rep"] == 0 and row["threads"] == 1
+        assert row["train_sps"] > 0 and row["infer_sps"] > 0 and row["train_batches"] >= 4
+        for phase in ("train_loadavg", "infer_loadavg", "process_loadavg"):
+            assert len(row[phase]["before"]) == 3 and len(row[phase]["after"]) == 3
+    lstmkit = next(row for row in rows if row["variant"] == "lstmkit")
+    assert lstmkit["params"] == 102_585  # the lecture's count (one bias per gate)
+    assert "| char LSTM(128) | 4 | training |" in (tmp_path / "table.md").read_text()
+    assert "old" in results.read_text()  # --quick leaves the results document alone
+
+
+def fake(variant, rep, train, infer=None):
+    row = dict(model="imdb_lstm", batch=32, variant=variant, rep=rep, train_sps=train,
+               train_loadavg=dict(before=[1.0, 1, 1], after=[2.5, 1, 1]))
+    if infer:
+        row.update(infer_sps=infer, infer_loadavg=dict(before=[1.0, 1, 1], after=[1.0, 1, 1]))
+    return row
+
+
+def test_the_table_takes_ratios_against_the_best_peer_of_each_rep():
+    rows = [fake("keras", 0, 100, 1000), fake("torch", 0, 200), fake("lstmkit", 0, 300, 500),
+            fake("keras", 1, 400, 1000), fake("torch", 1, 100), fake("lstmkit", 1, 200, 2000)]
+    text = table.render(rows, "header")
+    training = next(line for line in text.splitlines() if "training" in line)
+    assert training == "| IMDB LSTM(32) | 32 | training | 250 | 150 | 250 | 1.00× (1.50, 0.50) | 1.0–2.5 |"
+    inference = next(line for line in text.splitlines() if "inference" in line)
+    assert inference == "| IMDB LSTM(32) | 32 | inference | 1,000 | — | 1,250 | 1.25× (0.50, 2.00) | 1.0–1.0 |"
+
+
+def test_the_table_replaces_only_what_lies_between_the_markers():
+    document = "# Results\n<!-- peers:start -->\nold\n<!-- peers:end -->\nrest\n"
+    assert table.replace_between_markers(document, "new\n") == \
+        "# Results\n<!-- peers:start -->\nnew\n<!-- peers:end -->\nrest\n"
+    with pytest.raises(ValueError, match="peers:start"):
+        table.replace_between_markers("no markers", "new")
