@@ -1,13 +1,13 @@
 """Small saved Keras 3 models of the lecture's layer types and Keras's outputs on fixed inputs, which
 tests/nn/test_from_keras.py loads with lstmkit.nn.from_keras (the suite itself needs no Keras).
 
-    make bench-peers PEERS_ARGS=--help   # builds bench/out/peers/venv-keras once, if not yet there
+    make bench/out/peers/venv-keras/.installed   # Keras's virtualenv, once
     TF_CPP_MIN_LOG_LEVEL=2 bench/out/peers/venv-keras/bin/python bench/peers/make_keras_fixtures.py
 
 Writes tests/data/keras/NAME.keras, NAME.input.npy (one-hot inputs as uint8), NAME.output.npy and
-versions.json. The shapes are
-the lecture's but smaller (a vocabulary of 100, 40 steps, the char model's LSTM(48)) to keep the files
-small; every weight, biases included, is drawn at random, so a misplaced gate or bias shows.
+versions.json. The shapes are the lecture's but smaller (a vocabulary of 100, 40 steps, the char
+model's LSTM(48)) to keep the files small; every weight, biases included, is drawn at random, so a
+misplaced gate or bias shows.
 """
 
 import json

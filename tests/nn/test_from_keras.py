@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.errors import MissingDependency
+from lstmkit.errors import DataError, MissingDependency
 from lstmkit.nn import GRU, LSTM, Bidirectional, Dense, Embedding, KerasModel, SimpleRNN, from_keras
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "keras"
@@ -67,6 +67,7 @@ def one_line_error(path, match):
     with pytest.raises(ValueError, match=match) as raised:
         from_keras(path)
     message = str(raised.value)
+    assert isinstance(raised.value, DataError)
     assert "\n" not in message and str(path) in message
     return message
 

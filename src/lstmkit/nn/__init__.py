@@ -1,7 +1,7 @@
 """lstmkit's building blocks: recurrent layers, Bidirectional, Embedding, Dense, summary, Keras models read.
 
 Inputs are batch-first, (batch, time, features). This package imports nothing else of lstmkit's but
-`lstmkit.dependencies` (from_keras asks it for h5py, an optional module).
+`lstmkit.dependencies` and `lstmkit.errors` (from_keras: h5py is optional; a bad file is a DataError).
 """
 
 from .bidirectional import Bidirectional

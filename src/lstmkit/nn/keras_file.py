@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..dependencies import need
+from ..errors import DataError
 from .bidirectional import Bidirectional
 from .layers import ACTIVATIONS, Dense, Embedding
 from .lstm import LSTM
@@ -39,8 +40,8 @@ class _Reader:
     def __init__(self, path: Path, config: dict, weights):
         self.path, self.config, self.weights = path, config, weights
 
-    def fail(self, message: str) -> ValueError:
-        return ValueError(f"{self.path}: {message}")
+    def fail(self, message: str) -> DataError:
+        return DataError(f"{self.path}: {message}")
 
     def variables(self, group, layer_name: str, count: int) -> list[torch.Tensor]:
         """The first `count` of a weights group's variables (vars/0, vars/1, ...) as float32 tensors."""
@@ -60,23 +61,24 @@ class _Reader:
 
 def from_keras(path) -> KerasModel:
     """Reads a Keras 3 `.keras` file of a Sequential model -> a KerasModel in eval mode with Keras's
-    weights. Raises ValueError naming the file when it is not a readable Keras model, and naming the
-    layer when a layer or one of its settings has no lstmkit equivalent."""
+    weights. Raises lstmkit.errors.DataError (a ValueError), one line naming the file, when it is not a
+    readable Keras model, and naming the layer when a layer or one of its settings has no lstmkit
+    equivalent."""
     path = Path(path)
     h5py = need("h5py", "reading Keras models (lstmkit.nn.from_keras)")
     if not path.is_file():
-        raise ValueError(f"{path}: no such file (from_keras reads a Keras 3 .keras file)")
+        raise DataError(f"{path}: no such file (from_keras reads a Keras 3 .keras file)")
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
             weights_bytes = archive.read("model.weights.h5")
     except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not a readable Keras 3 .keras file (a zip of config.json and "
+        raise DataError(f"{path}: not a readable Keras 3 .keras file (a zip of config.json and "
                          f"model.weights.h5): {error}") from None
     try:
         weights = h5py.File(io.BytesIO(weights_bytes), "r")
     except OSError as error:
-        raise ValueError(f"{path}: model.weights.h5 is not an HDF5 file: {error}") from None
+        raise DataError(f"{path}: model.weights.h5 is not an HDF5 file: {error}") from None
     with weights:
         reader = _Reader(path, config, weights)
         if not isinstance(config, dict) or config.get("class_name") != "Sequential":
