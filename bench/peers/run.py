@@ -43,6 +43,7 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--torch-python", help="default: OUT/venv-torch/bin/python")
     parser.add_argument("--lstmkit-python", default=sys.executable)
     args = parser.parse_args(argv)
+    args.given = list(sys.argv[1:] if argv is None else argv)  # for the table's header
     if args.quick:
         args.reps, args.seconds, args.infer_seconds = 1, 0.3, 0.2
     for name in ("keras", "torch"):
@@ -57,7 +58,7 @@ def arguments(argv=None) -> argparse.Namespace:
     return args
 
 
-def measure(args, rep: int, model: str, batch: int, variant: str) -> dict | None:
+def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None:
     """Runs one measurement in its own process -> its RESULT with rep and load averages, or None."""
     interpreter, script, extra = specs.VARIANTS[variant]
     command = [getattr(args, f"{interpreter}_python"), str(HERE / script), "--model", model, "--batch", str(batch),
@@ -91,7 +92,7 @@ def header(args, results: list[dict]) -> str:
     versions = {}
     for row in results:
         versions.update(row.get("versions", {}))
-    given = sys.argv[1:]
+    given = list(args.given)
     if "--out" in given:  # make passes --out itself
         del given[given.index("--out"): given.index("--out") + 2]
     command = "make bench-peers" + (f" PEERS_ARGS='{shlex.join(given)}'" if given else "")
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
             for batch in args.batches:
                 turn = rep % len(args.variants)  # rotate who runs first, so no variant always meets the same load
                 for variant in args.variants[turn:] + args.variants[:turn]:
-                    result = measure(args, rep, model, batch, variant)
+                    result = run_one(args, rep, model, batch, variant)
                     if result is None:
                         failures += 1
                         continue

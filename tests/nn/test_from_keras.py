@@ -12,23 +12,25 @@ import pytest
 import torch
 
 from lstmkit.errors import DataError, MissingDependency
-from lstmkit.nn import GRU, LSTM, Bidirectional, Dense, Embedding, KerasModel, SimpleRNN, from_keras
+from lstmkit.nn import GRU, LSTM, Bidirectional, Dense, Embedding, KerasFunctional, KerasModel, SimpleRNN, from_keras
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "keras"
-MODELS = ["imdb_lstm", "imdb_simplernn", "imdb_stacked", "imdb_bilstm", "imdb_gru", "char_lstm"]
+MODELS = ["imdb_lstm", "imdb_simplernn", "imdb_stacked", "imdb_bilstm", "imdb_gru", "char_lstm", "seq2seq_char"]
 
 
-def keras_inputs(name):
-    x = np.load(DATA / f"{name}.input.npy")
-    return torch.as_tensor(x.astype("float32") if x.ndim == 3 else x.astype("int64"))  # one-hot saved as bytes
+def keras_inputs(name) -> list[torch.Tensor]:
+    with np.load(DATA / f"{name}.input.npz") as saved:
+        arrays = [saved[str(index)] for index in range(len(saved.files))]
+    # one-hot inputs are saved as bytes, token ids as integers
+    return [torch.as_tensor(x.astype("float32") if x.ndim == 3 else x.astype("int64")) for x in arrays]
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_the_outputs_are_keras_outputs(name):
     model = from_keras(DATA / f"{name}.keras")
-    assert isinstance(model, KerasModel) and not model.training
+    assert isinstance(model, KerasFunctional if name == "seq2seq_char" else KerasModel) and not model.training
     with torch.no_grad():
-        outputs = model(keras_inputs(name)).numpy()
+        outputs = model(*keras_inputs(name)).numpy()
     np.testing.assert_allclose(outputs, np.load(DATA / f"{name}.output.npy"), rtol=0, atol=1e-5)
 
 
@@ -38,7 +40,7 @@ def test_the_layers_are_lstmkits_under_keras_names_counted_as_keras_counts():
     assert model[2].activation == "sigmoid"
     assert sum(p.numel() for p in model.parameters()) == 100 * 32 + 8_320 + 33  # one bias per gate, as Keras
     lstm_name = next(name for name, layer in model.named_children() if isinstance(layer, LSTM))
-    gates = model.get_submodule(lstm_name).gates(model[0](keras_inputs("imdb_lstm")))
+    gates = model.get_submodule(lstm_name).gates(model[0](*keras_inputs("imdb_lstm")))
     assert gates["f"].shape == (4, 40, 32)  # the loaded LSTM can be inspected gate by gate
     gru = from_keras(DATA / "imdb_gru.keras")
     assert isinstance(gru[1], GRU) and isinstance(gru[3], Bidirectional)
@@ -93,10 +95,30 @@ def test_settings_lstmkit_cannot_compute_are_refused_by_name(tmp_path, setting, 
     one_line_error(rewritten(tmp_path, "imdb_lstm.keras", change), f"has {setting}=")
 
 
-def test_a_functional_model_is_refused(tmp_path):
+def test_the_seq2seq_decoder_starts_from_the_encoders_state():
+    model = from_keras(DATA / "seq2seq_char.keras")
+    assert model.inputs == ["source", "target_in"]
+    assert [type(layer) for layer in model.layers.values()] == [LSTM, LSTM, Dense]
+    source, target = keras_inputs("seq2seq_char")
+    with torch.no_grad():
+        changed = model(source.flip(1), target)  # another source changes every decoder step
+    assert not torch.allclose(changed[:, -1], model(source, target)[:, -1])
+    with pytest.raises(ValueError, match=r"takes 2 input\(s\) \(source, target_in\), got 1"):
+        model(source)
+
+
+def test_another_model_class_is_refused(tmp_path):
     def change(config):
-        config["class_name"] = "Functional"
-    one_line_error(rewritten(tmp_path, "imdb_lstm.keras", change), "reads Keras Sequential models; this one is a Functional")
+        config["class_name"] = "MyModel"
+    one_line_error(rewritten(tmp_path, "imdb_lstm.keras", change), "reads Keras Sequential and Functional models; "
+                                                                   "this one is a MyModel")
+
+
+def test_a_layer_called_twice_is_refused_by_name(tmp_path):
+    def change(config):
+        dense = layer_config(config, "Dense")
+        dense["inbound_nodes"] = dense["inbound_nodes"] * 2
+    one_line_error(rewritten(tmp_path, "seq2seq_char.keras", change), r"layer 'dense.*is called 2 times")
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip", "no weights"])

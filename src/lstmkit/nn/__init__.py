@@ -6,7 +6,7 @@ Inputs are batch-first, (batch, time, features). This package imports nothing el
 
 from .bidirectional import Bidirectional
 from .denormals import denormals_flushed, flush_denormals
-from .keras_file import KerasModel, from_keras
+from .keras_file import KerasFunctional, KerasModel, from_keras
 from .layers import Dense, Embedding
 from .lstm import LSTM
 from .recurrent import Recurrent, reverse_padded
@@ -14,4 +14,5 @@ from .simple import GRU, SimpleRNN
 from .summary import summary
 
 __all__ = ["LSTM", "SimpleRNN", "GRU", "Bidirectional", "Embedding", "Dense", "Recurrent",
-           "reverse_padded", "summary", "flush_denormals", "denormals_flushed", "from_keras", "KerasModel"]
+           "reverse_padded", "summary", "flush_denormals", "denormals_flushed", "from_keras", "KerasModel",
+           "KerasFunctional"]

@@ -1,10 +1,10 @@
 """Keras 3 models saved as `.keras` files (a zip of config.json and model.weights.h5), read into lstmkit's
 layers with the same weights: `from_keras(path)` -> a module whose forward gives Keras's outputs.
 
-Reads Sequential models of Embedding, LSTM, SimpleRNN, GRU, Bidirectional, Dense and Dropout. Keras
-stores kernels (inputs, units) where lstmkit keeps (units, inputs); LSTM gates are (i, f, c, o) in
-both; Keras's GRU stacks (z, r, h) where lstmkit (like PyTorch) stacks (r, z, n). Needs h5py
-(`pip install 'lstmkit[keras]'`); Keras itself is not needed.
+Reads Sequential and functional models (such as the lecture's seq2seq) of Embedding, LSTM, SimpleRNN,
+GRU, Bidirectional, Dense and Dropout. Keras stores kernels (inputs, units) where lstmkit keeps
+(units, inputs); LSTM gates are (i, f, c, o) in both; Keras's GRU stacks (z, r, h) where lstmkit
+(like PyTorch) stacks (r, z, n). Needs h5py (`pip install 'lstmkit[keras]'`); Keras itself is not needed.
 """
 
 from __future__ import annotations
@@ -34,11 +34,48 @@ class KerasModel(nn.Sequential):
     (batch, time) into an Embedding, or features (batch, time, features) into a recurrent layer."""
 
 
+class KerasFunctional(nn.Module):
+    """A Keras functional model (`keras.Model(inputs, outputs)`) of the same layers, such as the
+    lecture's seq2seq: the encoder's final (h, c) as the decoder's initial_state. `layers` holds them
+    under their Keras names; forward(*inputs) takes the inputs in Keras's order and returns Keras's
+    output (a list where Keras gives several). A layer's outputs are Keras's: with return_state, the
+    output followed by each state tensor (h, c for an LSTM)."""
+
+    def __init__(self, layers: dict, nodes: list, inputs: list, outputs: list):
+        super().__init__()
+        self.layers = nn.ModuleDict(layers)
+        self.nodes = nodes  # [(layer name, input reference, [initial state references])], in calling order
+        self.inputs, self.outputs = inputs, outputs  # input names; output references (layer, index)
+
+    def forward(self, *inputs):
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"this model takes {len(self.inputs)} input(s) ({', '.join(self.inputs)}), "
+                             f"got {len(inputs)}")
+        values = {(name, 0): x for name, x in zip(self.inputs, inputs)}  # (layer name, output index) -> tensor
+        for name, argument, states in self.nodes:
+            layer = self.layers[name]
+            if states:
+                result = layer(values[argument], initial_state=tuple(values[state] for state in states))
+            else:
+                result = layer(values[argument])
+            values.update(((name, index), tensor) for index, tensor in enumerate(_flat(result)))
+        outputs = [values[reference] for reference in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _flat(result) -> list:
+    """(output, (h, c)) -> [output, h, c]: Keras's order of a layer's output tensors."""
+    if isinstance(result, torch.Tensor):
+        return [result]
+    return [tensor for part in result for tensor in _flat(part)]
+
+
 class _Reader:
     """One .keras file: its config and its weights by Keras layer name; every error names the file."""
 
     def __init__(self, path: Path, config: dict, weights):
         self.path, self.config, self.weights = path, config, weights
+        self.functional = isinstance(config, dict) and config.get("class_name") == "Functional"
 
     def fail(self, message: str) -> DataError:
         return DataError(f"{self.path}: {message}")
@@ -59,9 +96,9 @@ class _Reader:
         raise self.fail(f"layer '{layer_name}' has no weights in model.weights.h5")
 
 
-def from_keras(path) -> KerasModel:
-    """Reads a Keras 3 `.keras` file of a Sequential model -> a KerasModel in eval mode with Keras's
-    weights. Raises lstmkit.errors.DataError (a ValueError), one line naming the file, when it is not a
+def from_keras(path) -> KerasModel | KerasFunctional:
+    """Reads a Keras 3 `.keras` file -> a KerasModel (Sequential) or KerasFunctional, in eval mode, with
+    Keras's weights. Raises lstmkit.errors.DataError (a ValueError), one line naming the file, when it is not a
     readable Keras model, and naming the layer when a layer or one of its settings has no lstmkit
     equivalent."""
     path = Path(path)
@@ -81,29 +118,91 @@ def from_keras(path) -> KerasModel:
         raise DataError(f"{path}: model.weights.h5 is not an HDF5 file: {error}") from None
     with weights:
         reader = _Reader(path, config, weights)
-        if not isinstance(config, dict) or config.get("class_name") != "Sequential":
-            kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-            raise reader.fail(f"from_keras reads Keras Sequential models; this one is a {kind}")
-        model = KerasModel()
-        features = None  # the last axis of the running output: None for token ids
-        for entry in config.get("config", {}).get("layers", []):
-            kind, layer_config = entry.get("class_name"), entry.get("config", {})
-            name = layer_config.get("name", kind)
-            if kind == "InputLayer":
-                shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape") or []
-                features = shape[-1] if len(shape) == 3 else None
-                continue
-            if kind not in CONVERTERS:
-                raise reader.fail(f"layer '{name}' is a {kind}, which from_keras cannot read "
-                                  f"(it reads {', '.join(CONVERTERS)})")
-            input_shape = entry.get("build_config", {}).get("input_shape")
-            if input_shape and len(input_shape) == 3:
-                features = input_shape[-1]
-            layer, features = CONVERTERS[kind](reader, name, layer_config, features)
-            model.add_module(name, layer)
-        if not len(model):
-            raise reader.fail("the model has no layers")
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        if kind not in ("Sequential", "Functional"):
+            raise reader.fail(f"from_keras reads Keras Sequential and Functional models; this one is a {kind}")
+        model = _sequential(reader) if kind == "Sequential" else _functional(reader)
     return model.eval()
+
+
+def _convert(reader: _Reader, entry: dict, features: int | None):
+    """One Keras layer entry of config.json -> (Keras name, lstmkit layer, its output's features)."""
+    kind, layer_config = entry.get("class_name"), entry.get("config", {})
+    name = layer_config.get("name", entry.get("name", kind))
+    if kind not in CONVERTERS:
+        raise reader.fail(f"layer '{name}' is a {kind}, which from_keras cannot read "
+                          f"(it reads {', '.join(CONVERTERS)})")
+    input_shape = (entry.get("build_config") or {}).get("input_shape")
+    if input_shape and kind != "Embedding":
+        features = input_shape[-1]
+    layer, features = CONVERTERS[kind](reader, name, layer_config, features)
+    return name, layer, features
+
+
+def _sequential(reader: _Reader) -> KerasModel:
+    model = KerasModel()
+    features = None  # the last axis of the running output: None for token ids
+    for entry in reader.config.get("config", {}).get("layers", []):
+        if entry.get("class_name") == "InputLayer":
+            config = entry.get("config", {})
+            shape = config.get("batch_shape") or config.get("batch_input_shape") or []
+            features = shape[-1] if len(shape) == 3 else None
+            continue
+        name, layer, features = _convert(reader, entry, features)
+        model.add_module(name, layer)
+    if not len(model):
+        raise reader.fail("the model has no layers")
+    return model
+
+
+def _functional(reader: _Reader) -> KerasFunctional:
+    """Layers called once each on one tensor (an RNN also on its initial_state), in dependency order."""
+    config = reader.config.get("config", {})
+    layers, nodes, inputs = {}, [], []
+
+    def reference(tensor, name):
+        history = (tensor.get("config", {}) if isinstance(tensor, dict) else {}).get("keras_history")
+        if not history or history[1] != 0:
+            raise reader.fail(f"layer '{name}' takes an input from_keras cannot follow (a shared layer "
+                              "or an operation that is not a layer)")
+        return history[0], history[2]
+
+    for entry in config.get("layers", []):
+        name = entry.get("name") or entry.get("config", {}).get("name")
+        if entry.get("class_name") == "InputLayer":
+            inputs.append(name)
+            continue
+        calls = entry.get("inbound_nodes", [])
+        if len(calls) != 1 or len(calls[0].get("args", [])) != 1:
+            raise reader.fail(f"layer '{name}' is called {len(calls)} times or on several tensors; "
+                              "from_keras reads layers called once on one tensor")
+        call = calls[0]
+        if call.get("kwargs", {}).get("mask") is not None:
+            raise reader.fail(f"layer '{name}' takes a mask, which lstmkit's layers do not")
+        argument = reference(call["args"][0], name)
+        states = [reference(tensor, name) for tensor in call.get("kwargs", {}).get("initial_state") or []]
+        shape = call["args"][0].get("config", {}).get("shape") or []
+        entry = dict(entry, build_config={"input_shape": shape} if shape else entry.get("build_config"))
+        name, layer, _ = _convert(reader, entry, None)
+        if states and isinstance(layer, Bidirectional):
+            raise reader.fail(f"layer '{name}' is a Bidirectional given an initial_state, which from_keras "
+                              "does not read")
+        layers[name] = layer
+        nodes.append((name, argument, states))
+    outputs = config.get("output_layers", [])
+    outputs = [outputs] if outputs and isinstance(outputs[0], str) else outputs
+    order, known = [], set(inputs)
+    while nodes:  # Keras lists the layers in order; this keeps any order safe
+        ready = [node for node in nodes if {node[1][0], *(state[0] for state in node[2])} <= known]
+        if not ready:
+            raise reader.fail(f"layers {', '.join(node[0] for node in nodes)} take inputs no layer makes")
+        for node in ready:
+            order.append(node)
+            known.add(node[0])
+            nodes.remove(node)
+    if not order:
+        raise reader.fail("the model has no layers")
+    return KerasFunctional(layers, order, inputs, [(output[0], output[2]) for output in outputs])
 
 
 def _no_settings(reader: _Reader, name: str, config: dict, unsupported: dict) -> None:
@@ -148,7 +247,9 @@ def _recurrent_layer(reader, name, kind, config, features, go_backwards=False) -
     if kind not in RECURRENT:
         raise reader.fail(f"layer '{name}' wraps a {kind}; Bidirectional is read around "
                           f"{', '.join(RECURRENT)} only")
-    settings = {"activation": "tanh", "return_state": False, "stateful": False, "go_backwards": go_backwards}
+    settings = {"activation": "tanh", "stateful": False, "go_backwards": go_backwards}
+    if not reader.functional:  # in a Sequential model the states would have nowhere to go
+        settings["return_state"] = False
     if kind != "SimpleRNN":
         settings["recurrent_activation"] = "sigmoid"
     if kind == "GRU":  # Keras 2's default reset_after=False resets h before the product: another equation
@@ -156,7 +257,7 @@ def _recurrent_layer(reader, name, kind, config, features, go_backwards=False) -
     _no_settings(reader, name, config, settings)
     return RECURRENT[kind](_known(reader, name, features), config["units"],
                            return_sequences=config.get("return_sequences", False),
-                           dropout=config.get("dropout", 0.0))
+                           return_state=config.get("return_state", False), dropout=config.get("dropout", 0.0))
 
 
 def _load_recurrent(reader, name, layer: Recurrent, group, config) -> None:
