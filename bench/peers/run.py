@@ -96,8 +96,9 @@ def header(args, results: list[dict]) -> str:
     if "--out" in given:  # make passes --out itself
         del given[given.index("--out"): given.index("--out") + 2]
     command = "make bench-peers" + (f" PEERS_ARGS='{shlex.join(given)}'" if given else "")
-    return (f"Command: `{command}` ({args.reps} reps × {args.seconds:g} s training + {args.infer_seconds:g} s "
-            f"inference per measurement, {args.threads} threads). Machine: {machine()}. "
+    reps, threads = f"{args.reps} rep" + "s" * (args.reps != 1), f"{args.threads} thread" + "s" * (args.threads != 1)
+    return (f"Command: `{command}` ({reps} × {args.seconds:g} s training + {args.infer_seconds:g} s "
+            f"inference per measurement, {threads}). Machine: {machine()}. "
             f"Date: {datetime.date.today().isoformat()}. "
             f"Versions: {', '.join(f'{k} {v}' for k, v in sorted(versions.items()))}.\n\n"
             "Samples/s, steady state, median over reps; ratios are per rep against the best peer of that rep.")
