@@ -34,6 +34,17 @@ def test_the_torch_and_lstmkit_variants_write_one_result_each(tmp_path):
     assert "old" in results.read_text()  # --quick leaves the results document alone
 
 
+def test_a_failed_measurement_keeps_its_table_out_of_the_results(tmp_path, capsys):
+    results = tmp_path / "results.md"
+    results.write_text("<!-- peers:start -->\nold\n<!-- peers:end -->\n")
+    common = ["--models", "char_lstm", "--batches", "4", "--out", str(tmp_path), "--results", str(results)]
+    assert run.main([*common, "--variants", "torch", "--torch-python", "/bin/false"]) == 1  # exits 1, no RESULT
+    assert "FAILED torch char_lstm batch 4" in capsys.readouterr().err and "old" in results.read_text()
+    with pytest.raises(SystemExit):  # an interpreter that is not there: one line saying what builds it
+        run.main([*common, "--variants", "keras", "--keras-python", str(tmp_path / "missing")])
+    assert "make bench-peers" in capsys.readouterr().err
+
+
 def fake(variant, rep, train, infer=None):
     row = dict(model="imdb_lstm", batch=32, variant=variant, rep=rep, train_sps=train,
                train_loadavg=dict(before=[1.0, 1, 1], after=[2.5, 1, 1]))

@@ -5,7 +5,8 @@ each repetition; then the table (standard library only).
     .venv/bin/python bench/peers/run.py [--reps 3] [--seconds 8] [--infer-seconds 4] [--quick]
 
 Writes OUT/raw.jsonl (one RESULT per line, with rep and the load average around the process) and
-OUT/table.md; a full run also puts the table into docs/RESULTS.md between the peers markers.
+OUT/table.md; a full run in which every measurement succeeded also puts the table into
+docs/RESULTS.md between the peers markers.
 `--quick` is a functional check (tiny runs, one rep) and never touches docs/RESULTS.md.
 """
 
@@ -55,6 +56,10 @@ def arguments(argv=None) -> argparse.Namespace:
         if known is not None and set(values) - set(known):
             parser.error(f"unknown {name}: {sorted(set(values) - set(known))}; known: {', '.join(known)}")
         setattr(args, name, [int(v) for v in values] if name == "batches" else values)
+    for interpreter in {specs.VARIANTS[variant][0] for variant in args.variants}:
+        if not os.access(getattr(args, f"{interpreter}_python"), os.X_OK):
+            parser.error(f"no {interpreter} interpreter at {getattr(args, f'{interpreter}_python')}: "
+                         "`make bench-peers` builds the peers' virtualenvs")
     return args
 
 
@@ -129,11 +134,14 @@ def main(argv=None) -> int:
     text = table.render(results, header(args, results))
     (args.out / "table.md").write_text(text)
     print(text)
+    if failures:  # a missing peer would flatter the ratios: such a table stays out of the results
+        print(f"{failures} measurement(s) failed; {args.results} left as it was", file=sys.stderr)
+        return 1
     if not args.quick:
         args.results.write_text(table.replace_between_markers(args.results.read_text(encoding="utf-8"), text),
                                 encoding="utf-8")
         print(f"written into {args.results}")
-    return 1 if failures else 0
+    return 0
 
 
 if __name__ == "__main__":
