@@ -105,30 +105,3 @@ def test_dense_activations():
     assert sum(p.numel() for p in Dense(32, 1).parameters()) == 33
     with pytest.raises(ValueError, match="activation"):
         Dense(3, 5, activation="gelu2")
-
-
-@pytest.mark.parametrize("with_lengths", [False, True])
-@pytest.mark.parametrize("return_sequences", [False, True])
-def test_bidirectional_steps_runs_both_directions_in_one_loop_as_the_reference_does(with_lengths, return_sequences):
-    torch.manual_seed(0)
-    layer = Bidirectional(LSTM(5, 7, return_sequences=return_sequences, return_state=True)).double()
-    with torch.no_grad():
-        for parameter in layer.parameters():
-            parameter.normal_()
-    x = torch.randn(6, 9, 5, dtype=torch.float64, requires_grad=True)
-    lengths = torch.tensor([9, 3, 5, 1, 9, 4]) if with_lengths else None
-    results = {}
-    for implementation in ("reference", "steps"):
-        layer.forward_layer.implementation = layer.backward_layer.implementation = implementation
-        output, ((h, c), (back_h, back_c)) = layer(x, lengths=lengths)
-        loss = output.sin().sum() + (h * h).sum() + (back_c * 0.3).sum()
-        results[implementation] = (output, h, c, back_h, back_c, *torch.autograd.grad(loss, [x, *layer.parameters()]))
-        with torch.inference_mode():  # no gradient kept: the same values
-            assert torch.allclose(layer(x.detach(), lengths=lengths)[0], output, atol=1e-12)
-    for ours, reference in zip(results["steps"], results["reference"]):
-        assert torch.allclose(ours, reference, atol=1e-10)
-
-
-def test_steps_is_the_lstms_implementation_only():
-    with pytest.raises(ValueError, match="'steps' is the LSTM's"):
-        GRU(3, 4, implementation="steps")

@@ -1,5 +1,4 @@
-"""The LSTM: its fast paths (PyTorch's fused kernel; the hand-written time loop, "steps") agree with
-the reference path, match torch.nn.LSTM, and follow the lecture's equations."""
+"""The LSTM: fused and reference paths agree, match torch.nn.LSTM, and follow the lecture's equations."""
 
 import pytest
 import torch
@@ -26,14 +25,12 @@ def max_difference(first, second):
     return max((a - b).abs().max().item() for a, b in zip(first, second))
 
 
-@pytest.mark.parametrize("implementation", ["fused", "steps"])
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
 @pytest.mark.parametrize("with_lengths", [False, True])
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_fast_and_reference_paths_agree(implementation, dtype, tolerance, with_lengths, go_backwards):
+def test_fused_and_reference_paths_agree(dtype, tolerance, with_lengths, go_backwards):
     torch.manual_seed(0)
-    layer = LSTM(5, 7, return_sequences=True, return_state=True, go_backwards=go_backwards,
-                 implementation=implementation).to(dtype)
+    layer = LSTM(5, 7, return_sequences=True, return_state=True, go_backwards=go_backwards).to(dtype)
     x = torch.randn(4, 9, 5, dtype=dtype, requires_grad=True)
     state = tuple(torch.randn(4, 7, dtype=dtype, requires_grad=True) for _ in range(2))
     lengths = torch.tensor([9, 3, 6, 1]) if with_lengths else None
@@ -162,12 +159,11 @@ def test_go_backwards_reads_the_sequence_reversed():
 
 @settings(max_examples=25, deadline=None)
 @given(batch=st.integers(1, 4), time=st.integers(1, 6), lengths_seed=st.integers(0, 1000),
-       go_backwards=st.booleans(), implementation=st.sampled_from(["fused", "steps"]))
-def test_any_lengths_fast_path_equals_reference(batch, time, lengths_seed, go_backwards, implementation):
+       go_backwards=st.booleans())
+def test_any_lengths_fused_equals_reference(batch, time, lengths_seed, go_backwards):
     generator = torch.Generator().manual_seed(lengths_seed)
     lengths = torch.randint(1, time + 1, (batch,), generator=generator)
-    layer = LSTM(2, 3, return_sequences=True, return_state=True, go_backwards=go_backwards,
-                 implementation=implementation).double()
+    layer = LSTM(2, 3, return_sequences=True, return_state=True, go_backwards=go_backwards).double()
     x = torch.randn(batch, time, 2, dtype=torch.float64, generator=generator)
     output, (h, c) = layer(x, lengths=lengths)
     expected, (expected_h, expected_c) = layer.reference(x, lengths=lengths)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .lstm_steps import lstm_steps
 from .recurrent import Recurrent
 
 
@@ -39,23 +38,11 @@ class Bidirectional(nn.Module):
             initial_state = (None, None)
         elif not (isinstance(initial_state, (tuple, list)) and len(initial_state) == 2):
             raise ValueError("Bidirectional initial_state must be a pair (forward_state, backward_state)")
-        layers = (self.forward_layer, self.backward_layer)
-        prepared = [layer._prepare(inputs, state, lengths) for layer, state in zip(layers, initial_state)]
-        if all(layer.implementation == "steps" for layer in layers):
-            outputs, finals = self._run_together(prepared, inputs.shape[1])
-        else:
-            outputs, finals = zip(*(layer._run(x, state, layer_lengths, need_state=self.return_state)
-                                    for layer, (x, state, layer_lengths) in zip(layers, prepared)))
-        result = torch.cat(outputs if self.return_sequences else [final[0] for final in finals], -1)
-        states = tuple(layer._public_state(final) for layer, final in zip(layers, finals))
-        return (result, states) if self.return_state else result
-
-    def _run_together(self, prepared, time: int):
-        """Both directions in one time loop (lstm_steps: one batched product per step for both)
-        -> ([outputs (batch, time, hidden)] per direction, [final state] per direction)."""
-        layers = (self.forward_layer, self.backward_layer)
-        lengths = prepared[0][2]
-        xs = [layer._in_reading_order(x, lengths) for layer, (x, _, _) in zip(layers, prepared)]
-        outputs, finals = lstm_steps(xs, [state for _, state, _ in prepared], [layer.weight_ih for layer in layers],
-                                     [layer.weight_hh for layer in layers], [layer.bias for layer in layers], lengths)
-        return [layer._in_input_order(output, lengths, time) for layer, output in zip(layers, outputs)], finals
+        outputs, states = [], []
+        for layer, state in zip((self.forward_layer, self.backward_layer), initial_state):
+            x, state, layer_lengths = layer._prepare(inputs, state, lengths)
+            output, final = layer._run(x, state, layer_lengths, need_state=self.return_state)
+            outputs.append(output if self.return_sequences else final[0])
+            states.append(layer._public_state(final))
+        result = torch.cat(outputs, -1)
+        return (result, tuple(states)) if self.return_state else result

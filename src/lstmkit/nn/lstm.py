@@ -21,7 +21,6 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .lstm_steps import lstm_steps
 from .recurrent import Recurrent, reverse_padded
 
 
@@ -192,10 +191,6 @@ class LSTM(Recurrent):
         if self.go_backwards:  # aligned with the input positions, as forward() returns them
             stacked = {name: reverse_padded(value, lengths) for name, value in stacked.items()}
         return stacked
-
-    def _run_steps(self, x, state, lengths):
-        (output,), (final,) = lstm_steps([x], [state], [self.weight_ih], [self.weight_hh], [self.bias], lengths)
-        return output, final
 
     def _run_fused(self, x, state, lengths, need_state):
         h0, c0 = state

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-IMPLEMENTATIONS = ("fused", "steps", "reference")  # "steps": LSTM only (lstm_steps.py)
+IMPLEMENTATIONS = ("fused", "reference")
 
 
 def _positive_int(name: str, value) -> int:
@@ -66,8 +66,6 @@ class Recurrent(nn.Module):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
-        if implementation == "steps" and self._run_steps is None:
-            raise ValueError(f"implementation 'steps' is the LSTM's; {type(self).__name__} has 'fused' and 'reference'")
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.dropout = float(dropout)
@@ -113,8 +111,6 @@ class Recurrent(nn.Module):
         """All steps at once -> (outputs (batch, time, hidden), final state tuple)."""
         raise NotImplementedError
 
-    _run_steps = None  # a layer with a hand-written time loop (LSTM) sets it: (x, state, lengths) -> as _run_fused
-
     # --- shared machinery ----------------------------------------------------------------
     def forward(self, inputs: torch.Tensor, initial_state=None, lengths=None):
         x, state, lengths = self._prepare(inputs, initial_state, lengths)
@@ -153,31 +149,21 @@ class Recurrent(nn.Module):
     def _run(self, x, state, lengths, need_state):
         """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
         time = x.shape[1]
-        x = self._in_reading_order(x, lengths)
-        if self.implementation == "reference":
-            output, final = self._run_reference(x, state, lengths)
-        elif self.implementation == "steps":
-            output, final = self._run_steps(x, state, lengths)
-        else:
-            output, final = self._run_fused(x, state, lengths, need_state)
-        return self._in_input_order(output, lengths, time), final
-
-    def _in_reading_order(self, x, lengths):
-        """The steps the layer reads, in the order it reads them: up to the longest sample, reversed
-        within each sample's length when go_backwards."""
         if lengths is not None:
             x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
-        return reverse_padded(x, lengths) if self.go_backwards else x
-
-    def _in_input_order(self, output, lengths, time: int):
-        """Outputs in reading order -> aligned with the input's `time` positions, 0 at padding."""
+        if self.go_backwards:
+            x = reverse_padded(x, lengths)
+        if self.implementation == "reference":
+            output, final = self._run_reference(x, state, lengths)
+        else:
+            output, final = self._run_fused(x, state, lengths, need_state)
         if lengths is not None:
             output = output * time_mask(lengths, output.shape[1], output.device)[..., None]
         if self.go_backwards:
             output = reverse_padded(output, lengths)
         if output.shape[1] < time:
             output = nn.functional.pad(output, (0, 0, 0, time - output.shape[1]))
-        return output
+        return output, final
 
     def _run_reference(self, x, state, lengths):
         outputs = []
