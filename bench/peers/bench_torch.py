@@ -179,17 +179,7 @@ def main():
         flushing = flush_denormals()
         result["versions"]["lstmkit"] = lstmkit.__version__
     with flushing:
-        count = measure.batch_count(args, args.seconds, train(5))
-        with measure.LoadAverage() as load:
-            stamps = train(count)
-        result.update(train_sps=measure.steady_rate(stamps, args.batch), train_batches=count,
-                      train_loadavg=load.record())
-        if args.infer_seconds > 0:
-            count = measure.batch_count(args, args.infer_seconds, infer(5))
-            with measure.LoadAverage() as load:
-                stamps = infer(count)
-            result.update(infer_sps=measure.steady_rate(stamps, args.batch), infer_batches=count,
-                          infer_loadavg=load.record())
+        result.update(measure.timed_phases(args, train, infer))
     measure.emit(result)
 
 

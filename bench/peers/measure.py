@@ -50,6 +50,22 @@ class LoadAverage:
         return dict(before=[round(x, 2) for x in self.before], after=[round(x, 2) for x in self.after])
 
 
+def timed_phases(args, train, infer) -> dict:
+    """Training, then inference when --infer-seconds > 0: each warmed up on 5 batches, then timed on
+    about its seconds -> {train_sps, train_batches, train_loadavg, infer_...}. `train(count)` and
+    `infer(count)` run `count` batches and return each batch's end time."""
+    measured = {}
+    for phase, run, seconds in (("train", train, args.seconds), ("infer", infer, args.infer_seconds)):
+        if seconds <= 0:
+            continue
+        count = batch_count(args, seconds, run(5))
+        with LoadAverage() as load:
+            stamps = run(count)
+        measured.update({f"{phase}_sps": steady_rate(stamps, args.batch), f"{phase}_batches": count,
+                         f"{phase}_loadavg": load.record()})
+    return measured
+
+
 def emit(result: dict) -> None:
     """The line run.py reads: 'RESULT {json}'."""
     result.setdefault("time", time.time())
