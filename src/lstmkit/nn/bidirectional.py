@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .recurrent import Recurrent
+from .recurrent import Recurrent, run_recurrent
 
 
 class Bidirectional(nn.Module):
@@ -38,10 +38,11 @@ class Bidirectional(nn.Module):
             initial_state = (None, None)
         elif not (isinstance(initial_state, (tuple, list)) and len(initial_state) == 2):
             raise ValueError("Bidirectional initial_state must be a pair (forward_state, backward_state)")
+        layers = (self.forward_layer, self.backward_layer)
+        calls = [(layer, *layer._prepare(inputs, state, lengths), self.return_state)
+                 for layer, state in zip(layers, initial_state)]
         outputs, states = [], []
-        for layer, state in zip((self.forward_layer, self.backward_layer), initial_state):
-            x, state, layer_lengths = layer._prepare(inputs, state, lengths)
-            output, final = layer._run(x, state, layer_lengths, need_state=self.return_state)
+        for layer, (output, final) in zip(layers, run_recurrent(calls)):  # both directions side by side
             outputs.append(output if self.return_sequences else final[0])
             states.append(layer._public_state(final))
         result = torch.cat(outputs, -1)

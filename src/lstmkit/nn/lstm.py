@@ -113,6 +113,7 @@ class LSTM(Recurrent):
 
     state_names = ("h", "c")
     torch_type = nn.LSTM
+    lanes = True  # oneDNN's fused kernel: one thread per call side by side beats all threads on one call
 
     def __init__(self, input_size: int, hidden_size: int, **options):
         super().__init__(input_size, hidden_size, **options)
@@ -192,12 +193,12 @@ class LSTM(Recurrent):
             stacked = {name: reverse_padded(value, lengths) for name, value in stacked.items()}
         return stacked
 
-    def _run_fused(self, x, state, lengths, need_state):
+    def _run_fused(self, x, state, lengths, need_state, weights):
         h0, c0 = state
         if lengths is not None and int(lengths.min()) < x.shape[1] and need_state:
             # the final c of samples of different lengths: a packed batch stops each at its own end
-            return lstm_packed(x, lengths, h0, c0, self.weight_ih, self.weight_hh, self.bias)
-        output, h_n, c_n = lstm_fused(x, h0, c0, self.weight_ih, self.weight_hh, self.bias)
+            return lstm_packed(x, lengths, h0, c0, *weights)
+        output, h_n, c_n = lstm_fused(x, h0, c0, *weights)
         if lengths is not None and int(lengths.min()) < x.shape[1]:
             # the kernel ran on through the padding: take each sample's own last real step
             h_n = self._last_real(output, lengths)

@@ -7,8 +7,12 @@ A subclass (LSTM, GRU, SimpleRNN) supplies its weights and two ways to run them:
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+from .lanes import lane_count, side_by_side
 
 IMPLEMENTATIONS = ("fused", "reference")
 
@@ -34,6 +38,65 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tenso
     return x.gather(1, index)
 
 
+LANE_BATCH = 32  # the most samples one fused call gets where lanes run: more cost more per sample on a CPU
+LANE_MAX_HIDDEN = 128  # larger states keep one call on all threads: their matrix products use them well
+LANE_SPLIT_HIDDEN = 64  # up to this state size even a batch under LANE_BATCH is cut to fill every lane
+
+
+def batch_slices(layer, batch: int, lanes: int, calls: int) -> list[tuple[int, int]]:
+    """Where run_recurrent cuts `layer`'s batch: [(start, end)] (docs/RESULTS.md, "Lanes")."""
+    if lanes < 2 or not layer.lanes or layer.hidden_size > LANE_MAX_HIDDEN:
+        return [(0, batch)]
+    pieces = math.ceil(batch / LANE_BATCH)
+    if layer.hidden_size <= LANE_SPLIT_HIDDEN:
+        pieces = max(pieces, math.ceil(lanes / calls))
+    size = math.ceil(batch / min(batch, pieces))
+    return [(start, min(batch, start + size)) for start in range(0, batch, size)]
+
+
+def run_recurrent(calls: list) -> list:
+    """calls [(layer, x, state tuple, lengths or None, need_state)] -> [(outputs (batch, time, hidden),
+    final state tuple)], each as its layer's path gives it: only the real steps run, backwards for
+    go_backwards, zero outputs at padding. The fused kernel calls of all the calls, their batches
+    cut into slices of at most LANE_BATCH samples, run side by side in lanes (lanes.py)."""
+    lanes = lane_count(calls[0][1].device)
+    jobs, plans = [], []
+    for layer, x, state, lengths, need_state in calls:
+        time = x.shape[1]
+        if lengths is not None:
+            x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
+        if layer.go_backwards:
+            x = reverse_padded(x, lengths)
+        if layer.implementation == "reference":
+            plans.append((layer, lengths, time, layer._run_reference(x, state, lengths), None))
+            continue
+        slices = batch_slices(layer, x.shape[0], lanes, len(calls))
+        plans.append((layer, lengths, time, None, slice(len(jobs), len(jobs) + len(slices))))
+        weights = layer._weights()
+        for start, end in slices:
+            def kernel(x, *tensors, layer=layer, need_state=need_state,
+                       lengths=None if lengths is None else lengths[start:end]):
+                state, weights = tensors[: len(layer.state_names)], tensors[len(layer.state_names):]
+                output, final = layer._run_fused(x, state, lengths, need_state, weights)
+                return (output, *final)
+            jobs.append((kernel, [x[start:end], *(s[start:end] for s in state), *weights]))
+    done = side_by_side(jobs, calls[0][1].device) if jobs else []
+    results = []
+    for layer, lengths, time, ran, its_jobs in plans:
+        if ran is None:  # join the batch slices of its jobs
+            joined = [torch.cat(parts) if len(parts) > 1 else parts[0] for parts in zip(*done[its_jobs])]
+            ran = joined[0], tuple(joined[1:])
+        output, final = ran
+        if lengths is not None:
+            output = output * time_mask(lengths, output.shape[1], output.device)[..., None]
+        if layer.go_backwards:
+            output = reverse_padded(output, lengths)
+        if output.shape[1] < time:
+            output = nn.functional.pad(output, (0, 0, 0, time - output.shape[1]))
+        results.append((output, final))
+    return results
+
+
 def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
     """(batch, time) boolean mask, True at real (non-padding) steps."""
     return torch.arange(time, device=device)[None, :] < lengths.to(device)[:, None]
@@ -55,6 +118,7 @@ class Recurrent(nn.Module):
     """
 
     state_names: tuple[str, ...] = ("h",)
+    lanes = False  # whether run_recurrent runs this layer's fused calls side by side (lanes.py)
 
     def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
                  return_state: bool = False, dropout: float = 0.0, go_backwards: bool = False,
@@ -107,8 +171,13 @@ class Recurrent(nn.Module):
         """One step: x_t (batch, input_size), state tuple of (batch, hidden) -> the new state tuple."""
         raise NotImplementedError
 
-    def _run_fused(self, x, state, lengths, need_state):
-        """All steps at once -> (outputs (batch, time, hidden), final state tuple)."""
+    def _weights(self) -> tuple[torch.Tensor, ...]:
+        """The tensors _run_fused computes with (given to it, so that lanes can route their gradients)."""
+        return self.weight_ih, self.weight_hh, self.bias
+
+    def _run_fused(self, x, state, lengths, need_state, weights):
+        """All steps at once with `weights` (as _weights gives them) -> (outputs (batch, time, hidden),
+        final state tuple)."""
         raise NotImplementedError
 
     # --- shared machinery ----------------------------------------------------------------
@@ -148,22 +217,7 @@ class Recurrent(nn.Module):
 
     def _run(self, x, state, lengths, need_state):
         """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
-        time = x.shape[1]
-        if lengths is not None:
-            x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
-        if self.go_backwards:
-            x = reverse_padded(x, lengths)
-        if self.implementation == "reference":
-            output, final = self._run_reference(x, state, lengths)
-        else:
-            output, final = self._run_fused(x, state, lengths, need_state)
-        if lengths is not None:
-            output = output * time_mask(lengths, output.shape[1], output.device)[..., None]
-        if self.go_backwards:
-            output = reverse_padded(output, lengths)
-        if output.shape[1] < time:
-            output = nn.functional.pad(output, (0, 0, 0, time - output.shape[1]))
-        return output, final
+        return run_recurrent([(self, x, state, lengths, need_state)])[0]
 
     def _run_reference(self, x, state, lengths):
         outputs = []

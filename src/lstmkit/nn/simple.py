@@ -32,8 +32,9 @@ class SimpleRNN(Recurrent):
         (h,) = state
         return (torch.tanh(x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias),)
 
-    def _run_fused(self, x, state, lengths, need_state):
-        params = (self.weight_ih, self.weight_hh, *self._torch_biases())
+    def _run_fused(self, x, state, lengths, need_state, weights):
+        weight_ih, weight_hh, bias = weights
+        params = (weight_ih, weight_hh, bias, torch.zeros_like(bias))
         output, h_n = torch.rnn_tanh(x, state[0][None], params, True, 1, 0.0, False, False, True)
         h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)
@@ -68,6 +69,9 @@ class GRU(Recurrent):
     def _torch_biases(self):
         return self.bias_ih, self.bias_hh
 
+    def _weights(self):
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
     def cell(self, x_t, state):
         (h,) = state
         from_x = (x_t @ self.weight_ih.t() + self.bias_ih).chunk(3, -1)
@@ -77,8 +81,7 @@ class GRU(Recurrent):
         candidate = torch.tanh(from_x[2] + reset * from_h[2])
         return ((1 - update) * candidate + update * h,)
 
-    def _run_fused(self, x, state, lengths, need_state):
-        params = (self.weight_ih, self.weight_hh, *self._torch_biases())
-        output, h_n = torch.gru(x, state[0][None], params, True, 1, 0.0, False, False, True)
+    def _run_fused(self, x, state, lengths, need_state, weights):
+        output, h_n = torch.gru(x, state[0][None], weights, True, 1, 0.0, False, False, True)
         h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)
