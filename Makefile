@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-portability bench-peers python browser clean
+.PHONY: run test test-portability bench-peers bench-gpu python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -60,6 +60,12 @@ $(PEERS_OUT)/venv-torch/.installed: | python
 
 bench-peers: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed $(PEERS_OUT)/venv-torch/.installed
 	$(BIN)/python bench/peers/run.py --out $(PEERS_OUT) $(PEERS_ARGS)
+
+# The prepared GPU check (bench/gpu.sh): the layer benchmark, a minute of each task's training and bench/serve.py,
+# all on cuda, each under a timeout; one table, also in bench/out/gpu/table.md. Without a CUDA device it says so
+# and exits 0. The venv's torch is a CPU build: PY=/path/to/python (a CUDA build of torch) make bench-gpu.
+bench-gpu: python $(VENV)/.installed
+	PY="$${PY:-$(BIN)/python}" bash bench/gpu.sh
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts
