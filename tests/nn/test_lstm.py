@@ -253,3 +253,17 @@ def test_fast_inference_step_equals_the_lecture_cell():
             torch.testing.assert_close(value, want)
     for value, before in zip(state, kept):  # the state passed in is left as it was
         torch.testing.assert_close(value, before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("lengths", [None, [5, 5], [5, 2]], ids=["no-lengths", "equal", "padded"])
+def test_bfloat16_autocast_runs_on_any_cpu(lengths):
+    """oneDNN has a bfloat16 LSTM only on CPUs with those instructions; elsewhere the fused call runs
+    in float32 instead of failing (the packed path for padded batches always ran)."""
+    torch.manual_seed(4)
+    layer = LSTM(3, 4, return_state=True)
+    x = torch.randn(2, 5, 3)
+    lengths = None if lengths is None else torch.tensor(lengths)
+    expected, _ = layer(x, lengths=lengths)
+    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16):
+        output, _ = layer(x, lengths=lengths)
+    torch.testing.assert_close(output.float(), expected.detach(), rtol=0, atol=3e-2)  # bfloat16: 8 bits

@@ -16,6 +16,7 @@ constant zero.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import torch
@@ -30,6 +31,29 @@ def lstm_gates(pre: torch.Tensor):
     return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
 
 
+def _onednn_low_precision(dtype: torch.dtype) -> bool:
+    """Whether oneDNN runs `dtype` (bfloat16 or float16) kernels on this CPU."""
+    if dtype == torch.bfloat16:
+        return torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return dtype == torch.float16 and torch.ops.mkldnn._is_mkldnn_fp16_supported()
+
+
+def _float32_where_onednn_lacks_autocast_dtype(kernel):
+    """A fused-kernel function that, under a CPU autocast to a dtype oneDNN has no LSTM for on this CPU
+    (bfloat16 without AVX-512 BF16), runs in float32 instead of failing."""
+
+    @functools.wraps(kernel)
+    def run(x, *args):
+        if (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+                and not _onednn_low_precision(torch.get_autocast_dtype("cpu"))):
+            with torch.autocast("cpu", enabled=False):
+                return kernel(x.float(), *(a.float() if a.is_floating_point() else a for a in args))
+        return kernel(x, *args)
+
+    return run
+
+
+@_float32_where_onednn_lacks_autocast_dtype
 def lstm_fused(x, h0, c0, weight_ih, weight_hh, bias):
     """All steps of one LSTM layer on PyTorch's fused kernel (oneDNN on CPU, cuDNN on GPU), the
     second bias set to zero -> (outputs (batch, time, hidden), h_n, c_n (batch, hidden))."""
@@ -40,6 +64,7 @@ def lstm_fused(x, h0, c0, weight_ih, weight_hh, bias):
     return output, h_n[0], c_n[0]
 
 
+@_float32_where_onednn_lacks_autocast_dtype
 def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
     """lstm_fused for right-padded samples of different lengths: each runs only its own steps
     -> (outputs (batch, time, hidden), zero at padding; (h_n, c_n) after each sample's last step)."""
