@@ -43,7 +43,8 @@ def assert_close_lists(got, expected):
     lambda: kit.Bidirectional(kit.LSTM(5, 7, return_sequences=True)),
     lambda: kit.Bidirectional(kit.LSTM(5, 7, return_state=True)),
     lambda: kit.Bidirectional(kit.GRU(5, 7)),
-], ids=["lstm", "lstm-backwards", "bi-sequences", "bi-state", "bi-gru"])
+    lambda: kit.SimpleRNN(5, 7, return_sequences=True),
+], ids=["lstm", "lstm-backwards", "bi-sequences", "bi-state", "bi-gru", "simplernn"])
 @pytest.mark.parametrize("batch", [1, 3, 100])
 @pytest.mark.parametrize("with_lengths", [False, True])
 def test_lanes_give_the_values_and_gradients_of_one_call(make, batch, with_lengths, two_threads, monkeypatch):
@@ -56,7 +57,7 @@ def test_lanes_give_the_values_and_gradients_of_one_call(make, batch, with_lengt
     assert_close_lists(outputs_and_gradients(layer, x, lengths), one_call)
 
 
-def test_a_batch_is_cut_into_lane_slices_of_at_most_32_for_small_lstm_states_only():
+def test_a_batch_is_cut_into_lane_slices_of_at_most_32_for_small_states_only():
     small, large = kit.LSTM(4, 32), kit.LSTM(4, 256)
     assert batch_slices(small, 128, 2, 1) == [(0, 32), (32, 64), (64, 96), (96, 128)]
     assert batch_slices(small, 32, 2, 1) == [(0, 16), (16, 32)]  # every lane gets work
@@ -64,7 +65,8 @@ def test_a_batch_is_cut_into_lane_slices_of_at_most_32_for_small_lstm_states_onl
     assert batch_slices(small, 1, 2, 1) == [(0, 1)]
     assert batch_slices(small, 128, 1, 1) == [(0, 128)]  # one lane: one call
     assert batch_slices(large, 128, 2, 1) == [(0, 128)]
-    assert batch_slices(kit.SimpleRNN(4, 32), 128, 2, 1) == [(0, 128)]  # its kernel is not oneDNN's
+    assert len(batch_slices(kit.SimpleRNN(4, 32), 128, 2, 1)) == 4
+    assert batch_slices(kit.GRU(4, 32), 128, 2, 1) == [(0, 128)]  # its kernel uses the threads itself
 
 
 def test_lanes_follow_the_threads_and_the_cap(two_threads, monkeypatch):
