@@ -73,12 +73,13 @@ def _in_lanes(lanes: int, jobs: list[Callable[[], object]]) -> list:
     return results
 
 
-def side_by_side(jobs: list[Job], device: torch.device) -> list[tuple[torch.Tensor, ...]]:
+def side_by_side(jobs: list[Job], lanes: int) -> list[tuple[torch.Tensor, ...]]:
     """jobs [(function, tensors)] with function(*tensors) -> a tuple of tensors; the jobs must not
     depend on each other nor draw random numbers -> each job's tuple, as if run in turn, gradients
     included (the backward runs side by side too). A tensor shared by several jobs (a weight) gets
-    the sum of its gradients, added in the jobs' order."""
-    lanes = min(lane_count(device), len(jobs))
+    the sum of its gradients, added in the jobs' order. `lanes`: at most this many at once
+    (lane_count's answer; 1 runs them in turn on the calling thread)."""
+    lanes = min(lanes, len(jobs))
     if lanes < 2:
         return [tuple(function(*tensors)) for function, tensors in jobs]
     unique, slot = [], {}

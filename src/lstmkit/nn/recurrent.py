@@ -45,7 +45,7 @@ LANE_SPLIT_HIDDEN = 64  # up to this state size even a batch under LANE_BATCH is
 
 def batch_slices(layer, batch: int, lanes: int, calls: int) -> list[tuple[int, int]]:
     """Where run_recurrent cuts `layer`'s batch: [(start, end)] (docs/RESULTS.md, "Lanes")."""
-    if lanes < 2 or not layer.lanes or layer.hidden_size > LANE_MAX_HIDDEN:
+    if lanes < 2 or layer.hidden_size > LANE_MAX_HIDDEN:
         return [(0, batch)]
     pieces = math.ceil(batch / LANE_BATCH)
     if layer.hidden_size <= LANE_SPLIT_HIDDEN:
@@ -59,7 +59,7 @@ def run_recurrent(calls: list) -> list:
     final state tuple)], each as its layer's path gives it: only the real steps run, backwards for
     go_backwards, zero outputs at padding. The fused kernel calls of all the calls, their batches
     cut into slices of at most LANE_BATCH samples, run side by side in lanes (lanes.py)."""
-    lanes = lane_count(calls[0][1].device)
+    lanes = lane_count(calls[0][1].device) if all(layer.lanes for layer, *_ in calls) else 1
     jobs, plans = [], []
     for layer, x, state, lengths, need_state in calls:
         time = x.shape[1]
@@ -80,7 +80,7 @@ def run_recurrent(calls: list) -> list:
                 output, final = layer._run_fused(x, state, lengths, need_state, weights)
                 return (output, *final)
             jobs.append((kernel, [x[start:end], *(s[start:end] for s in state), *weights]))
-    done = side_by_side(jobs, calls[0][1].device) if jobs else []
+    done = side_by_side(jobs, lanes) if jobs else []
     results = []
     for layer, lengths, time, ran, its_jobs in plans:
         if ran is None:  # join the batch slices of its jobs
