@@ -57,15 +57,17 @@ def test_lanes_give_the_values_and_gradients_of_one_call(make, batch, with_lengt
     assert_close_lists(outputs_and_gradients(layer, x, lengths), one_call)
 
 
-def test_a_batch_is_cut_into_lane_slices_of_at_most_32_for_small_states_only():
+def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_states_only():
     small, large = kit.LSTM(4, 32), kit.LSTM(4, 256)
     assert kit.LSTM.lanes and not kit.SimpleRNN.lanes and not kit.GRU.lanes
-    assert batch_slices(small, 128, 2, 1) == [(0, 32), (32, 64), (64, 96), (96, 128)]
-    assert batch_slices(small, 32, 2, 1) == [(0, 16), (16, 32)]  # every lane gets work
-    assert batch_slices(small, 32, 2, 2) == [(0, 32)]  # two calls (directions) fill the lanes already
-    assert batch_slices(small, 1, 2, 1) == [(0, 1)]
-    assert batch_slices(small, 128, 1, 1) == [(0, 128)]  # one lane: one call
-    assert batch_slices(large, 128, 2, 1) == [(0, 128)]
+    assert batch_slices(small, 128, 2, 1, True) == [(0, 32), (32, 64), (64, 96), (96, 128)]
+    assert batch_slices(small, 128, 2, 1, False) == [(0, 64), (64, 128)]  # no gradients: only to fill the lanes
+    assert batch_slices(small, 128, 2, 2, False) == [(0, 128)]
+    assert batch_slices(small, 32, 2, 1, True) == [(0, 16), (16, 32)]  # every lane gets work
+    assert batch_slices(small, 32, 2, 2, True) == [(0, 32)]  # two calls (directions) fill the lanes already
+    assert batch_slices(small, 1, 2, 1, True) == [(0, 1)]
+    assert batch_slices(small, 128, 1, 1, True) == [(0, 128)]  # one lane: one call
+    assert batch_slices(large, 128, 2, 1, True) == [(0, 128)]
 
 
 def test_lanes_follow_the_threads_and_the_cap(two_threads, monkeypatch):

@@ -38,16 +38,17 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tenso
     return x.gather(1, index)
 
 
-LANE_BATCH = 32  # the most samples one fused call gets where lanes run: more cost more per sample on a CPU
+LANE_BATCH = 32  # the most samples one call gets when training in lanes: more cost more per sample on a CPU
 LANE_MAX_HIDDEN = 128  # larger states keep one call on all threads: their matrix products use them well
-LANE_SPLIT_HIDDEN = 64  # up to this state size even a batch under LANE_BATCH is cut to fill every lane
+LANE_SPLIT_HIDDEN = 64  # up to this state size a batch is cut to give every lane work
 
 
-def batch_slices(layer, batch: int, lanes: int, calls: int) -> list[tuple[int, int]]:
-    """Where run_recurrent cuts `layer`'s batch: [(start, end)] (docs/RESULTS.md, "Lanes")."""
+def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool) -> list[tuple[int, int]]:
+    """Where run_recurrent cuts `layer`'s batch: [(start, end)] (docs/RESULTS.md, "Lanes"). A forward
+    without gradients costs no more per sample on large batches: it is cut only to fill the lanes."""
     if lanes < 2 or layer.hidden_size > LANE_MAX_HIDDEN:
         return [(0, batch)]
-    pieces = math.ceil(batch / LANE_BATCH)
+    pieces = math.ceil(batch / LANE_BATCH) if training else 1
     if layer.hidden_size <= LANE_SPLIT_HIDDEN:
         pieces = max(pieces, math.ceil(lanes / calls))
     size = math.ceil(batch / min(batch, pieces))
@@ -70,7 +71,7 @@ def run_recurrent(calls: list) -> list:
         if layer.implementation == "reference":
             plans.append((layer, lengths, time, layer._run_reference(x, state, lengths), None))
             continue
-        slices = batch_slices(layer, x.shape[0], lanes, len(calls))
+        slices = batch_slices(layer, x.shape[0], lanes, len(calls), torch.is_grad_enabled())
         plans.append((layer, lengths, time, None, slice(len(jobs), len(jobs) + len(slices))))
         weights = layer._weights()
         for start, end in slices:
