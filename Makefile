@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-portability bench-peers bench-gpu python browser clean
+.PHONY: run test test-portability bench-peers bench-gpu bench-scaling python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -66,6 +66,12 @@ bench-peers: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed $(PEER
 # and exits 0. The venv's torch is a CPU build: PY=/path/to/python (a CUDA build of torch) make bench-gpu.
 bench-gpu: python $(VENV)/.installed
 	PY="$${PY:-$(BIN)/python}" bash bench/gpu.sh
+
+# One LSTM layer, lstmkit beside torch.nn.LSTM, as T, B and H grow, against this CPU's matmul ceiling
+# (bench/scaling.py): table, raw rows and plot in bench/out/scaling/. SCALING_ARGS=--quick for a functional check.
+SCALING_ARGS ?=
+bench-scaling: python $(VENV)/.installed
+	$(BIN)/python bench/scaling.py $(SCALING_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts
