@@ -69,3 +69,34 @@ def test_the_table_replaces_only_what_lies_between_the_markers():
         "# Results\n<!-- peers:start -->\nnew\n<!-- peers:end -->\nrest\n"
     with pytest.raises(ValueError, match="peers:start"):
         table.replace_between_markers("no markers", "new")
+
+
+def test_with_a_before_run_the_table_adds_the_ratio_after_over_before_per_rep():
+    rows = [fake("torch", 0, 100), fake("lstmkit_before", 0, 100), fake("lstmkit", 0, 150),
+            fake("torch", 1, 100), fake("lstmkit_before", 1, 200), fake("lstmkit", 1, 100)]
+    training = next(line for line in table.render(rows, "header").splitlines() if "training" in line)
+    assert training == ("| IMDB LSTM(32) | 32 | training | 100 | 125 | 150 | 1.25× (1.50, 1.00) "
+                        "| 1.00× (1.50, 0.50) | 1.0–2.5 |")
+
+
+def test_before_runs_lstmkit_from_the_commits_source(tmp_path):
+    code = run.main(["--quick", "--threads", "1", "--models", "char_lstm", "--batches", "4", "--variants", "lstmkit",
+                     "--before", "HEAD", "--out", str(tmp_path), "--results", str(tmp_path / "unused.md")])
+    assert code == 0
+    rows = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    assert sorted(row["variant"] for row in rows) == ["lstmkit", "lstmkit_before"]
+    assert (run.before_tree("HEAD", tmp_path) / "src" / "lstmkit" / "nn" / "lstm.py").is_file()
+    assert "lstmkit / before" in (tmp_path / "table.md").read_text()
+
+
+def test_with_a_ceiling_row_the_table_gives_lstmkits_share_of_the_matmul_rate():
+    import specs
+    rows = [fake("torch", 0, 100, 1000), fake("lstmkit", 0, 1000, 1000), dict(variant="ceiling", gflops=100.0)]
+    lines = table.render(rows, "header").splitlines()
+    assert "lstmkit: share of the matmul ceiling" in lines[2]
+    flops = specs.forward_flops("imdb_lstm")  # 8.19 MFLOP: 500 steps of 4 gates × 32 × (32 + 32) multiply-adds
+    assert flops == 2 * 500 * 4 * 32 * 64 + 2 * 32
+    training = next(line for line in lines if "training" in line)
+    assert f"| {100 * 1000 * 3 * flops / 100e9:.1f}% |" in training  # 3x the forward's products per training step
+    inference = next(line for line in lines if "inference" in line)
+    assert f"| {100 * 1000 * flops / 100e9:.1f}% |" in inference

@@ -37,7 +37,9 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--models", default=",".join(specs.MODELS))
     parser.add_argument("--batches", default=",".join(map(str, specs.BATCHES)))
-    parser.add_argument("--variants", default=",".join(specs.VARIANTS))
+    parser.add_argument("--variants", default=",".join(specs.DEFAULT_VARIANTS))
+    parser.add_argument("--before", metavar="REF", help="also run lstmkit as it was at git REF (its src/ unpacked "
+                        "under OUT), for per-rep ratios after/before")
     parser.add_argument("--quick", action="store_true", help="one rep of tiny runs; docs/RESULTS.md untouched")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "RESULTS.md")
     parser.add_argument("--keras-python", help="default: OUT/venv-keras/bin/python")
@@ -56,11 +58,32 @@ def arguments(argv=None) -> argparse.Namespace:
         if known is not None and set(values) - set(known):
             parser.error(f"unknown {name}: {sorted(set(values) - set(known))}; known: {', '.join(known)}")
         setattr(args, name, [int(v) for v in values] if name == "batches" else values)
+    if args.before and "lstmkit_before" not in args.variants:
+        args.variants.append("lstmkit_before")
+    if "lstmkit_before" in args.variants:
+        if not args.before:
+            parser.error("the lstmkit_before variant needs --before REF")
+        args.before_src = before_tree(args.before, args.out) / "src"
     for interpreter in {specs.VARIANTS[variant][0] for variant in args.variants}:
         if not os.access(getattr(args, f"{interpreter}_python"), os.X_OK):
             parser.error(f"no {interpreter} interpreter at {getattr(args, f'{interpreter}_python')}: "
                          "`make bench-peers` builds the peers' virtualenvs")
     return args
+
+
+def before_tree(ref: str, out: Path) -> Path:
+    """The project's src/ as it was at git `ref`, unpacked under `out` once per commit -> its folder."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+                            capture_output=True, text=True)
+    if commit.returncode:
+        sys.exit(f"run.py: --before {ref}: not a commit of {ROOT}: {commit.stderr.strip()}")
+    tree = out / f"before-{commit.stdout.strip()}"
+    if not (tree / "src" / "lstmkit").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit.stdout.strip(), "src"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None:
@@ -72,7 +95,10 @@ def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None
     if args.quick:
         command += ["--min-batches", "4"]
     before = os.getloadavg()
-    done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    if variant == "lstmkit_before":  # the unpacked source comes first on the path
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(args.before_src), env.get("PYTHONPATH")]))
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
         print(f"FAILED {variant} {model} batch {batch}: {shlex.join(command)}\n{done.stderr[-2000:]}", file=sys.stderr)
@@ -80,6 +106,18 @@ def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None
     result = json.loads(lines[-1][len("RESULT "):])
     result.update(rep=rep, process_loadavg=dict(before=before, after=os.getloadavg()))
     return result
+
+
+def measure_ceiling(args) -> dict | None:
+    """ceiling.py's float32 matrix-product rate on the measurement's threads, in lstmkit's interpreter."""
+    command = [args.lstmkit_python, str(HERE / "ceiling.py"), "--threads", str(args.threads),
+               "--seconds", "1" if args.quick else "5"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        print(f"FAILED ceiling: {shlex.join(command)}\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
 
 
 def machine() -> str:
@@ -105,7 +143,11 @@ def header(args, results: list[dict]) -> str:
     return (f"Command: `{command}` ({reps} × {args.seconds:g} s training + {args.infer_seconds:g} s "
             f"inference per measurement, {threads}). Machine: {machine()}. "
             f"Date: {datetime.date.today().isoformat()}. "
-            f"Versions: {', '.join(f'{k} {v}' for k, v in sorted(versions.items()))}.\n\n"
+            f"Versions: {', '.join(f'{k} {v}' for k, v in sorted(versions.items()))}."
+            + (f" lstmkit before: {args.before} ({args.before_src.parent.name[len('before-'):]})." if args.before else "")
+            + "".join(f" Matmul ceiling: {row['gflops']:.1f} GFLOP/s (float32, `ceiling.py`)."
+                      for row in results if row["variant"] == "ceiling")
+            + "\n\n"
             "Samples/s, steady state, median over reps; ratios are per rep against the best peer of that rep.")
 
 
@@ -115,6 +157,12 @@ def main(argv=None) -> int:
     raw = args.out / "raw.jsonl"
     raw.write_text("")
     results, failures = [], 0
+    ceiling = measure_ceiling(args)
+    if ceiling:
+        results.append(ceiling)
+        with raw.open("a") as file:
+            file.write(json.dumps(ceiling) + "\n")
+        print(f"matmul ceiling: {ceiling['gflops']:.1f} GFLOP/s on {ceiling['threads']} thread(s)", flush=True)
     for rep in range(args.reps):
         for model in args.models:
             for batch in args.batches:
