@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-portability bench-peers bench-gpu bench-scaling python browser clean
+.PHONY: run test test-portability bench-peers bench-quality bench-gpu bench-scaling python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -60,6 +60,14 @@ $(PEERS_OUT)/venv-torch/.installed: | python
 
 bench-peers: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed $(PEERS_OUT)/venv-torch/.installed
 	$(BIN)/python bench/peers/run.py --out $(PEERS_OUT) $(PEERS_ARGS)
+
+# Time to quality against the lecture's own scripts (bench/time_to_quality.py): Keras running
+# ../shared/bench/lecture-keras, lstmkit's lecture recipe and its fast one, one after another, each until it
+# meets the target (IMDB validation accuracy 0.85, Nietzsche held-out 1.67 nats/char) or --cap-minutes (15).
+# QUALITY_ARGS=--quick for a functional check; table, raw.json and plot in bench/out/quality/.
+QUALITY_ARGS ?=
+bench-quality: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed
+	$(BIN)/python bench/time_to_quality.py --keras-python $(PEERS_OUT)/venv-keras/bin/python $(QUALITY_ARGS)
 
 # The prepared GPU check (bench/gpu.sh): the layer benchmark, a minute of each task's training and bench/serve.py,
 # all on cuda, each under a timeout; one table, also in bench/out/gpu/table.md. Without a CUDA device it says so
