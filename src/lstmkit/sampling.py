@@ -13,7 +13,6 @@ Two parts:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from torch import nn
 
 from .limits import check
 from .nn import LSTM
+from .nn.lanes import small_ops_threads
 from .nn.lstm import stacked_step
 
 STRATEGIES = ("greedy", "multinomial", "temperature", "top-k", "top-p")
@@ -170,17 +170,3 @@ def stepwise(steps: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
             except StopIteration:
                 return
         yield item
-
-
-@contextlib.contextmanager
-def small_ops_threads(work: int):
-    """One intra-op thread while each step's tensors are small (up to 64 streams of 128 units):
-    waking a second thread costs more than it saves there."""
-    threads = torch.get_num_threads()
-    if work <= 64 * 128 and threads > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-

@@ -29,6 +29,19 @@ from .denormals import _TEAM_CALLBACK, _openmp_runtime, denormals_flushed
 Job = tuple[Callable[..., tuple[torch.Tensor, ...]], Sequence[torch.Tensor]]
 
 
+@contextlib.contextmanager
+def small_ops_threads(work: int):
+    """One intra-op thread while each step's tensors are small (work = rows × units up to 64 × 128):
+    waking a second thread for a tiny matrix product costs more than it saves."""
+    threads = torch.get_num_threads()
+    if work <= 64 * 128 and threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def lane_count(device: torch.device) -> int:
     """How many lanes jobs on `device` get now: the intra-op threads (capped by LSTMKIT_LANES) on a CPU
     whose OpenMP runtime lstmkit can reach; 1 elsewhere, inside a lane, or with LSTMKIT_LANES=1."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .lanes import small_ops_threads
 from .recurrent import Recurrent
 
 
@@ -23,8 +24,9 @@ class _SimpleRNNKernel(torch.autograd.Function):
         shift = 2 * (bias - weight_hh.sum(1))  # 2(b - 1·W_hhᵀ)
         outputs = torch.matmul(x, 2 * weight_ih.t()).add_(shift)  # 2a_t but for s_{t-1}'s part
         recurrent_t, s = 4 * weight_hh.t(), (h0 + 1) / 2
-        for step in outputs.unbind(1):
-            s = torch.addmm(step, s, recurrent_t, out=step).sigmoid_()
+        with small_ops_threads(h0.numel()):
+            for step in outputs.unbind(1):
+                s = torch.addmm(step, s, recurrent_t, out=step).sigmoid_()
         outputs.mul_(2).sub_(1)  # h_t = 2 s_t - 1, in place
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, outputs)
@@ -41,11 +43,12 @@ class _SimpleRNNKernel(torch.autograd.Function):
         carried = grads[-1] if grad_h_n is None else grad_h_n if grads[-1] is None else grad_h_n + grads[-1]
         if carried is None:
             carried = torch.zeros_like(h0)
-        for t in range(len(slopes) - 1, -1, -1):
-            torch.mul(carried, slopes[t], out=grad_pre_steps[t])
-            if t:
-                below = grads[t - 1]
-                carried = grad_pre_steps[t] @ weight_hh if below is None else torch.addmm(below, grad_pre_steps[t], weight_hh)
+        with small_ops_threads(h0.numel()):
+            for t in range(len(slopes) - 1, -1, -1):
+                torch.mul(carried, slopes[t], out=grad_pre_steps[t])
+                if t:
+                    below, here = grads[t - 1], grad_pre_steps[t]
+                    carried = here @ weight_hh if below is None else torch.addmm(below, here, weight_hh)
         flat = grad_pre.flatten(0, 1)  # (batch·time, hidden)
         grad_x = grad_pre @ weight_ih if ctx.needs_input_grad[0] else None
         grad_h0 = grad_pre_steps[0] @ weight_hh if ctx.needs_input_grad[1] else None

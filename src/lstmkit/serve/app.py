@@ -26,7 +26,7 @@ from .. import __version__
 from ..api import load
 from ..errors import DataError, LstmkitError
 from ..inspection import Inspection
-from ..sampling import small_ops_threads
+from ..nn.lanes import small_ops_threads
 from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
 from . import contract, schemas

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..nn.lstm import stacked_step
-from ..sampling import SamplingOptions, choose, gumbel_noise, sampling_options, small_ops_threads
+from ..nn.lanes import small_ops_threads
+from ..sampling import SamplingOptions, choose, gumbel_noise, sampling_options
 from .batching import Busy, answer
 
 STEPS_PER_SLICE = 8  # steps of the batch between two turns of the other models' work
