@@ -22,6 +22,8 @@ def test_the_torch_and_lstmkit_variants_write_one_result_each(tmp_path):
                      "--out", str(tmp_path), "--results", str(results)])
     assert code == 0
     rows = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    ceiling = rows.pop(0)  # measured once, first
+    assert ceiling["variant"] == "ceiling" and ceiling["gflops"] > 0 and ceiling["threads"] == 1
     assert sorted(row["variant"] for row in rows) == ["lstmkit", "torch"]
     for row in rows:
         assert row["model"] == "char_lstm" and row["batch"] == 4 and row["rep"] == 0 and row["threads"] == 1
@@ -30,7 +32,8 @@ def test_the_torch_and_lstmkit_variants_write_one_result_each(tmp_path):
             assert len(row[phase]["before"]) == 3 and len(row[phase]["after"]) == 3
     lstmkit = next(row for row in rows if row["variant"] == "lstmkit")
     assert lstmkit["params"] == 102_585  # the lecture's count (one bias per gate)
-    assert "| char LSTM(128) | 4 | training |" in (tmp_path / "table.md").read_text()
+    text = (tmp_path / "table.md").read_text()
+    assert "| char LSTM(128) | 4 | training |" in text and "share of the matmul ceiling" in text
     assert "old" in results.read_text()  # --quick leaves the results document alone
 
 
@@ -84,7 +87,7 @@ def test_before_runs_lstmkit_from_the_commits_source(tmp_path):
                      "--before", "HEAD", "--out", str(tmp_path), "--results", str(tmp_path / "unused.md")])
     assert code == 0
     rows = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
-    assert sorted(row["variant"] for row in rows) == ["lstmkit", "lstmkit_before"]
+    assert sorted(row["variant"] for row in rows) == ["ceiling", "lstmkit", "lstmkit_before"]
     assert (run.before_tree("HEAD", tmp_path) / "src" / "lstmkit" / "nn" / "lstm.py").is_file()
     assert "lstmkit / before" in (tmp_path / "table.md").read_text()
 

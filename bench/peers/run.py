@@ -104,7 +104,9 @@ def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None
         print(f"FAILED {variant} {model} batch {batch}: {shlex.join(command)}\n{done.stderr[-2000:]}", file=sys.stderr)
         return None
     result = json.loads(lines[-1][len("RESULT "):])
-    result.update(rep=rep, process_loadavg=dict(before=before, after=os.getloadavg()))
+    result.update(variant=variant, rep=rep, process_loadavg=dict(before=before, after=os.getloadavg()))
+    if variant == "lstmkit_before":
+        result["source"] = str(args.before_src)
     return result
 
 
