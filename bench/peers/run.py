@@ -133,6 +133,12 @@ def machine() -> str:
     return f"{name}, {os.cpu_count()} cores"
 
 
+def before_name(args) -> str:
+    """'REF (commit)', or the commit alone when REF is that commit."""
+    commit = args.before_src.parent.name[len("before-"):]
+    return commit if args.before.startswith(commit) else f"{args.before} ({commit})"
+
+
 def header(args, results: list[dict]) -> str:
     versions = {}
     for row in results:
@@ -146,7 +152,7 @@ def header(args, results: list[dict]) -> str:
             f"inference per measurement, {threads}). Machine: {machine()}. "
             f"Date: {datetime.date.today().isoformat()}. "
             f"Versions: {', '.join(f'{k} {v}' for k, v in sorted(versions.items()))}."
-            + (f" lstmkit before: {args.before} ({args.before_src.parent.name[len('before-'):]})." if args.before else "")
+            + (f" lstmkit before: {before_name(args)}." if args.before else "")
             + "".join(f" Matmul ceiling: {row['gflops']:.1f} GFLOP/s (float32, `ceiling.py`)."
                       for row in results if row["variant"] == "ceiling")
             + "\n\n"
