@@ -2,8 +2,7 @@
 
 A recurrent layer with a small state is bound by its per-step overhead, not by arithmetic: PyTorch's
 fused CPU LSTM at hidden size 32 runs barely faster on 2 threads than on 1 (the threads meet at a
-barrier at every one of the 500 steps), and a call on 128 samples costs more per sample than one on
-32. So calls that do not depend on each other (the two directions of a Bidirectional, slices of a
+barrier at every one of the 500 steps). So calls that do not depend on each other (the two directions of a Bidirectional, slices of a
 batch) run each on one thread of PyTorch's own OpenMP team, one call per thread at a time, in the
 forward and in the backward (docs/RESULTS.md, "Lanes"). Inside a team the kernels run on their
 own thread only (OpenMP does not nest), and no extra threads compete for the cores: a separate
@@ -137,7 +136,7 @@ class _SideBySide(torch.autograd.Function):
     def backward(ctx, *grads):
         if ctx.graphs is None:
             raise RuntimeError("lanes keep no graph after their backward (retain_graph is not supported)")
-        wanted = [needs for needs in ctx.needs_input_grad[4:]]
+        wanted = ctx.needs_input_grad[4:]  # per input tensor, after the four non-tensor arguments
         per_job, start = [], 0
         for outputs, places in zip(ctx.graphs, ctx.positions):
             pairs = [(o, g) for o, g in zip(outputs, grads[start: start + len(outputs)]) if o.requires_grad]
