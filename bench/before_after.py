@@ -30,7 +30,7 @@ from lstmkit.tasks import translate
 from lstmkit.tasks.translate import decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
-from lstmkit.text.pairs import PAIR_SPECIALS
+from lstmkit.text.tokens import PAIR_SPECIALS
 from lstmkit.text.vocabulary import Vocabulary
 
 ROOT = Path(__file__).parents[1]

@@ -58,7 +58,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="cores shared out (default 2)")
     args = parser.parse_args()
     ways = {"1 process": 1, f"{args.threads} processes": args.threads}
-    print(f"| workload | way | median s/epoch (training) | median wall s | epochs measured |\n|---|---|---|---|---|")
+    print("| workload | way | median s/epoch (training) | median wall s | epochs measured |\n|---|---|---|---|---|")
     for name, argv in workloads(args.imdb).items():
         epochs = {way: [] for way in ways}
         walls = {way: [] for way in ways}

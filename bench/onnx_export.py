@@ -20,7 +20,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 import onnxruntime
 import torch
 
@@ -30,7 +29,7 @@ from lstmkit.tasks.sentiment.model import SentimentModel, probabilities
 from lstmkit.tasks.textgen import CharModel, TextgenConfig
 from lstmkit.tasks.translate import Seq2Seq, TranslateConfig
 from lstmkit.tasks.translate.model import Seq2SeqSteps
-from lstmkit.text.pairs import START
+from lstmkit.text.tokens import START
 
 
 def session(graph, threads: int):

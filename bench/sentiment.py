@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import time
 from pathlib import Path
 
 import torch
 
 from lstmkit.nn import flush_denormals
 from lstmkit.tasks import sentiment
-from lstmkit.text.readers import read_labelled
+from lstmkit.tasks.sentiment.readers import read_labelled
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.text.words import IMDB_SPECIALS
 from lstmkit.training.loop import FitOptions, train_epoch

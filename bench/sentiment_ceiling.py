@@ -21,7 +21,7 @@ import torch
 
 import lstmkit.tasks.sentiment as sentiment
 import lstmkit.training.recipe as recipe  # where every task calls fit()
-from lstmkit.text.readers import read_labelled
+from lstmkit.tasks.sentiment.readers import read_labelled
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.text.words import IMDB_SPECIALS
 

@@ -32,7 +32,7 @@ def reviews(count: int) -> list[str]:
     """`count` IMDB test reviews, a seeded draw: real lengths (median about 170 words)."""
     import random
 
-    from lstmkit.text.readers import read_labelled
+    from lstmkit.tasks.sentiment.readers import read_labelled
 
     texts = read_labelled(IMDB)["test"].texts
     return random.Random(0).sample(texts, count)

@@ -31,8 +31,8 @@ from lstmkit.tasks import translate
 from lstmkit.tasks.translate import decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
-from lstmkit.text.chars import one_hot
-from lstmkit.text.pairs import PAIR_SPECIALS, UNKNOWN
+from lstmkit.nn import one_hot
+from lstmkit.text.tokens import PAIR_SPECIALS, UNKNOWN
 from lstmkit.text.vocabulary import Vocabulary
 
 ENGLISH_LENGTH, ENGLISH_VOCAB, GERMAN_LENGTH, GERMAN_VOCAB, UNITS, BATCH = 16, 70, 60, 90, 256, 64

@@ -20,7 +20,7 @@ from pathlib import Path
 import lstmkit
 from lstmkit.tasks import sentiment
 from lstmkit.tasks.sentiment import SentimentConfig
-from lstmkit.text.readers import read_labelled
+from lstmkit.tasks.sentiment.readers import read_labelled
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.text.words import IMDB_SPECIALS, words
 

@@ -23,7 +23,7 @@ from lstmkit.tasks.sentiment.model import SentimentModel, probabilities  # noqa:
 from lstmkit.tasks.textgen import CharModel, TextgenConfig  # noqa: E402
 from lstmkit.tasks.translate import Seq2Seq, TranslateConfig  # noqa: E402
 from lstmkit.tasks.translate.model import Seq2SeqSteps  # noqa: E402
-from lstmkit.text.pairs import START  # noqa: E402
+from lstmkit.text.tokens import START  # noqa: E402
 
 TOLERANCE = 1e-5
 DOCS = Path(__file__).parents[1] / "docs" / "API.md"

@@ -213,8 +213,9 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
     assert "bleu" in outputs[6] and outputs[7].strip()
     assert outputs[8].startswith("gates and cell state of units") and (work / "gates.png").stat().st_size > 10_000
     # the web page's files are in the wheel
-    sizes = run(python, "-c", "from lstmkit.serve.app import _static as s; print(len(s('index.html')), "
-                "len(s('app.js')), len(s('style.css')))")
+    sizes = run(python, "-c", "from lstmkit.serve.app import _static as s; from lstmkit.tasks import registry; "
+                "print(len(s('index.html')), len(s('app.js')), len(s('style.css')), "
+                "*(len(t.panel_html() + t.panel_script()) for t in registry().values()))")
     assert all(int(size) > 500 for size in sizes.split()), sizes
     # and the installed command itself, on a run it made
     assert run(lstmkit, "textgen", "sample", "textgen", "--length", 20, "--seed", 0).strip()

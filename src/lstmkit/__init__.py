@@ -1,6 +1,7 @@
 """lstmkit: the LSTM lecture as a toolkit. `lstmkit.load(run)` gives a trained run to use from Python."""
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["load", "summary", "__version__"]
 
 

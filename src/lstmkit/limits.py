@@ -1,8 +1,9 @@
-"""The allowed range of every number a user sets, in one table.
+"""The allowed range of every number a user sets: the settings every task shares, in one table here;
+each task's own beside its declaration (its `LIMITS`, this table and its own entries).
 
-The command line parses its numeric flags with it (`flag_type`: a bad value is refused before
-anything runs) and the library checks settings with it (`check`, `check_settings`), so both say
-the same thing. The upper bounds keep a typo (an extra zero, 1e308) from turning into hours of
+The command line parses its numeric flags with them (`flag_type`: a bad value is refused before
+anything runs), the library checks settings with them (`check`, `check_settings`) and the service's
+request schemas take their bounds from them, so all say the same thing. The upper bounds keep a typo (an extra zero, 1e308) from turning into hours of
 work or an allocation the machine cannot make; each is far above any sensible value.
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import SettingsError, flag
+from .errors import SettingsError
 
 
 @dataclass(frozen=True)
@@ -43,89 +45,71 @@ class Limit:
         return above and below  # NaN fails both
 
 
-def _whole(low: int, high: int, note: str = "") -> Limit:
+def whole(low: int, high: int, note: str = "") -> Limit:
     return Limit(low, high, whole=True, note=note)
 
 
-_SEED = _whole(0, 2**32 - 1)
-_SIZE = _whole(1, 16_384)
-_COUNT = _whole(1, 10_000_000)
+SEED = whole(0, 2**32 - 1)
+_SIZE = whole(1, 16_384)
+COUNT = whole(1, 10_000_000)
 
 LIMITS: dict[str, Limit] = {
     # training, every task
-    "epochs": _whole(1, 100_000),
-    "batch_size": _whole(1, 65_536),
+    "epochs": whole(1, 100_000),
+    "batch_size": whole(1, 65_536),
     "lr": Limit(0, 10, open_low=True),
     "lr_decay": Limit(0, 1, open_low=True, note="1 keeps the learning rate"),
     "dropout": Limit(0, 1, open_high=True),
     "clip_norm": Limit(0, 1e6, note="0: no clipping"),
     "minutes": Limit(0, 100_000, open_low=True),
-    "patience": _whole(1, 10_000),
-    "micro_batch": _whole(0, 65_536, "0: whole batches"),
+    "patience": whole(1, 10_000),
+    "micro_batch": whole(0, 65_536, "0: whole batches"),
     "ema": Limit(0, 1, open_low=True, open_high=True, note="such as 0.999"),
-    "seed": _SEED,
-    "processes": _whole(1, 1024),
-    "threads": _whole(1, 1024),
+    "seed": SEED,
+    "processes": whole(1, 1024),
+    "threads": whole(1, 1024),
     # models
     "hidden": _SIZE,
     "units": _SIZE,
-    "layers": _whole(1, 64),
-    "embedding_dim": _whole(0, 16_384, "0: one-hot inputs"),
+    "layers": whole(1, 64),
+    "embedding_dim": whole(0, 16_384, "0: one-hot inputs"),
     "dim": _SIZE,
-    # sentiment
-    "num_words": _whole(3, 10_000_000, "padding, unknown and at least one word"),
-    "maxlen": _whole(1, 1_000_000),
-    "unfreeze_after": _whole(0, 100_000),
-    "val_split": Limit(0, 1, open_low=True, open_high=True),
-    # textgen
-    "segment": _whole(1, 1_000_000),
-    "stride": _whole(1, 1_000_000),
-    "window": _whole(1, 1_000_000),
-    "held_out": Limit(0, 1, open_low=True, open_high=True),
-    "length": _whole(0, 10_000_000),
-    "num": _whole(1, 10_000),
+    # generation
+    "length": whole(0, 10_000_000),
+    "num": whole(1, 10_000),
     "temperature": Limit(1e-6, 100, note="logits / temperature: lower overflows float32"),
-    "top_k": _whole(1, 1_000_000),
+    "top_k": whole(1, 1_000_000),
     "top_p": Limit(0, 1, open_low=True),
-    # translate
-    "max_length": _whole(0, 100_000, "0: keep all"),
-    "source_vocab": _COUNT,
-    "target_vocab": _COUNT,
-    "test_pairs": _COUNT,
-    "validation_pairs": _COUNT,
-    "bleu_sentences": _COUNT,
-    "split_seed": _SEED,
-    "beam": _whole(1, 64),
-    "alpha": Limit(0, 10),
-    "examples": _whole(0, 10_000),
     # serve
-    "port": _whole(0, 65_535, "0: any free port"),
-    "workers": _whole(1, 256),
-    "layer": _whole(1, 64),
-    "max_batch": _whole(1, 4_096, "1: no batching"),
-    "max_pending": _whole(1, 1_000_000),
+    "port": whole(0, 65_535, "0: any free port"),
+    "workers": whole(1, 256),
+    "layer": whole(1, 64),
+    "max_batch": whole(1, 4_096, "1: no batching"),
+    "max_pending": whole(1, 1_000_000),
     "request_timeout": Limit(0, 86_400, open_low=True),
 }
 
 
-def check(name: str, value) -> None:
-    """Raises SettingsError naming the setting when `value` is outside its limit."""
-    limit = LIMITS[name]
+def check(name: str, value, limits: Mapping[str, Limit] = LIMITS) -> None:
+    """Raises SettingsError naming the setting when `value` is outside its limit in `limits`."""
+    limit = limits[name]
     if not limit.allows(value):
         raise SettingsError(name, f"must be {limit.describe()}, got {value!r}")
 
 
 def check_settings(settings) -> None:
-    """Checks every attribute of `settings` (a config dataclass) that has a limit and a value."""
-    for name in LIMITS:
+    """Checks every attribute of `settings` (a config dataclass) that has a limit and a value: in
+    its class's `limits` (a task's table), else in this module's."""
+    limits = getattr(settings, "limits", LIMITS)
+    for name in limits:
         value = getattr(settings, name, None)
         if value is not None:
-            check(name, value)
+            check(name, value, limits)
 
 
-def flag_type(name: str):
+def flag_type(name: str, limits: Mapping[str, Limit] = LIMITS):
     """An argparse `type` that reads the flag's number and checks it against the setting's limit."""
-    limit = LIMITS[name]
+    limit = limits[name]
 
     def parse(text: str):
         try:

@@ -1,5 +1,6 @@
 """Every numeric flag of every command, tried with 0, negative, NaN, inf and huge values: a value
-outside the flag's limit is refused before anything runs, with exit 2 and one line naming the flag."""
+outside the flag's limit (a task's own limits for its commands) is refused before anything runs, with
+exit 2 and one line naming the flag."""
 
 import argparse
 import math
@@ -11,11 +12,18 @@ import pytest
 from lstmkit.cli import build_parser, main
 from lstmkit.errors import SettingsError, flag
 from lstmkit.limits import LIMITS, check_settings
+from lstmkit.tasks import registry
 from lstmkit.tasks.sentiment import SentimentConfig
 from lstmkit.tasks.textgen import TextgenConfig
 from lstmkit.tasks.translate import TranslateConfig
 
 BAD = ["-1", "-0.5", "nan", "NaN", "inf", "-inf", "1e308", "1e999", "9" * 40, "2.5e9", "0x10", "", "ten"]
+
+
+def limits_of(path: tuple[str, ...]) -> dict:
+    """The limits a command's flags are parsed with: its task's, or the shared ones."""
+    tasks = registry()
+    return tasks[path[0]].limits if path and path[0] in tasks else LIMITS
 
 
 def numeric_flags(parser: argparse.ArgumentParser, path=()):
@@ -43,12 +51,20 @@ def parse(argv: list[str]) -> int | None:
 
 def test_every_numeric_flag_has_a_limit():
     assert len(FLAGS) >= 45
-    assert all(name in LIMITS and flag(name) == option for _, option, name in FLAGS), FLAGS
+    assert all(name in limits_of(path) and flag(name) == option for path, option, name in FLAGS), FLAGS
+
+
+def test_a_tasks_limits_hold_the_shared_ones_and_its_own_only():
+    for task in registry().values():
+        assert set(LIMITS) <= set(task.limits)
+        for other in registry().values():  # no setting of another task's
+            if other is not task:
+                assert not (set(task.limits) - set(LIMITS)) & (set(other.limits) - set(LIMITS))
 
 
 @pytest.mark.parametrize("path, option, name", FLAGS, ids=[" ".join([*p, o]) for p, o, _ in FLAGS])
 def test_a_number_outside_the_limit_is_one_line_and_exit_2(path, option, name, capsys):
-    limit = LIMITS[name]
+    limit = limits_of(path)[name]
     zero_means_something = limit.allows(0)  # no clipping, one-hot inputs, keep all
     for value in BAD + ["0"] * (not zero_means_something) + [f"{limit.high * 10:g}", f"{limit.low - 1:g}"]:
         assert parse([*path, f"{option}={value}"]) == 2, (path, option, value)
@@ -58,7 +74,7 @@ def test_a_number_outside_the_limit_is_one_line_and_exit_2(path, option, name, c
 
 @pytest.mark.parametrize("path, option, name", FLAGS, ids=[" ".join([*p, o]) for p, o, _ in FLAGS])
 def test_the_limits_themselves_are_accepted(path, option, name, capsys):
-    limit = LIMITS[name]
+    limit = limits_of(path)[name]
     for value in [limit.low, limit.high]:
         if limit.whole:
             value = int(value)
@@ -71,10 +87,10 @@ def test_the_limits_themselves_are_accepted(path, option, name, capsys):
 @pytest.mark.parametrize("config", [SentimentConfig(), TextgenConfig(), TranslateConfig()])
 def test_the_library_checks_settings_against_the_same_limits(config):
     check_settings(config)  # the defaults lie inside
-    for name in LIMITS:
+    for name, limit in config.limits.items():
         if getattr(config, name, None) is None:
             continue
-        for value in (math.nan, math.inf, -1, LIMITS[name].high * 2):
+        for value in (math.nan, math.inf, -1, limit.high * 2):
             config_bad = type(config)(**{**config.__dict__, name: value})
             with pytest.raises(SettingsError, match=f"^{name} must be") as refused:
                 check_settings(config_bad)

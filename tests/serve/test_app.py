@@ -89,7 +89,7 @@ def test_inspect_gives_every_gate_per_step(client, model, text):
     ("/v1/generate", {"top_p": 1.5}, 422, "top_p: Input should be less than or equal to 1"),
     ("/v1/generate", {"length": "10"}, 422, "length: Input should be a valid integer"),
     ("/v1/generate", {"lenght": 10}, 422, "lenght: Extra inputs are not permitted"),
-    ("/v1/translate", {"sentences": ["one"], "beam": 17}, 422, "beam: Input should be less than or equal to 16"),
+    ("/v1/translate", {"sentences": ["one"], "beam": 65}, 422, "beam: Input should be less than or equal to 64"),
     ("/v1/translate", {"sentences": ["one"], "language": "xx"}, 422, "language 'xx': this run translates into"),
     ("/v1/inspect", {"model": "nope", "text": "a"}, 404, "model: no model named 'nope'"),
 ])

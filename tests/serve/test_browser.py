@@ -61,7 +61,7 @@ def test_sentiment_panel_shows_the_probability_and_colours_each_word(page):
 def test_generation_panel_streams_text_and_is_used_by_keyboard(page):
     page.focus("#tab-sentiment")
     page.keyboard.press("ArrowRight")  # the tabs move with the arrow keys
-    expect(page.locator("#generate")).to_be_visible()
+    expect(page.locator("#textgen")).to_be_visible()
     page.fill("#generate-seed", "the will ")
     page.fill("#generate-length", "120")
     page.focus("#generate-length")

@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-import lstmkit.serve.streams as streams
+import lstmkit.tasks.textgen.streams as streams
 from lstmkit.serve.app import Settings, create_app, load_models
 
 
@@ -52,7 +52,7 @@ def test_a_request_past_its_deadline_is_504_and_its_work_never_runs(models, path
     with TestClient(create_app(models, Settings(request_timeout=0))) as client:
         answer = client.post(path, json=body)
     assert answer.status_code == 504 and answer.json()["error"].startswith("deadline: not done within the server's 0 s")
-    assert models[0].batcher.pending == 0 and models[1].streams.pending == 0  # cancelled before it was queued
+    assert models[0].engine.pending == 0 and models[1].engine.pending == 0  # cancelled before it was queued
 
 
 def test_a_stream_past_its_deadline_ends_with_an_error_event(models):

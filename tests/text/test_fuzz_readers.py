@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lstmkit.text.chars import read_text
-from lstmkit.text.pairs import read_pairs
-from lstmkit.text.readers import read_labelled, read_unlabelled
+from lstmkit.tasks.textgen.chars import read_text
+from lstmkit.tasks.translate.pairs import read_pairs
+from lstmkit.tasks.sentiment.readers import read_labelled, read_unlabelled
 from lstmkit.errors import DataError
-from lstmkit.text.vectors import load_word_vectors
+from lstmkit.tasks.sentiment.vectors import load_word_vectors
 
 EXAMPLES = 500
 BIG_LINE = b"x" * 10_000_000  # a 10 MB line with no line end

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lstmkit.text.pairs import cut, detokenize, language_of, normalize, read_pairs, split_by_source, tokenize
+from lstmkit.text.tokens import detokenize, tokenize
+from lstmkit.tasks.translate.pairs import cut, language_of, normalize, read_pairs, split_by_source
 from lstmkit.errors import DataError
 
 ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lstmkit.text.readers import LabelledTexts, read_labelled, read_unlabelled
+from lstmkit.tasks.sentiment.readers import LabelledTexts, read_labelled, read_unlabelled
 from lstmkit.errors import DataError
 
 REAL_ARCHIVE = Path(__file__).resolve().parents[3] / "shared" / "data" / "imdb" / "aclImdb.tar.gz"

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from lstmkit.tasks.sentiment.data import encode_last
-from lstmkit.text.pairs import PAD, PAIR_SPECIALS, START, STOP, UNKNOWN
+from lstmkit.text.tokens import PAD, PAIR_SPECIALS, START, STOP, UNKNOWN
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.text.words import IMDB_SPECIALS
 

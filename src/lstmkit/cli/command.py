@@ -4,66 +4,25 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shlex
 import sys
 import warnings
 
-from .. import __version__
 from ..errors import DataError, DiskFull, MissingDependency, RunError, SettingsError
-from ..limits import flag_type
 from ..nn import summary
 from ..presets import PRESETS
+from ..tasks import registry
 from ..training import distributed, interrupts, runlock
 from ..training.run import RunDirectory
-from . import export, inspect, sentiment, serve, textgen, translate
-from .options import Parser, add_common
+from ..version import __version__
+from . import export, inspecting, serve
+from .options import Parser
 
 
 def _summary(args) -> None:
     preset = PRESETS[args.preset]
     summary(preset.build(), preset.example(), name=args.preset)
-
-
-def _demo(args) -> None:
-    import shutil
-    import tempfile
-
-    from ..api import load
-    from ..tasks import textgen
-
-    config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
-    with tempfile.TemporaryDirectory() as scratch:
-        out = args.out or scratch
-        run = RunDirectory(out)
-        if args.retrain and run.exists():
-            run.load_task_config("textgen", textgen.TextgenConfig)  # only ever a textgen run is deleted
-            shutil.rmtree(out)
-        history = run.load_history() if run.exists() else []
-        if history and _demo_finished(history, config):
-            print(f"Using the demo model in {out} ({len(history)} epochs; --retrain trains it anew)")
-        else:
-            print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
-                  f"{args.minutes:g} minutes (fast mode: LSTM(256), every position predicts the next char)")
-            history = textgen.train(config, args.text, out, resume=run.exists(), progress=not args.quiet)["history"]
-        best = history[history[-1]["best_epoch"] - 1]
-        print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
-              f"after {len(history)} epochs")
-        generator = load(out, task="textgen")
-        for temperature in (0.2, 0.5, 1.0):
-            print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
-            generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, rng_seed=0,
-                             on_text=lambda chars: print(chars, end="", flush=True))
-            print()
-    if args.out:
-        print(f"\nServe it, with the web page: lstmkit serve {shlex.quote(str(args.out))}\n"
-              f"then open http://127.0.0.1:8000/")
-
-
-def _demo_finished(history: list[dict], config) -> bool:
-    """Whether a demo run ended by its own rule (its minutes or epochs), not by an interruption."""
-    return len(history) >= config.epochs or sum(row["seconds"] for row in history) >= config.minutes * 60 - 1
 
 
 class _Version(argparse.Action):
@@ -95,18 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="one of: " + ", ".join(sorted(PRESETS)))
     show.set_defaults(handler=_summary)
 
-    demo = commands.add_parser("demo",
-                               help="train a char model (textgen's fast preset) for ~2 minutes and sample from it")
-    demo.add_argument("--minutes", type=flag_type("minutes"), default=2.0, help="training time (default 2)")
-    demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
-    demo.add_argument("--length", type=flag_type("length"), default=300, help="characters per sample")
-    demo.add_argument("--out", metavar="RUN", help="keep the run here, and use it the next time instead of training "
-                                                   "again (default: a temporary folder)")
-    demo.add_argument("--retrain", action="store_true", help="train anew even if --out holds a finished demo run")
-    add_common(demo, device=False, quiet=True)
-    demo.set_defaults(handler=_demo)
-    for task in (sentiment, textgen, translate, inspect, export, serve):
-        task.add(commands)
+    for task in registry().values():
+        verbs = commands.add_parser(task.name, help=task.help).add_subparsers(dest="verb", metavar="VERB",
+                                                                                required=True)
+        task.add_commands(verbs)
+        if task.more_commands is not None:
+            task.more_commands(commands)
+    for command in (inspecting, export, serve):
+        command.add(commands)
     return parser
 
 
@@ -136,7 +91,11 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
     argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except RunError as error:  # a task folder of LSTMKIT_TASK_PATH that declares no task
+        print(f"lstmkit: error: {error}", file=sys.stderr)
+        return 2
     try:
         args, extra = parser.parse_known_args(argv)
         if extra and hasattr(args, "texts") and not any(item.startswith("-") for item in extra):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..api import load
 from ..errors import DataError
-from ..text.pairs import PAD, START, STOP, UNKNOWN
+from ..text.tokens import PAD, START, STOP, UNKNOWN
 from ..training.run import RunDirectory, atomic_write
 from . import models
 from .graph import OPSET, Graph, onnx_module

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import torch
 
-from .. import __version__
+from ..version import __version__
 from ..dependencies import need
 from ..nn import GRU, LSTM, Bidirectional, SimpleRNN
 

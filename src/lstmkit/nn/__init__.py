@@ -7,12 +7,13 @@ Inputs are batch-first, (batch, time, features). This package imports nothing el
 from .bidirectional import Bidirectional
 from .denormals import denormals_flushed, flush_denormals
 from .keras_file import KerasFunctional, KerasModel, from_keras
-from .layers import Dense, Embedding
+from .gru import GRU
+from .layers import Dense, Embedding, one_hot
 from .lstm import LSTM
 from .recurrent import Recurrent, reverse_padded
-from .simple import GRU, SimpleRNN
+from .simplernn import SimpleRNN
 from .summary import summary
 
 __all__ = ["LSTM", "SimpleRNN", "GRU", "Bidirectional", "Embedding", "Dense", "Recurrent",
            "reverse_padded", "summary", "flush_denormals", "denormals_flushed", "from_keras", "KerasModel",
-           "KerasFunctional"]
+           "KerasFunctional", "one_hot"]

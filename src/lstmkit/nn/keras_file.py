@@ -23,7 +23,8 @@ from .bidirectional import Bidirectional
 from .layers import ACTIVATIONS, Dense, Embedding
 from .lstm import LSTM
 from .recurrent import Recurrent
-from .simple import GRU, SimpleRNN
+from .gru import GRU
+from .simplernn import SimpleRNN
 
 KERAS_GRU_TO_LSTMKIT = (1, 0, 2)  # Keras's gate blocks (z, r, h) -> lstmkit's (r, z, n)
 

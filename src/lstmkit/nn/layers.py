@@ -14,6 +14,11 @@ ACTIVATIONS = {
 }
 
 
+def one_hot(ids: torch.Tensor, size: int) -> torch.Tensor:
+    """(...,) long ids -> (..., size) float32: the lecture's input encoding of characters."""
+    return torch.nn.functional.one_hot(ids, size).float()
+
+
 class Embedding(nn.Embedding):
     """Embedding(num_embeddings, embedding_dim, *, weights=None, trainable=True).
 

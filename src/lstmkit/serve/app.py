@@ -1,16 +1,19 @@
 """The HTTP service: trained runs loaded once (lstmkit.load), JSON endpoints, the page at /.
 
-Model work runs on one model thread, never on the event loop; concurrent sentiment and generation
-requests to a model are batched (batching.py). Errors are JSON {"error": one line} (guards.py): 400 a
-body that is not JSON, 404 unknown model, 413 body too large, 422 a field out of its bounds
-(named), 401 a missing or wrong API key, 503 (with Retry-After) a full queue, 504 a request not
-done within the deadline, 500 a bug (its traceback logged; the server goes on). No input gives a 500.
+Each task's service (its `service()`: serve/contract.py's TaskService) brings its endpoints and what
+it starts for each served model; /v1/models, /v1/inspect and the page are everyone's. Model work runs
+on one model thread, never on the event loop; concurrent requests to a model are batched where the
+task does so (batching.py). Errors are JSON {"error": one line} (guards.py): 400 a body that is not
+JSON, 404 unknown model, 413 body too large, 422 a field out of its bounds (named), 401 a missing or
+wrong API key, 503 (with Retry-After) a full queue, 504 a request not done within the deadline, 500 a
+bug (its traceback logged; the server goes on). No input gives a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,22 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 
-from .. import __version__
 from ..api import load
-from ..errors import DataError, LstmkitError
+from ..errors import DataError
 from ..inspection import Inspection
-from ..nn.lanes import small_ops_threads
+from ..tasks import registry
 from ..training.recipe import best_epoch
 from ..training.run import RunDirectory
+from ..version import __version__
 from . import contract, schemas
-from .batching import Batcher, Busy
-from .guards import HTTPError, add_error_handlers, add_guards, deadline_error, internal_error, log, within_deadline
-from .streams import ContinuousGeneration
-
-INSPECT_DIGITS = 4  # gate values are rounded to this many decimals in a response
+from .guards import HTTPError, add_error_handlers, add_guards, within_deadline
 
 
 @dataclass
@@ -45,8 +44,7 @@ class Served:
     task: str
     predictor: Any
     summary: dict
-    batcher: Batcher | None = None
-    streams: ContinuousGeneration | None = None  # textgen: a request joins the running batch of streams
+    engine: Any = None  # what the task's service started for it: a Batcher, the running batch of streams
 
 
 @dataclass
@@ -72,41 +70,50 @@ def load_models(run_dirs, device: str = "cpu") -> list[Served]:
             name, number = f"{run.path.name}-{number}", number + 1
         names.add(name)
         history = run.load_history()
-        model = _model_of(predictor)
-        summary = {"parameters": sum(p.numel() for p in model.parameters()), "epochs": len(history),
+        summary = {"parameters": predictor.parameter_count(), "epochs": len(history),
                    "best_epoch": best_epoch(history), "config": config["config"]}
         served.append(Served(name, config["task"], predictor, summary))
     return served
 
 
-def _model_of(predictor):
-    return predictor.members[0][0] if hasattr(predictor, "members") else predictor.model
-
-
 def create_app(models: list[Served], settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPIOffline(title="lstmkit", version=__version__, summary="The LSTM lecture's three tasks over HTTP")
+    app = FastAPIOffline(title="lstmkit", version=__version__, summary="The LSTM lecture's tasks over HTTP")
     add_error_handlers(app)
     add_guards(app, settings.api_key, settings.cors_origins, schemas.MAX_BODY_BYTES)
-    service, key = _Service(models, settings), settings.api_key is not None
-    queued, unqueued = contract.MODEL_WORK, tuple(status for status in contract.MODEL_WORK if status != 503)
+    service, key = Service(models, settings), settings.api_key is not None
     app.get("/healthz", responses=contract.responses((), api_key=False))(service.healthz)
     app.get("/v1/models", responses=contract.responses((), key))(service.list_models)
-    app.post("/v1/sentiment", responses=contract.responses(queued, key))(service.sentiment)
-    app.post("/v1/generate", responses=contract.responses(queued, key, streams=True))(service.generate)
-    app.post("/v1/translate", responses=contract.responses(unqueued, key))(service.translate)
-    app.post("/v1/inspect", responses=contract.responses(unqueued, key))(service.inspect)
+    for task_service in service.services.values():
+        for endpoint in task_service.endpoints:
+            app.post(endpoint.path, responses=contract.responses(endpoint.statuses, key, streams=endpoint.streams))(
+                _route(service, endpoint))
+    app.post("/v1/inspect", responses=contract.responses(contract.UNQUEUED_WORK, key))(service.inspect)
     generated = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            contract.served_contract(generated(), models, key)  # in place: FastAPI keeps it
+            contract.served_contract(generated(), models, key, service.services)  # in place: FastAPI keeps it
         return app.openapi_schema
 
     app.openapi = openapi
     app.get("/", include_in_schema=False)(_page)
     app.get("/static/{name}", include_in_schema=False)(_static_file)
+    app.get("/static/tasks/{name}", include_in_schema=False)(_task_script)
     return app
+
+
+def _route(service: "Service", endpoint: contract.Endpoint):
+    """The endpoint's handler as FastAPI calls it: its body typed by the endpoint's schema (which
+    FastAPI validates and documents), with the server's Service passed on."""
+    async def handle(body, request: Request):
+        return await endpoint.handle(service, body, request)
+
+    handle.__signature__ = inspect.Signature([
+        inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=endpoint.schema),
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)])
+    handle.__name__ = endpoint.path.rsplit("/", 1)[-1]
+    return handle
 
 
 def serving_app(models: list[Served], settings: Settings) -> FastAPI:
@@ -119,19 +126,19 @@ def serving_app(models: list[Served], settings: Settings) -> FastAPI:
     return app
 
 
-class _Service:
-    """The endpoints: the models by name, and the one model thread all their work runs on (no two
-    models fight for the cores)."""
+class Service:
+    """What every endpoint uses: the models by name, the one model thread all their work runs on (no
+    two models fight for the cores), and the deadline. Each served task's service starts its engine
+    for each of its models (Served.engine)."""
 
     def __init__(self, models: list[Served], settings: Settings):
         self.models, self.by_name = models, {model.name: model for model in models}
         self.timeout = settings.request_timeout
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="lstmkit-model")
+        self.services = {name: task.service() for name, task in registry().items() if task.service is not None}
         for model in models:
-            model.batcher = _batcher_for(model, self.executor, settings)
-            if model.task == "textgen":
-                model.streams = ContinuousGeneration(model.predictor, self.executor, settings.max_batch,
-                                                     settings.max_pending)
+            start = self.services[model.task].start if model.task in self.services else None
+            model.engine = start(model, self.executor, settings) if start is not None else None
 
     async def on_model_thread(self, work, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
@@ -155,47 +162,12 @@ class _Service:
     async def list_models(self):
         return {"models": [{"name": m.name, "task": m.task, **m.summary} for m in self.models]}
 
-    async def sentiment(self, body: schemas.SentimentRequest, request: Request):
-        model = self.model_for("sentiment", body.model)
-        try:
-            model.predictor.check(body.texts)
-        except LstmkitError as error:
-            raise HTTPError(422, f"texts: {error}") from None
-        if body.explain:
-            results = await self.answer(request, self._explanations(model.predictor, body.texts))
-        else:
-            results = await self.answer(request, model.batcher.submit(body, len(body.texts)))
-        return {"model": model.name, "results": results}
-
-    async def _explanations(self, classifier, texts: list[str]) -> list[dict]:
-        # one text per turn of the model thread: a cancelled request stops after the text in hand
-        return [await self.on_model_thread(classifier.explain, text) for text in texts]
-
-    async def generate(self, body: schemas.GenerateRequest, request: Request):
-        model = self.model_for("textgen", body.model)
-        work = _Generation(body)
-        if not body.stream:
-            samples = await self.answer(request, model.streams.submit(work))
-            return {"model": model.name, "samples": samples}
-        model.streams.check_room(body.num)  # a 503 now: once streaming, the status is sent
-        return StreamingResponse(_events(model, work, self.timeout), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
-
-    async def translate(self, body: schemas.TranslateRequest, request: Request):
-        model = self.model_for("translate", body.model)
-        if body.attention and not model.predictor.config.attention:
-            raise HTTPError(422, f"attention: model {model.name!r} has no attention")
-        if body.attention and body.beam > 1:
-            raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
-        results = await self.answer(request, self.on_model_thread(_translations, model.predictor, body))
-        return {"model": model.name, "results": results}
-
     async def inspect(self, body: schemas.InspectRequest, request: Request):
         model = self.by_name.get(body.model) if body.model is not None else (self.models or [None])[0]
         if model is None:
             raise HTTPError(404, f"model: no model named {body.model!r}; /v1/models lists what is served")
         inspection = await self.answer(request, self.on_model_thread(_inspection, model.predictor, body.text))
-        layers = [{"name": name, **{key: values.round(INSPECT_DIGITS).tolist() for key, values in layer.items()}}
+        layers = [{"name": name, **{key: values.round(schemas.INSPECT_DIGITS).tolist() for key, values in layer.items()}}
                   for name, layer in zip(inspection.names, inspection.layers)]
         return {"model": model.name, "task": model.task, "tokens": inspection.tokens, "layers": layers}
 
@@ -209,19 +181,23 @@ def _inspection(predictor, text: str) -> Inspection:
         return Inspection([], [], [])
 
 
-def _translations(translator, body: schemas.TranslateRequest) -> list[dict]:
-    output = translator.translate(body.sentences, language=body.language, beam=body.beam,
-                                  keep_attention=body.attention)
-    translations, maps = output if body.attention else (output, None)
-    results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
-    for result, (source, target, weights) in zip(results, maps or ()):
-        result["attention"] = {"source": source, "target": target,
-                               "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
-    return results
-
-
 async def _page():
-    return HTMLResponse(_static("index.html"))
+    """index.html with each task's tab and panel (tasks/base.py: Task.panel) and its script."""
+    tasks = [task for task in registry().values() if task.panel is not None]
+    tabs = "\n".join(f'  <button role="tab" id="tab-{task.name}" aria-controls="{task.name}" aria-selected="false">'
+                     f'{task.title}</button>' for task in tasks)
+    scripts = "\n".join(f'<script src="/static/tasks/{task.name}.js"></script>' for task in tasks)
+    return HTMLResponse(_static("index.html").replace("<!-- tabs -->", tabs)
+                        .replace("<!-- panels -->", "\n".join(task.panel_html() for task in tasks))
+                        .replace("<!-- scripts -->", scripts))
+
+
+async def _task_script(name: str):
+    """A task's panel script: panel.js in its folder."""
+    task = registry().get(name.removesuffix(".js")) if name.endswith(".js") else None
+    if task is None or task.panel is None:
+        raise HTTPError(404, f"{name}: no such file")
+    return Response(task.panel_script(), media_type="text/javascript")
 
 
 async def _static_file(name: str):
@@ -245,69 +221,3 @@ def from_environment() -> FastAPI:
 
 def _static(name: str) -> str:
     return resources.files("lstmkit.serve").joinpath("static", name).read_text(encoding="utf-8")
-
-
-@dataclass
-class _Generation:
-    """A generation request on its way through streams.py: pieces of a streamed one go to `queue`."""
-    body: schemas.GenerateRequest
-    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-
-
-def _batcher_for(model: Served, executor, settings: Settings) -> Batcher | None:
-    if model.task != "sentiment":
-        return None
-    return Batcher(_sentiment_batch(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
-                   max_pending=settings.max_pending)
-
-
-def _sentiment_batch(classifier):
-    units = max(config.units for _, _, config in classifier.members)
-
-    def run(jobs):
-        texts = [text for job in jobs for text in job.request.texts]
-        with small_ops_threads(len(texts) * units):  # one thread leaves the event loop a core (bench/serve.py)
-            probabilities = classifier.probabilities(texts)
-        results, start = [], 0
-        for job in jobs:
-            count = len(job.request.texts)
-            results.append(classifier.labelled(job.request.texts, probabilities[start: start + count]))
-            start += count
-        return results
-
-    return run
-
-
-async def _events(model: Served, work: _Generation, timeout: float):
-    """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
-    with the whole samples, or `error` (also when the deadline passes: the work stops)."""
-    loop = asyncio.get_running_loop()
-    deadline, task, piece = loop.time() + timeout, asyncio.ensure_future(model.streams.submit(work)), None
-    try:
-        while True:
-            piece = asyncio.ensure_future(work.queue.get())
-            await asyncio.wait({piece, task}, timeout=max(0.0, deadline - loop.time()),
-                               return_when=asyncio.FIRST_COMPLETED)
-            if not piece.done() and not task.done():
-                yield f"event: error\ndata: {json.dumps({'error': deadline_error(timeout).message})}\n\n"
-                return
-            if piece.done():
-                yield f"data: {json.dumps({'pieces': piece.result()})}\n\n"
-                continue
-            piece.cancel()
-            while not work.queue.empty():  # pieces come before the result: drain them first
-                yield f"data: {json.dumps({'pieces': work.queue.get_nowait()})}\n\n"
-            try:
-                samples = task.result()
-            except (LstmkitError, Busy) as error:
-                yield f"event: error\ndata: {json.dumps({'error': str(error)})}\n\n"
-            except Exception as error:  # noqa: BLE001 - a bug: one line to the client, the traceback to the log
-                log.error("POST /v1/generate failed", exc_info=error)
-                yield f"event: error\ndata: {json.dumps({'error': internal_error(error)})}\n\n"
-            else:
-                yield f"event: done\ndata: {json.dumps({'model': model.name, 'samples': samples})}\n\n"
-            return
-    finally:  # the client went away: its job is marked cancelled
-        for waiting in (task, piece):
-            if waiting is not None:
-                waiting.cancel()

@@ -1,8 +1,13 @@
-"""The OpenAPI document the server serves says what it does: every status an endpoint can answer,
-with the error body, and what the served models accept (a translation run's languages, whether it
-has attention), so that a request the schema accepts is one the server answers 200."""
+"""What a task's service declares (`TaskService`: its endpoints, what it starts for each served
+model, what it adds to the OpenAPI document), and the document the server serves: every status an
+endpoint can answer, with the error body, and what the served models accept, so that a request the
+schema accepts is one the server answers 200."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -23,6 +28,28 @@ EVENT = {  # one Server-Sent Event (Open API 3.1: the schema of a stream describ
                                             '{"model", "samples"}, the last; error: {"error": one line}, the last'},
                    "data": {"type": "string", "description": "JSON"}}}
 MODEL_WORK = (400, 404, 413, 422, 500, 503, 504)  # what an endpoint running a model can answer
+UNQUEUED_WORK = tuple(status for status in MODEL_WORK if status != 503)  # one that does not queue its work
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """POST `path`: `handle(service, body, request)` answers a valid `body` (of the `schema` type).
+    `service` is the server's (serve/app.py's Service): the served models, the model thread, deadlines."""
+    path: str
+    schema: type[BaseModel]
+    handle: Callable[[Any, BaseModel, Any], Awaitable[Any]]
+    statuses: tuple[int, ...] = MODEL_WORK  # the errors it can answer
+    streams: bool = False  # it may answer Server-Sent Events
+
+
+@dataclass(frozen=True)
+class TaskService:
+    """A task's part of the server."""
+    endpoints: list[Endpoint]
+    # (served model, the model thread's executor, the server's Settings) -> what its endpoints use (Served.engine)
+    start: Callable[[Any, Any, Any], Any] | None = None
+    # (the OpenAPI document, the served models of the task) -> the document, with what they accept
+    document: Callable[[dict, list], None] | None = None
 
 
 class Problem(BaseModel):
@@ -46,9 +73,9 @@ def responses(statuses, api_key: bool, streams: bool = False) -> dict:
     return documented
 
 
-def served_contract(document: dict, models, api_key: bool) -> dict:
-    """The generated OpenAPI document, with the API key's scheme and the served translation
-    runs' languages and attention."""
+def served_contract(document: dict, models, api_key: bool, services: dict[str, TaskService]) -> dict:
+    """The generated OpenAPI document, with the API key's scheme and what each task's service adds
+    for its served models."""
     if api_key:
         document.setdefault("components", {}).setdefault("securitySchemes", {})["APIKey"] = {
             "type": "apiKey", "in": "header", "name": "X-API-Key",
@@ -57,22 +84,7 @@ def served_contract(document: dict, models, api_key: bool) -> dict:
             if path.startswith("/v1/"):
                 for operation in operations.values():
                     operation["security"] = [{"APIKey": []}]
-    translators = [model for model in models if model.task == "translate"]
-    request = document.get("components", {}).get("schemas", {}).get("TranslateRequest")
-    if translators and request is not None:
-        request["anyOf"] = [_translator(model, first=number == 0) for number, model in enumerate(translators)]
+    for task, service in services.items():
+        if service.document is not None:
+            service.document(document, [model for model in models if model.task == task])
     return document
-
-
-def _translator(model, first: bool) -> dict:
-    """What one translation run accepts: its name (the first also by default), its languages, and
-    attention only if it has it, with beam 1."""
-    named = {"properties": {"model": {"enum": [model.name]}}, "required": ["model"]}
-    chosen = {"anyOf": [named, {"not": {"required": ["model"]}}, {"properties": {"model": {"type": "null"}}}]
-              } if first else named
-    languages = {"properties": {"language": {"anyOf": [{"type": "null"}, {"enum": ["", *model.predictor.targets]}]}}}
-    greedy_if_attention = {"anyOf": [{"properties": {"attention": {"const": False}}},
-                                     {"properties": {"beam": {"const": 1}}}]}
-    attention = greedy_if_attention if model.predictor.config.attention else {
-        "properties": {"attention": {"const": False}}}
-    return {"allOf": [chosen, languages, attention]}

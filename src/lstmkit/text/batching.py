@@ -63,3 +63,16 @@ def length_batches(sequences, targets, batch_size: int, generator=None, pool: in
 
 def _order(count: int, generator) -> torch.Tensor:
     return torch.randperm(count, generator=generator) if generator is not None else torch.arange(count)
+
+
+class Epoch:
+    """One epoch's batches, made on the fly by `make()`, with a length for the progress bar."""
+
+    def __init__(self, make, count: int):
+        self.make, self.count = make, count
+
+    def __iter__(self):
+        return self.make()
+
+    def __len__(self):
+        return self.count

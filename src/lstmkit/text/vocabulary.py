@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Callable, Iterable, NamedTuple
 
 from . import distinct_strings
-from .pairs import PAIR_SPECIALS, detokenize, tokenize
+from .tokens import PAIR_SPECIALS, detokenize, tokenize
 from .words import IMDB_SPECIALS, words
 
 ROLES = ("pad", "unknown", "start", "stop")

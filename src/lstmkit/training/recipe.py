@@ -20,10 +20,11 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from .. import __version__
+from ..dependencies import need_all
+from ..version import __version__
 from . import distributed
 from .device import resolve_device
-from .loop import FitOptions, fit
+from .loop import NEEDS, FitOptions, fit
 from .optimizers import make_optimizer
 from .run import RunDirectory
 
@@ -87,6 +88,27 @@ class Recipe:
     files: dict[str, str] = field(default_factory=dict)  # more text files written when the run starts
     on_epoch_start: Callable[[torch.nn.Module, int], None] | None = None
     optimizer_options: dict = field(default_factory=dict)  # make_optimizer's keyword arguments
+
+
+@dataclass
+class Trained:
+    """What run_training gives back: the history, the model holding the best weights, and where."""
+    history: list[dict]
+    model: torch.nn.Module
+    run: RunDirectory
+    device: torch.device
+
+
+def run_training(task: str, config, out, prepare: Callable[[Any, RunDirectory, bool, torch.device], Recipe], *,
+                 resume: bool = False, device: str = "auto", progress: bool = True, log=print) -> Trained:
+    """Every task's training, the same way: take the run directory (or resume it), check that training's
+    dependencies are installed, then `prepare(config, run, resuming, device)` -> the task's Recipe, and
+    train_recipe. `config` is the task's, already validated."""
+    target, run, resuming, config = start_run(out, config, task, resume, device)
+    need_all(*NEEDS)
+    recipe = prepare(config, run, resuming, target)
+    history, model = train_recipe(recipe, run, resuming, target, progress=progress, log=log)
+    return Trained(history, model, run, target)
 
 
 def train_recipe(recipe: Recipe, run: RunDirectory, resuming: bool, target: torch.device, *, progress: bool = True,

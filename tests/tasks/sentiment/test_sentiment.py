@@ -189,7 +189,7 @@ def test_unknown_words_map_to_the_unknown_id(tmp_path, data, run_cli):
 @pytest.mark.filterwarnings("ignore:.*only 2 validation texts")  # its 4-review CSV, on purpose
 def test_validation_by_movie_never_shares_a_movie_with_training(tmp_path, data, run_cli):
     from lstmkit.tasks.sentiment import split_validation
-    from lstmkit.text.readers import read_labelled
+    from lstmkit.tasks.sentiment.readers import read_labelled
 
     texts = read_labelled(data)["train"]
     training_part, validation = split_validation(texts, 0.2, seed=0, by_group=True)

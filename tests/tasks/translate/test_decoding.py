@@ -5,7 +5,7 @@ import math
 import torch
 
 from lstmkit.tasks.translate.decoding import beam_decode, greedy_decode
-from lstmkit.text.pairs import PAD, START, STOP
+from lstmkit.text.tokens import PAD, START, STOP
 
 A, B = 4, 5  # two made-up tokens after the reserved ones (PAD, START, STOP, UNKNOWN)
 

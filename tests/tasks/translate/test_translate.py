@@ -14,7 +14,8 @@ from lstmkit.tasks.translate import PRESETS, Seq2Seq, TranslateConfig, load, rea
 from lstmkit.tasks.translate.decoding import beam_decode, greedy_decode
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
-from lstmkit.text.pairs import PAD, STOP, UNKNOWN, read_pairs
+from lstmkit.text.tokens import PAD, STOP, UNKNOWN
+from lstmkit.tasks.translate.pairs import read_pairs
 from lstmkit.training.run import RunDirectory
 
 

@@ -1,4 +1,4 @@
-// The page of `lstmkit serve`: four panels over the JSON API. No libraries, no network but this server.
+// The page of `lstmkit serve`: a panel per task over the JSON API (each task's panel.js), and inside the LSTM. No libraries, no network but this server.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -55,14 +55,14 @@ async function loadModels() {
 
 // Tabs: click, or the arrow keys on the tab list.
 const tabs = Array.from(document.querySelectorAll('[role="tab"]'));
-function selectTab(tab) {
+function selectTab(tab, focus = true) {
   for (const other of tabs) {
     const selected = other === tab;
     other.setAttribute("aria-selected", String(selected));
     other.tabIndex = selected ? 0 : -1;
     $(other.getAttribute("aria-controls")).hidden = !selected;
   }
-  tab.focus();
+  if (focus) tab.focus();
 }
 tabs.forEach((tab, index) => {
   tab.tabIndex = index === 0 ? 0 : -1;
@@ -72,83 +72,8 @@ tabs.forEach((tab, index) => {
     if (step) selectTab(tabs[(index + step + tabs.length) % tabs.length]);
   });
 });
+selectTab(tabs[0], false);
 
-// Sentiment: the probability, and each word coloured by its contribution to the label.
-$("sentiment-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  showError("sentiment");
-  const result = $("sentiment-result");
-  result.replaceChildren();
-  try {
-    const answer = await (await api("/v1/sentiment", { model: $("sentiment-model").value || null,
-                                                      texts: [$("sentiment-text").value], explain: true })).json();
-    const explained = answer.results[0];
-    const line = document.createElement("p");
-    line.className = "probability";
-    line.textContent = explained.label + ": probability " + explained.probability.toFixed(3);
-    const words = document.createElement("p");
-    const largest = Math.max(1e-6, ...explained.words.map(([, c]) => Math.abs(c)));
-    for (const [word, contribution] of explained.words) {
-      const span = document.createElement("span");
-      span.className = "word";
-      span.textContent = word;
-      const strength = Math.abs(contribution) / largest;
-      span.style.background = contribution >= 0 ? `rgba(0, 140, 60, ${strength})` : `rgba(200, 30, 30, ${strength})`;
-      span.title = "contribution " + contribution.toFixed(4);
-      words.append(span);
-    }
-    const legend = document.createElement("p");
-    legend.className = "legend";
-    legend.textContent = "Green words speak for the label, red ones against it: how much its probability drops " +
-                         "when the word is replaced by an unknown one.";
-    result.append(line, words, legend);
-  } catch (error) {
-    showError("sentiment", error);
-  }
-});
-
-// Generation: the text streams in as it is made (Server-Sent Events over fetch).
-$("generate-temperature").addEventListener("input", (event) => {
-  $("temperature-value").textContent = Number(event.target.value).toFixed(2);
-});
-$("generate-top-p").addEventListener("input", (event) => {
-  const value = Number(event.target.value);
-  $("top-p-value").textContent = value.toFixed(2) + (value >= 1 ? " (off)" : "");
-});
-$("generate-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  showError("generate");
-  const output = $("generate-result");
-  output.textContent = $("generate-seed").value;
-  const topP = Number($("generate-top-p").value);
-  const body = { model: $("generate-model").value || null, seed: $("generate-seed").value,
-                 length: Number($("generate-length").value), temperature: Number($("generate-temperature").value),
-                 stream: true };
-  if (topP < 1) body.top_p = topP;
-  try {
-    const response = await api("/v1/generate", body);
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffered.indexOf("\n\n")) >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = JSON.parse(block.slice(block.indexOf("data: ") + 6));
-        if (block.startsWith("event: error")) throw new Error(data.error);
-        if (!block.startsWith("event:")) output.textContent += data.pieces[0];
-      }
-    }
-  } catch (error) {
-    showError("generate", error);
-  }
-});
-
-// A heat map on a canvas: rows x columns of values, labels down the left and under the columns.
 function heatMap(canvas, values, rowLabels, columnLabels, colour, title) {
   const cell = 18, left = 10 + 7 * Math.max(...rowLabels.map((l) => l.length)), top = title ? 24 : 6;
   const bottom = 10 + 7 * Math.max(1, ...columnLabels.map((l) => l.length));
@@ -184,33 +109,6 @@ const shown = (token) => token === " " ? "␣" : token === "\n" ? "⏎" : token;
 const gateColour = (v) => `rgb(${255 - 230 * v}, ${255 - 160 * v}, 255)`;  // 0 white .. 1 blue
 
 // Translation, with the attention matrix for models that have attention.
-$("translate-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  showError("translate");
-  $("translate-result").textContent = "";
-  $("attention-figure").hidden = true;
-  const name = $("translate-model").value;
-  const model = models.find((m) => m.name === name);
-  const beam = Number($("translate-beam").value);
-  const attention = Boolean(model && model.config.attention) && beam === 1;
-  try {
-    const answer = await (await api("/v1/translate", { model: name || null, sentences: [$("translate-text").value],
-                                                      beam, attention })).json();
-    const result = answer.results[0];
-    $("translate-result").textContent = result.translation
-      ? "German: " + result.translation : "(the model translated it as nothing: it stopped at once)";
-    if (result.attention) {
-      const map = result.attention;
-      heatMap($("attention-map"), map.weights, map.target.map(shown), map.source.map(shown), gateColour,
-              "attention (rows: output tokens, columns: input tokens)");
-      $("attention-figure").hidden = false;
-    }
-  } catch (error) {
-    showError("translate", error);
-  }
-});
-
-// Inside the LSTM: gates and cell state over time for a few units, and the units that track something.
 function correlation(a, b) {
   const n = a.length, ma = a.reduce((s, x) => s + x, 0) / n, mb = b.reduce((s, x) => s + x, 0) / n;
   let sab = 0, saa = 0, sbb = 0;

@@ -6,12 +6,26 @@
 The model returns logits; the sigmoid/softmax is applied by the loss and by predict().
 """
 
-from .classifier import SentimentClassifier, evaluate, load
-from .config import ADAM_EPS, POOLING, PRESETS, RECURRENT, SentimentConfig, validate_config
-from .data import Prepared, batches_of, pretrain_word_vectors, split_validation
-from .model import SentimentModel, loss_and_correct, predict_logits, probabilities
-from .training import batch_loss_on, train
+from ...limits import LIMITS as COMMON_LIMITS
+from ...limits import Limit, whole
+from ..base import Task, lazy, lazy_exports
 
-__all__ = ["ADAM_EPS", "POOLING", "PRESETS", "RECURRENT", "Prepared", "SentimentClassifier", "SentimentConfig",
-           "SentimentModel", "batch_loss_on", "batches_of", "evaluate", "load", "loss_and_correct", "predict_logits",
-           "pretrain_word_vectors", "probabilities", "split_validation", "train", "validate_config"]
+LIMITS = {**COMMON_LIMITS,
+          "num_words": whole(3, 10_000_000, "padding, unknown and at least one word"),
+          "maxlen": whole(1, 1_000_000),
+          "unfreeze_after": whole(0, 100_000),
+          "val_split": Limit(0, 1, open_low=True, open_high=True)}
+
+TASK = Task(
+    name="sentiment", title="Sentiment", help="text classification (the lecture's IMDB model)",
+    load=lazy(f"{__name__}.classifier", "SentimentClassifier.load"), add_commands=lazy(f"{__name__}.cli", "add_verbs"),
+    module=__name__, limits=LIMITS, service=lazy(f"{__name__}.service", "service"), panel="panel",
+    ensemble=True)
+
+__getattr__ = lazy_exports(__name__, {
+    "SentimentClassifier": "classifier", "evaluate": "classifier", "load": "classifier",
+    "ADAM_EPS": "config", "POOLING": "config", "PRESETS": "config", "RECURRENT": "config",
+    "SentimentConfig": "config", "validate_config": "config",
+    "Prepared": "data", "batches_of": "data", "pretrain_word_vectors": "data", "split_validation": "data",
+    "SentimentModel": "model", "loss_and_correct": "model", "predict_logits": "model", "probabilities": "model",
+    "batch_loss_on": "training", "train": "training"})

@@ -10,7 +10,7 @@ import torch
 from ...errors import DataError, RunError
 from ...inspection import Inspection, inspect_layers
 from ...metrics import classification_report
-from ...text.readers import LabelledTexts, read_labelled
+from .readers import LabelledTexts, read_labelled
 from ...text.vocabulary import Vocabulary
 from ...text.words import words
 from ...training.recipe import load_trained
@@ -106,6 +106,10 @@ class SentimentClassifier:
         contributions = (result["probability"] - self._probabilities(occluded)[:, label]).tolist()
         return {"label": result["label"], "probability": result["probability"],
                 "words": list(zip(tokens, contributions))}
+
+    def parameter_count(self) -> int:
+        """The weights it computes with (an ensemble's: all its members')."""
+        return sum(p.numel() for model, _, _ in self.members for p in model.parameters())
 
     def inspect(self, text: str) -> Inspection:
         """The first run's LSTM layers over the words it reads of `text` (its last maxlen)."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ...errors import SettingsError
 from ...nn import GRU, LSTM, SimpleRNN
 from ...training.loop import check_training_config
 from ...training.recipe import TrainingConfig
+from . import LIMITS
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
 ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
@@ -16,6 +18,7 @@ POOLING = ("last", "max", "mean")
 
 @dataclass(frozen=True)
 class SentimentConfig(TrainingConfig):  # frozen: the presets are values no training can change
+    limits: ClassVar = LIMITS  # the allowed range of each number (check_settings)
     num_words: int = 10_000  # vocabulary size, padding and unknown-word ids included
     maxlen: int = 500  # words kept per text (its last maxlen)
     embedding_dim: int = 32

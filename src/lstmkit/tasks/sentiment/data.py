@@ -10,8 +10,8 @@ import torch
 
 from ...errors import DataError
 from ...text.batching import length_batches, padded_batches
-from ...text.readers import LabelledTexts, read_labelled, read_unlabelled
-from ...text.vectors import embedding_matrix, load_word_vectors, train_word2vec
+from .readers import LabelledTexts, read_labelled, read_unlabelled
+from .vectors import embedding_matrix, load_word_vectors, train_word2vec
 from ...text.vocabulary import Vocabulary
 from .config import SentimentConfig
 
@@ -104,7 +104,7 @@ def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=N
     return vectors
 
 
-def _pretrained_matrix(config: SentimentConfig, vocabulary: Vocabulary, data_path, train_texts, unlabelled,
+def pretrained_matrix(config: SentimentConfig, vocabulary: Vocabulary, data_path, train_texts, unlabelled,
                        log) -> tuple[torch.Tensor, SentimentConfig]:
     """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding
     -> (the embedding matrix, the config with the vectors' size as its embedding_dim)."""

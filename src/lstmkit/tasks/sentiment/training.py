@@ -8,19 +8,18 @@ import warnings
 
 import torch
 
-from ...dependencies import need_all
+from ...dependencies import need
 from ...errors import DataError
-from ...text import vectors
-from ...text.readers import read_labelled
+from . import vectors
+from .readers import read_labelled
 from ...text.vocabulary import Vocabulary
 from ...text.words import IMDB_SPECIALS
 from ...training import distributed
-from ...training.loop import NEEDS
-from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
+from ...training.recipe import Recipe, best_epoch, run_training
 from ...training.run import LAST
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
-from .data import FEW_VALIDATION_TEXTS, Prepared, _pretrained_matrix, batches_of, split_validation
+from .data import FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, split_validation
 from .model import SentimentModel, loss_and_correct, predict_logits
 
 
@@ -40,31 +39,41 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
           log=print) -> dict:
     """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
+    splits, made = {}, {}  # what prepare read and made, for the test report after training
+
+    def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device) -> Recipe:
+        pretraining = config.pretrained and not (resuming and run.file(LAST).is_file())
+        if pretraining:
+            need("gensim.models", vectors.FEATURE)
+        splits.update(read_labelled(data_path, text_column=text_column, label_column=label_column,
+                                    group_column=group_column))
+        training_texts = splits.get("train") or splits["all"]
+        train_part, validation_part, config = _split(training_texts, config)
+        # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
+        vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
+                      else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS,
+                                          max_size=config.num_words))
+        pretrained = None
+        # else the checkpoint has it; the other processes get process 0's vectors as training starts
+        if pretraining and distributed.is_main():
+            pretrained, config = pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
+        config = distributed.from_main(config)  # a vectors file sets the embedding size
+        train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
+        validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
+        made.update(vocabulary=vocabulary, config=config)
+        return _recipe(config, vocabulary, pretrained, train_data, validation_data, target,
+                       {"data": str(data_path), "training_texts": training_texts.fingerprint()})
+
     validate_config(config)
-    target, run, resume, config = start_run(out, config, "sentiment", resume, device)
-    pretraining = config.pretrained and not (resume and run.file(LAST).is_file())
-    need_all(*NEEDS, *([("gensim.models", vectors.FEATURE)] if pretraining else []))
-    splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
-    training_texts = splits.get("train") or splits["all"]
-    train_part, validation_part, config = _split(training_texts, config)
-    # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
-    vocabulary = (run.load_vocab(Vocabulary.from_json) if resume
-                  else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS, max_size=config.num_words))
-    pretrained = None
-    # else the checkpoint has it; the other processes get process 0's vectors as training starts
-    if pretraining and distributed.is_main():
-        pretrained, config = _pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
-    config = distributed.from_main(config)  # a vectors file sets the embedding size
-    train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
-    validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
-    recipe = _recipe(config, vocabulary, pretrained, train_data, validation_data, target,
-                     {"data": str(data_path), "training_texts": training_texts.fingerprint()})
-    history, model = train_recipe(recipe, run, resume, target, progress=progress, log=log)
-    best = best_epoch(history)
-    result = {"history": history, "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
+    trained = run_training("sentiment", config, out, prepare, resume=resume, device=device, progress=progress,
+                           log=log)
+    best = best_epoch(trained.history)
+    result = {"history": trained.history,
+              "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished
-            result["test"] = SentimentClassifier([(model, vocabulary, config)]).report(splits["test"])
+            classifier = SentimentClassifier([(trained.model, made["vocabulary"], made["config"])])
+            result["test"] = classifier.report(splits["test"])
     return result
 
 

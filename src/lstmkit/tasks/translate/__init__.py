@@ -15,12 +15,29 @@ training stays one fused pass over all steps; each step's output then attends ov
 outputs and is combined with its context vector: tanh(W_c [context; h_t]).
 """
 
-from .config import LECTURE_EXAMPLES, PRESETS, TranslateConfig, validate_config
-from .data import preprocess, read_corpus, split_key
-from .model import Seq2Seq
-from .training import train
-from .translator import Translator, evaluate, group_references, held_out_pairs, load, plot_attention, score
+from ...limits import COUNT, SEED, Limit, whole
+from ...limits import LIMITS as COMMON_LIMITS
+from ..base import Task, lazy, lazy_exports
 
-__all__ = ["LECTURE_EXAMPLES", "PRESETS", "Seq2Seq", "TranslateConfig", "Translator", "evaluate", "group_references",
-           "held_out_pairs", "load", "plot_attention", "preprocess", "read_corpus", "score", "split_key", "train",
-           "validate_config"]
+LIMITS = {**COMMON_LIMITS,
+          "max_length": whole(0, 100_000, "0: keep all"),
+          "source_vocab": COUNT,
+          "target_vocab": COUNT,
+          "test_pairs": COUNT,
+          "validation_pairs": COUNT,
+          "bleu_sentences": COUNT,
+          "split_seed": SEED,
+          "beam": whole(1, 64),
+          "alpha": Limit(0, 10),
+          "examples": whole(0, 10_000)}
+
+TASK = Task(
+    name="translate", title="Translation", help="sequence-to-sequence translation (the lecture's English->German)",
+    load=lazy(f"{__name__}.translator", "open_translator"), add_commands=lazy(f"{__name__}.cli", "add_verbs"),
+    module=__name__, limits=LIMITS, service=lazy(f"{__name__}.service", "service"), panel="panel")
+
+__getattr__ = lazy_exports(__name__, {
+    "LECTURE_EXAMPLES": "config", "PRESETS": "config", "TranslateConfig": "config", "validate_config": "config",
+    "preprocess": "data", "read_corpus": "data", "split_key": "data", "Seq2Seq": "model", "train": "training",
+    "Translator": "translator", "evaluate": "translator", "group_references": "translator",
+    "held_out_pairs": "translator", "load": "translator", "plot_attention": "translator", "score": "translator"})

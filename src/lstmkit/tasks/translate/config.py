@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ...errors import SettingsError
 from ...training.loop import check_training_config
 from ...training.recipe import TrainingConfig
+from . import LIMITS
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
 
 
 @dataclass(frozen=True)
 class TranslateConfig(TrainingConfig):  # frozen: the presets are values no training can change
+    limits: ClassVar = LIMITS  # the allowed range of each number (check_settings)
     level: str = "char"  # "char" (one-hot characters, the lecture) or "word" (word embeddings)
     encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
     attention: bool = False

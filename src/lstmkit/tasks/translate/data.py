@@ -9,10 +9,10 @@ import torch
 
 from ...errors import DataError
 from ...text.batching import pad_right
-from ...text.pairs import (PAD, START, STOP, PairFile, Split, language_of, normalize, read_pairs,
-                           split_by_source)
+from ...text.tokens import PAD, START, STOP
 from ...text.vocabulary import Vocabulary
 from .config import TranslateConfig
+from .pairs import PairFile, Split, language_of, normalize, read_pairs, split_by_source
 
 
 @dataclass
@@ -97,7 +97,7 @@ def pair_batches(encoded, language: int, batch_size: int, generator=None, pool: 
             yield source, lengths, target_in, target_out, torch.full((len(rows),), language)
 
 
-class _Epoch:
+class LanguageMix:
     """One epoch's batches from every language, in random order, made on the fly."""
 
     def __init__(self, per_language, batch_size, generator):

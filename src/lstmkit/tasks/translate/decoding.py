@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import torch
 
-from ...text.pairs import PAD, START, STOP
+from ...text.tokens import PAD, START, STOP
 
 DECODE_BATCH = 512  # sentences decoded together: bigger matrix products, above all in bfloat16
 # beam search's (sentences·beam, vocabulary) scores per step, at most: past it their passes leave the caches

@@ -9,8 +9,8 @@ from torch import nn
 from ...nn import LSTM, Bidirectional, Dense, Embedding
 from ...nn.lstm import linear_t, stacked_step
 from ...nn.recurrent import time_mask
-from ...text.chars import one_hot
-from ...text.pairs import PAD, START
+from ...nn import one_hot
+from ...text.tokens import PAD, START
 from .config import TranslateConfig
 
 

@@ -7,17 +7,16 @@ import random
 
 from torch import nn
 
-from ...dependencies import need_all
+from ...dependencies import need
 from ...errors import DataError
 from ...metrics import SCORES_FEATURE
-from ...text.pairs import PAD, PAIR_SPECIALS
+from ...text.tokens import PAD, PAIR_SPECIALS
 from ...text.vocabulary import Vocabulary
-from ...training.loop import NEEDS
-from ...training.recipe import Recipe, best_epoch, start_run, train_recipe
+from ...training.recipe import Recipe, best_epoch, run_training
 from .config import TranslateConfig, validate_config, with_defaults
-from .data import _Epoch, encode_pairs, pair_batches, read_corpus
+from .data import LanguageMix, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
-from .translator import Translator, _vocabularies, group_references, score
+from .translator import Translator, group_references, read_vocabularies, score
 
 
 def batch_loss_on(languages: list[str], device):
@@ -36,50 +35,59 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
           progress: bool = True, log=print) -> dict:
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv)."""
+    made = {}  # what prepare made, for the translator after training
+
+    def prepare(config: TranslateConfig, run, resuming: bool, target_device) -> Recipe:
+        need("sacrebleu", SCORES_FEATURE)
+        path = run.saved("pairs", str) if resuming else pairs_path
+        corpus = read_corpus(path, config, log)
+        languages = list(corpus.files)
+        train_parts = {language: corpus.part(language, "train") for language in languages}
+        if not train_parts[corpus.main]:
+            raise DataError(f"{path}: every pair was held out for validation/test; the file needs more "
+                            f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller --test-pairs")
+        source, targets = (run.load_vocab(lambda data: read_vocabularies(data, languages)) if resuming
+                           else _fit_vocabularies(config, train_parts))
+        encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
+                   for language in languages]
+        max_source = max(len(s) for part in encoded for s, _ in part)
+        max_output = max(len(t) for part in encoded for _, t in part) + 10
+        validation = corpus.part(corpus.main, "validation")
+        batch_loss = batch_loss_on(languages, target_device)
+        validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output),
+                               batch_loss)
+        made.update(config=config, vocabularies=(source, targets), limits=(max_source, max_output))
+        return Recipe(
+            "translate", config, lambda: Seq2Seq(config, source.size, {language: targets[language].size
+                                                                      for language in languages}),
+            batches=lambda epoch, generator: LanguageMix(encoded, config.batch_size, generator),
+            batch_loss=batch_loss, validate=validate, monitor="val_bleu", mode="max",
+            vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
+            facts={"pairs": str(path), "languages": languages, "max_source": max_source, "max_output": max_output},
+            files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
+                   for part in ("validation", "test")},
+            describe=f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} "
+                     f"training pairs; {len(validation):,} validation / {len(corpus.part(corpus.main, 'test')):,} "
+                     f"test pairs ({corpus.main}); vocabularies en {source.size:,}, "
+                     f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
+
     config = with_defaults(config)
     validate_config(config)
-    target_device, run, resume, config = start_run(out, config, "translate", resume, device)
-    if resume:
-        pairs_path = run.saved("pairs", str)
-    need_all(*NEEDS, ("sacrebleu", SCORES_FEATURE))
-    corpus = read_corpus(pairs_path, config, log)
-    languages = list(corpus.files)
-    train_parts = {language: corpus.part(language, "train") for language in languages}
-    if not train_parts[corpus.main]:
-        raise DataError(f"{pairs_path}: every pair was held out for validation/test; the file needs more "
-                        f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller --test-pairs")
-    if resume:
-        source, targets = run.load_vocab(lambda data: _vocabularies(data, languages))
-    else:
-        specials = PAIR_SPECIALS[config.level]
-        source = Vocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
-                                specials=specials, max_size=config.source_vocab)
-        targets = {language: Vocabulary.fit((o for _, o in part), config.level, specials=specials,
-                                             max_size=config.target_vocab)
-                   for language, part in train_parts.items()}
-    encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
-               for language in languages]
-    max_source = max(len(s) for part in encoded for s, _ in part)
-    max_output = max(len(t) for part in encoded for _, t in part) + 10
-    validation = corpus.part(corpus.main, "validation")
-    batch_loss = batch_loss_on(languages, target_device)
-    validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output), batch_loss)
-    recipe = Recipe(
-        "translate", config, lambda: Seq2Seq(config, source.size, {language: targets[language].size
-                                                                  for language in languages}),
-        batches=lambda epoch, generator: _Epoch(encoded, config.batch_size, generator),
-        batch_loss=batch_loss, validate=validate, monitor="val_bleu", mode="max",
-        vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
-        facts={"pairs": str(pairs_path), "languages": languages, "max_source": max_source, "max_output": max_output},
-        files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
-               for part in ("validation", "test")},
-        describe=f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} "
-                 f"training pairs; {len(validation):,} validation / {len(corpus.part(corpus.main, 'test')):,} test "
-                 f"pairs ({corpus.main}); vocabularies en {source.size:,}, "
-                 f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
-    history, model = train_recipe(recipe, run, resume, target_device, progress=progress, log=log)
-    translator = Translator(model, config, source, targets, max_source, max_output)
-    return {"history": history, "best": best_epoch(history), "translator": translator}
+    trained = run_training("translate", config, out, prepare, resume=resume, device=device, progress=progress,
+                           log=log)
+    translator = Translator(trained.model, made["config"], *made["vocabularies"], *made["limits"])
+    return {"history": trained.history, "best": best_epoch(trained.history), "translator": translator}
+
+
+def _fit_vocabularies(config: TranslateConfig, train_parts: dict) -> tuple[Vocabulary, dict[str, Vocabulary]]:
+    """The English vocabulary of every training part, and each target language's."""
+    specials = PAIR_SPECIALS[config.level]
+    source = Vocabulary.fit((e for part in train_parts.values() for e, _ in part), config.level,
+                            specials=specials, max_size=config.source_vocab)
+    targets = {language: Vocabulary.fit((o for _, o in part), config.level, specials=specials,
+                                         max_size=config.target_vocab)
+               for language, part in train_parts.items()}
+    return source, targets
 
 
 def _validation(config: TranslateConfig, validation, source, targets, main: str, limits, batch_loss):

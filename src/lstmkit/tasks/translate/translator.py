@@ -12,9 +12,11 @@ from ...dependencies import need
 from ...errors import DataError, RunError, SettingsError
 from ...inspection import Inspection, inspect_layers
 from ...limits import check
+from . import LIMITS
 from ...metrics import translation_scores
 from ...text.batching import pad_right
-from ...text.pairs import PAD, UNKNOWN, cut, read_pairs
+from ...text.tokens import PAD, UNKNOWN
+from .pairs import cut, read_pairs
 from ...text.vocabulary import Vocabulary
 from ...training.recipe import load_trained
 from ...training.run import RunDirectory
@@ -47,8 +49,8 @@ class Translator:
         language = language or self.model.languages[0]
         if language not in self.targets:
             raise SettingsError("language", f"{language!r}: this run translates into {', '.join(self.targets)}")
-        check("beam", beam)
-        check("alpha", alpha)
+        check("beam", beam, LIMITS)
+        check("alpha", alpha, LIMITS)
         for number, sentence in enumerate(sentences, 1):
             if not sentence.strip():
                 raise DataError(f"sentence {number} to translate is empty; expected some words")
@@ -82,6 +84,10 @@ class Translator:
                     maps[row] = (source_tokens, target_tokens, attention[position, :steps, : len(encoded[row])])
         return (results, maps) if keep_attention else results
 
+
+    def parameter_count(self) -> int:
+        """The weights it computes with (an ensemble's: all its members')."""
+        return sum(p.numel() for p in self.model.parameters())
 
     def inspect(self, sentence: str) -> Inspection:
         """The encoder's LSTM layers over the English `sentence`, token by token (as preprocessed)."""
@@ -120,15 +126,21 @@ def load(run_path, device: str = "cpu") -> Translator:
         source, targets = vocabularies
         return Seq2Seq(config, source.size, {language: target.size for language, target in targets.items()})
 
-    def read_vocabularies(data, run):
-        return _vocabularies(data, run.saved("languages", list[str]))
+    def vocabularies_of(data, run):
+        return read_vocabularies(data, run.saved("languages", list[str]))
 
-    model, (source, targets), config, run = load_trained(run_path, "translate", TranslateConfig, read_vocabularies,
+    model, (source, targets), config, run = load_trained(run_path, "translate", TranslateConfig, vocabularies_of,
                                                          make_model, device)
     return Translator(model, config, source, targets, run.saved("max_source", int), run.saved("max_output", int))
 
 
-def _vocabularies(data: dict, languages: list[str]) -> tuple[Vocabulary, dict[str, Vocabulary]]:
+def open_translator(runs: list, device: str = "cpu") -> Translator:
+    """lstmkit.load's: the translator of one run."""
+    (run_path,) = runs
+    return load(run_path, device)
+
+
+def read_vocabularies(data: dict, languages: list[str]) -> tuple[Vocabulary, dict[str, Vocabulary]]:
     """vocab.json's data -> (source vocabulary, {language: target vocabulary})."""
     return (Vocabulary.from_json(data["source"]),
             {language: Vocabulary.from_json(data["targets"][language]) for language in languages})

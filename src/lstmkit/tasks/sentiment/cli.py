@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ..limits import flag_type
-from ..training.optimizers import OPTIMIZERS
-from .options import add_common, add_train_options, config_from, print_json, print_report, read_inputs
+from ...cli.options import add_common, add_train_options, config_from, print_json, print_report, read_inputs
+from ...limits import flag_type
+from ...training.optimizers import OPTIMIZERS
+from . import LIMITS
 
 
 def _train(args) -> None:
-    from ..tasks import sentiment
+    from .. import sentiment
 
     config = config_from(args, sentiment.PRESETS)
     result = sentiment.train(config, args.data, args.out, resume=args.resume, device=args.device,
@@ -26,7 +27,7 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from ..tasks import sentiment
+    from .. import sentiment
 
     report = sentiment.evaluate([args.run, *args.ensemble], args.data, device=args.device,
                                 text_column=args.text_column, label_column=args.label_column)
@@ -39,7 +40,7 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> None:
-    from ..api import load
+    from ...api import load
 
     classifier = load(args.run, args.device, ensemble=args.ensemble, task="sentiment")
     results = classifier.predict(read_inputs(args, "text"))
@@ -52,7 +53,7 @@ def _predict(args) -> None:
 
 
 def _vectors(args) -> None:
-    from ..tasks import sentiment
+    from .. import sentiment
 
     vectors = sentiment.pretrain_word_vectors(args.data, args.dim, unlabelled=args.unlabelled, seed=args.seed)
     vectors.save_word2vec_format(args.out, binary=False)
@@ -60,16 +61,14 @@ def _vectors(args) -> None:
           f"(use with train --pretrained {args.out})")
 
 
-def add(commands) -> None:
-    task = commands.add_parser("sentiment", help="text classification (the lecture's IMDB model)")
-    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+def add_verbs(verbs) -> None:
     _add_train(verbs)
 
     vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
     vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
     vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
-    vectors.add_argument("--dim", type=flag_type("dim"), default=32, help="vector size (default 32)")
-    vectors.add_argument("--seed", type=flag_type("seed"), default=0)
+    vectors.add_argument("--dim", type=flag_type("dim", LIMITS), default=32, help="vector size (default 32)")
+    vectors.add_argument("--seed", type=flag_type("seed", LIMITS), default=0)
     vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
     vectors.set_defaults(handler=_vectors)
 
@@ -91,20 +90,20 @@ def add(commands) -> None:
 
 
 def _add_train(verbs) -> None:
-    from ..tasks.sentiment import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
+    from .config import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
 
     train = verbs.add_parser("train", help="train a classifier")
     _data_options(train)
     add_train_options(train, SENTIMENT_PRESETS)
     train.add_argument("--rnn", choices=sorted(RECURRENT))
-    train.add_argument("--layers", type=flag_type("layers"), help="stacked recurrent layers")
-    train.add_argument("--units", type=flag_type("units"), help="units per recurrent layer")
+    train.add_argument("--layers", type=flag_type("layers", LIMITS), help="stacked recurrent layers")
+    train.add_argument("--units", type=flag_type("units", LIMITS), help="units per recurrent layer")
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
-    train.add_argument("--dropout", type=flag_type("dropout"), help="input dropout of each recurrent layer")
-    train.add_argument("--embedding-dim", type=flag_type("embedding_dim"))
-    train.add_argument("--num-words", type=flag_type("num_words"),
+    train.add_argument("--dropout", type=flag_type("dropout", LIMITS), help="input dropout of each recurrent layer")
+    train.add_argument("--embedding-dim", type=flag_type("embedding_dim", LIMITS))
+    train.add_argument("--num-words", type=flag_type("num_words", LIMITS),
                        help="vocabulary size (with padding and unknown ids)")
-    train.add_argument("--maxlen", type=flag_type("maxlen"), help="words kept per text (its last ones)")
+    train.add_argument("--maxlen", type=flag_type("maxlen", LIMITS), help="words kept per text (its last ones)")
     train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
     train.add_argument("--pretrained", metavar="word2vec|FILE",
                        help="'word2vec' trains vectors on the unlabelled and the training texts; or a GloVe/word2vec "
@@ -112,23 +111,23 @@ def _add_train(verbs) -> None:
     train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
                                                              "(default: --data)")
     train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
-    train.add_argument("--unfreeze-after", type=flag_type("unfreeze_after"), metavar="EPOCHS")
+    train.add_argument("--unfreeze-after", type=flag_type("unfreeze_after", LIMITS), metavar="EPOCHS")
     train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--val-split", type=flag_type("val_split"))
+    train.add_argument("--val-split", type=flag_type("val_split", LIMITS))
     train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
                        help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
                             "test movies are disjoint from its training movies")
     train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
-    train.add_argument("--patience", type=flag_type("patience"),
+    train.add_argument("--patience", type=flag_type("patience", LIMITS),
                        help="early stopping: epochs without a better validation score")
     train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
                        help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses "
                             "val_loss)")
-    train.add_argument("--clip-norm", type=flag_type("clip_norm"),
+    train.add_argument("--clip-norm", type=flag_type("clip_norm", LIMITS),
                        help="clip the gradient norm at this (0: no clipping)")
     train.add_argument("--batching", choices=["length", "padded"],
                        help="length: similar lengths together, real words only (default); padded: the lecture's")
-    train.add_argument("--micro-batch", type=flag_type("micro_batch"),
+    train.add_argument("--micro-batch", type=flag_type("micro_batch", LIMITS),
                        help="CPU: run each batch in chunks of this size (0: off)")
     train.set_defaults(handler=_train)
 

@@ -1,5 +1,5 @@
 """Sentence pairs for translation: the manythings.org / Anki files, the split by English sentence,
-the lecture's preprocessing, and tokens at char or word level.
+and the lecture's preprocessing (tokens: text/tokens.py).
 
 An Anki file is UTF-8, one pair per line: `English<TAB>Other[<TAB>attribution]`. It is read as the
 `.txt`/`.tsv` itself or in place from the `<lang>-eng.zip` that manythings.org serves.
@@ -8,7 +8,6 @@ An Anki file is UTF-8, one pair per line: `English<TAB>Other[<TAB>attribution]`.
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 import warnings
 import zipfile
@@ -16,18 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ...errors import DataError
 
 EXPECTED_PAIRS = "a UTF-8 file of English<TAB>translation lines (manythings.org/anki .txt/.tsv, or its .zip)"
-# The special tokens of every translation vocabulary (text/vocabulary.py), at both levels, and their ids.
-# The lecture's char-level dictionaries start a target with '\t' and end it with '\n'.
-PAIR_SPECIALS = {"char": {"pad": "<pad>", "unknown": "<unk>", "start": "\t", "stop": "\n"},
-                 "word": {"pad": "<pad>", "unknown": "<unk>", "start": "<start>", "stop": "<stop>"}}
-PAD, UNKNOWN, START, STOP = 0, 1, 2, 3
-_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")  # words (with inner apostrophes) and single punctuation marks
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}»“’]|['’]s\b|n't\b)")
-_NO_SPACE_AFTER = re.compile(r"([(\[{«„¿¡‘]) ")
-_NUMBER_MARK = re.compile(r"(\d) ?([:.,]) (\d)")  # "7 : 45" -> "7:45"
 
 
 @dataclass
@@ -126,35 +116,6 @@ def normalize(text: str, *, lowercase: bool, strip_punctuation: bool) -> str:
     if strip_punctuation:
         text = "".join(" " if unicodedata.category(ch).startswith("P") and ch not in "'’" else ch for ch in text)
     return " ".join(text.split())
-
-
-def tokenize(text: str, level: str) -> list[str]:
-    """'Don't go!' -> char: ['D', 'o', 'n', "'", 't', ' ', 'g', 'o', '!'];
-    word: ["Don't", 'go', '!']."""
-    return list(text) if level == "char" else _WORD.findall(text)
-
-
-def detokenize(tokens: list[str], level: str) -> str:
-    """Tokens back to a sentence: chars joined; words joined with the spaces around punctuation
-    removed where writing has none ("müde ." -> "müde.")."""
-    if level == "char":
-        return "".join(tokens)
-    text = " ".join(tokens)
-    text = _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
-    text = _NUMBER_MARK.sub(r"\1\2\3", text)
-    return _fix_straight_quotes(text)
-
-
-def _fix_straight_quotes(text: str) -> str:
-    """'sagte " hallo " .' -> 'sagte "hallo".': straight quotes alternate opening and closing."""
-    pieces = text.split('"')
-    out = pieces[0].rstrip()
-    for index, piece in enumerate(pieces[1:]):
-        if index % 2 == 0:  # opening: a space before, none after
-            out = (out + ' "' if out else '"') + piece.strip()
-        else:  # closing: no space before
-            out = out + '"' + piece.rstrip()
-    return out
 
 
 def cut(ids: list[int], limit: int, what: str) -> list[int]:

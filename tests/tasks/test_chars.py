@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lstmkit.data import nietzsche_path
-from lstmkit.text.chars import lecture_starts, one_hot, read_text, segment_batches, split_held_out, window_batches
+from lstmkit.nn import one_hot
+from lstmkit.tasks.textgen.chars import lecture_starts, read_text, segment_batches, split_held_out, window_batches
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.errors import DataError
 

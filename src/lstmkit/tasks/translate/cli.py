@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-
-from ..limits import flag_type
 import sys
 
-from .options import add_common, add_recurrent_options, add_train_options, config_from, print_json, read_inputs
+from ...cli.options import add_common, add_recurrent_options, add_train_options, config_from, print_json, read_inputs
+from ...limits import flag_type
+from . import LIMITS
 
 
 def _train(args) -> None:
-    from ..tasks import translate
+    from .. import translate
 
     if args.encoder is None and args.bidirectional:
         args.encoder = "bilstm"
@@ -28,8 +28,8 @@ def _train(args) -> None:
 
 
 def _run(args) -> None:
-    from ..api import load
-    from ..tasks import translate
+    from ...api import load
+    from .. import translate
 
     translator = load(args.run, args.device, task="translate")
     sentences = read_inputs(args, "sentence")
@@ -53,7 +53,7 @@ def _run(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from ..tasks import translate
+    from .. import translate
 
     report = translate.evaluate(args.run, args.pairs, beam=args.beam, alpha=args.alpha, language=args.language,
                                 device=args.device, examples=args.examples, bf16=args.bf16)
@@ -69,9 +69,7 @@ def _evaluate(args) -> None:
               + " | ".join(example["references"]))
 
 
-def add(commands) -> None:
-    task = commands.add_parser("translate", help="sequence-to-sequence translation (the lecture's English->German)")
-    verbs = task.add_subparsers(dest="verb", metavar="VERB", required=True)
+def add_verbs(verbs) -> None:
     _add_train(verbs)
 
     run = verbs.add_parser("run", help="translate sentences")
@@ -86,13 +84,13 @@ def add(commands) -> None:
     evaluate.add_argument("run", metavar="RUN")
     evaluate.add_argument("--pairs", metavar="FILE",
                           help="score every pair of this file (default: the run's test split)")
-    evaluate.add_argument("--examples", type=flag_type("examples"), default=5, help="example translations to show")
+    evaluate.add_argument("--examples", type=flag_type("examples", LIMITS), default=5, help="example translations to show")
     _decoding_options(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
 
 def _add_train(verbs) -> None:
-    from ..tasks.translate import PRESETS as TRANSLATE_PRESETS
+    from .config import PRESETS as TRANSLATE_PRESETS
 
     train = verbs.add_parser("train", help="train a translation model on sentence pairs")
     train.add_argument("--pairs", required=True, metavar="FILE",
@@ -106,16 +104,16 @@ def _add_train(verbs) -> None:
                        help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
     add_recurrent_options(train, "0: one-hot inputs at char level; word level: 256 unless given")
     train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
-    train.add_argument("--max-length", type=flag_type("max_length"),
+    train.add_argument("--max-length", type=flag_type("max_length", LIMITS),
                        help="leave out training pairs with a longer side (tokens)")
-    train.add_argument("--source-vocab", type=flag_type("source_vocab"), help="English tokens kept")
-    train.add_argument("--target-vocab", type=flag_type("target_vocab"), help="tokens kept per target language")
-    train.add_argument("--patience", type=flag_type("patience"),
+    train.add_argument("--source-vocab", type=flag_type("source_vocab", LIMITS), help="English tokens kept")
+    train.add_argument("--target-vocab", type=flag_type("target_vocab", LIMITS), help="tokens kept per target language")
+    train.add_argument("--patience", type=flag_type("patience", LIMITS),
                        help="epochs without a better validation BLEU before stopping")
-    train.add_argument("--test-pairs", type=flag_type("test_pairs"), help="pairs held out for test (default 5000)")
-    train.add_argument("--validation-pairs", type=flag_type("validation_pairs"))
-    train.add_argument("--split-seed", type=flag_type("split_seed"))
-    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences"),
+    train.add_argument("--test-pairs", type=flag_type("test_pairs", LIMITS), help="pairs held out for test (default 5000)")
+    train.add_argument("--validation-pairs", type=flag_type("validation_pairs", LIMITS))
+    train.add_argument("--split-seed", type=flag_type("split_seed", LIMITS))
+    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences", LIMITS),
                        help="validation sentences translated every epoch")
     train.add_argument("--bf16-output", action=argparse.BooleanOptionalAction,
                        help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
@@ -123,8 +121,8 @@ def _add_train(verbs) -> None:
 
 
 def _decoding_options(parser):
-    parser.add_argument("--beam", type=flag_type("beam"), default=1, help="beam width (1: greedy)")
-    parser.add_argument("--alpha", type=flag_type("alpha"),
+    parser.add_argument("--beam", type=flag_type("beam", LIMITS), default=1, help="beam width (1: greedy)")
+    parser.add_argument("--alpha", type=flag_type("alpha", LIMITS),
                         default=1.0, help="beam length normalisation: score / length**alpha")
     parser.add_argument("--language", help="target language of a multi-task run (default: the main one)")
     parser.add_argument("--bf16", action="store_true",

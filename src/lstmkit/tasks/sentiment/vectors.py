@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy
 import torch
 
-from ..dependencies import need
-from ..errors import DataError
-from .vocabulary import Vocabulary
-from .words import words
+from ...dependencies import need
+from ...errors import DataError
+from ...text.vocabulary import Vocabulary
+from ...text.words import words
 
 FEATURE = "loading or training word vectors"
 EXPECTED_VECTORS = ("a GloVe or word2vec text file (lines of 'word v1 v2 ...', optionally after a 'count dim' "

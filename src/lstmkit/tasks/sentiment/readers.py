@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import DataError
+from ...errors import DataError
 
 SPLITS = ("train", "test")
 UNLABELLED_FOLDER = "unsup"  # aclImdb's train/unsup holds 50,000 reviews without a label

@@ -1,4 +1,4 @@
-"""SimpleRNN (the lecture's plain recurrent layer) and GRU (what users of the peers expect)."""
+"""SimpleRNN: the lecture's plain recurrent layer, with its own kernel."""
 
 from __future__ import annotations
 
@@ -87,51 +87,4 @@ class SimpleRNN(Recurrent):
         output, h_n = _SimpleRNNKernel.apply(x, state[0], *weights)
         if lengths is not None:
             h_n = self._last_real(output, lengths)
-        return output, (h_n,)
-
-
-class GRU(Recurrent):
-    """Gated recurrent unit, PyTorch's equations (Keras's `reset_after=True`, its default):
-
-        r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz)
-        n = tanh(W_in x + b_in + r∘(W_hn h + b_hn)),  h' = (1 − z)∘n + z∘h
-
-    3·h·(h+x) + 6·h parameters, as Keras counts (the recurrent bias sits inside r∘(·), so it is not
-    redundant here). Gates stacked (r, z, n) as in PyTorch. State h (batch, hidden_size).
-    """
-
-    torch_type = nn.GRU
-
-    def __init__(self, input_size: int, hidden_size: int, **options):
-        super().__init__(input_size, hidden_size, **options)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        nn.init.xavier_uniform_(self.weight_ih)
-        nn.init.orthogonal_(self.weight_hh)
-        nn.init.zeros_(self.bias_ih)
-        nn.init.zeros_(self.bias_hh)
-
-    def _torch_biases(self):
-        return self.bias_ih, self.bias_hh
-
-    def _weights(self):
-        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-
-    def cell(self, x_t, state):
-        (h,) = state
-        from_x = (x_t @ self.weight_ih.t() + self.bias_ih).chunk(3, -1)
-        from_h = (h @ self.weight_hh.t() + self.bias_hh).chunk(3, -1)
-        reset = torch.sigmoid(from_x[0] + from_h[0])
-        update = torch.sigmoid(from_x[1] + from_h[1])
-        candidate = torch.tanh(from_x[2] + reset * from_h[2])
-        return ((1 - update) * candidate + update * h,)
-
-    def _run_fused(self, x, state, lengths, need_state, weights):
-        output, h_n = torch.gru(x, state[0][None], weights, True, 1, 0.0, False, False, True)
-        h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)

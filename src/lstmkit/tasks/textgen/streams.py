@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..nn.lstm import stacked_step
-from ..nn.lanes import small_ops_threads
-from ..sampling import SamplingOptions, choose, gumbel_noise, sampling_options
-from .batching import Busy, answer
+from ...nn.lanes import small_ops_threads
+from ...nn.lstm import stacked_step
+from ...sampling import SamplingOptions, choose, gumbel_noise, sampling_options
+from ...serve.batching import Busy, answer
 
 STEPS_PER_SLICE = 8  # steps of the batch between two turns of the other models' work
 
@@ -28,7 +28,7 @@ STEPS_PER_SLICE = 8  # steps of the batch between two turns of the other models'
 @dataclass
 class _Stream:
     """One request's samples in the batch: `num` rows, after those of the streams before it."""
-    work: object  # app._Generation: its body, and its queue for streamed pieces
+    work: object  # service.Generation: its body, and its queue for streamed pieces
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
     options: SamplingOptions

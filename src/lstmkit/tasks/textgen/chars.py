@@ -11,7 +11,7 @@ from typing import Iterator
 
 import torch
 
-from ..errors import DataError
+from ...errors import DataError
 
 LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
 LECTURE_STRIDE = 3  # characters between the starts of two lecture-mode samples
@@ -48,11 +48,6 @@ def lecture_starts(length: int, segment: int = LECTURE_SEGMENT, stride: int = LE
     """Start of every (segment, next character) pair, exactly as the lecture's
     `range(0, len(text) - segment, stride)`: 200,278 for the lowercased Nietzsche text."""
     return torch.arange(0, max(length - segment, 0), stride)
-
-
-def one_hot(ids: torch.Tensor, size: int) -> torch.Tensor:
-    """(..., ) long -> (..., size) float32."""
-    return torch.nn.functional.one_hot(ids, size).float()
 
 
 def segment_batches(ids: torch.Tensor, starts: torch.Tensor, segment: int, batch_size: int,

@@ -5,9 +5,8 @@ import asyncio
 from concurrent.futures import Executor, Future
 
 import lstmkit
-from lstmkit.serve.app import _Generation
-from lstmkit.serve.schemas import GenerateRequest
-from lstmkit.serve.streams import STEPS_PER_SLICE, ContinuousGeneration
+from lstmkit.tasks.textgen.service import GenerateRequest, Generation
+from lstmkit.tasks.textgen.streams import STEPS_PER_SLICE, ContinuousGeneration
 
 
 class ByHand(Executor):
@@ -37,14 +36,14 @@ def test_a_request_joins_a_running_batch_and_leaves_it_when_done(trained_runs):
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        first = _Generation(GenerateRequest(seed="the ", length=3 * STEPS_PER_SLICE, num=2, seed_rng=1, stream=True))
+        first = Generation(GenerateRequest(seed="the ", length=3 * STEPS_PER_SLICE, num=2, seed_rng=1, stream=True))
         a = asyncio.ensure_future(engine.submit(first))
         await turn()
         executor.run_next()  # admitted, and its first slice of steps
         await turn()
         assert [stream.step for stream in engine.active] == [1 + STEPS_PER_SLICE]
-        b = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="a ", length=4, seed_rng=2))))
-        c = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="", length=5))))
+        b = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="a ", length=4, seed_rng=2))))
+        c = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="", length=5))))
         await turn()
         executor.run_next()  # b and c join at the step boundary; b (4 characters) leaves within this slice
         await turn()
@@ -70,8 +69,8 @@ def test_a_cancelled_request_leaves_the_batch_and_the_others_go_on(trained_runs)
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        kept = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=2 * STEPS_PER_SLICE))))
-        gone = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=2 * STEPS_PER_SLICE, num=3))))
+        kept = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=2 * STEPS_PER_SLICE))))
+        gone = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=2 * STEPS_PER_SLICE, num=3))))
         await turn()
         executor.run_next()
         await turn()
@@ -99,7 +98,7 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
     async def scenario(cancel_all: bool):
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        tasks = [asyncio.ensure_future(engine.submit(_Generation(request))) for request in requests]
+        tasks = [asyncio.ensure_future(engine.submit(Generation(request))) for request in requests]
         await turn()
         executor.run_next()  # all four join in the first slice
         await turn()
@@ -126,7 +125,7 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
 
 
 def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_runs, monkeypatch):
-    import lstmkit.serve.streams as streams
+    import lstmkit.tasks.textgen.streams as streams
 
     generator, real_choose = lstmkit.load(trained_runs["textgen"]), streams.choose
 
@@ -140,13 +139,13 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        good = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="the ", length=12, seed_rng=1))))
-        bad = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(seed="a", length=12, top_k=7))))
+        good = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="the ", length=12, seed_rng=1))))
+        bad = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="a", length=12, top_k=7))))
         await turn()
         while executor.queued:
             executor.run_next()
             await turn()
-        later = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=5, top_k=3))))
+        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=5, top_k=3))))
         await turn()
         while executor.queued:
             executor.run_next()
@@ -160,7 +159,7 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
 
 def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_start_afresh(trained_runs,
                                                                                           monkeypatch):
-    import lstmkit.serve.streams as streams
+    import lstmkit.tasks.textgen.streams as streams
 
     generator, real_step, failures = lstmkit.load(trained_runs["textgen"]), streams.stacked_step, [1]
 
@@ -175,13 +174,13 @@ def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        first = [asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=20, num=2))))
+        first = [asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, num=2))))
                  for _ in range(2)]
         await turn()
         executor.run_next()  # they join; the first step fails
         await turn()
         assert all(isinstance(task.exception(), RuntimeError) for task in first) and engine.states is None
-        later = asyncio.ensure_future(engine.submit(_Generation(GenerateRequest(length=20, seed_rng=4))))
+        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, seed_rng=4))))
         await turn()
         while executor.queued:
             executor.run_next()

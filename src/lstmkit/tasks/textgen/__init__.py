@@ -1,0 +1,34 @@
+"""Character-level text generation: the lecture's Nietzsche model, and a faster way to train it.
+
+    chars (batch, time) -> one-hot (or an Embedding) -> LSTM x layers -> Dense(vocab) logits
+
+Two training modes:
+  lecture  the lecture's (60-char segment, next char) pairs at stride 3, many-to-one, one-hot,
+           LSTM(128), RMSprop 0.01, batch 128
+  fast     every position of a window predicts its next character (many-to-many, truncated
+           back-propagation through time): a window of 100 gives 100 targets for one pass
+Both are scored the same way on the held-out tail of the text: the mean of -ln p(next char | the
+60 characters before it) over every position (nats/char; bits/char = nats / ln 2).
+"""
+
+from ...limits import LIMITS as COMMON_LIMITS
+from ...limits import Limit, whole
+from ..base import Task, lazy, lazy_exports
+
+LIMITS = {**COMMON_LIMITS,
+          "segment": whole(1, 1_000_000),
+          "stride": whole(1, 1_000_000),
+          "window": whole(1, 1_000_000),
+          "held_out": Limit(0, 1, open_low=True, open_high=True)}
+
+TASK = Task(
+    name="textgen", title="Generation", help="character-level text generation (the lecture's Nietzsche model)",
+    load=lazy(f"{__name__}.generator", "open_generator"), add_commands=lazy(f"{__name__}.cli", "add_verbs"),
+    more_commands=lazy(f"{__name__}.cli", "add_demo"), module=__name__, limits=LIMITS,
+    service=lazy(f"{__name__}.service", "service"), panel="panel")
+
+__getattr__ = lazy_exports(__name__, {
+    "TextgenConfig": "config", "PRESETS": "config", "LECTURE_SEED": "config", "CONTEXT": "config",
+    "validate_config": "config", "CharModel": "model", "held_out_nats": "model", "known_ids": "model",
+    "prepare_text": "training", "epoch_batches": "training", "batch_loss_on": "training", "train": "training",
+    "evaluate": "generator", "TextGenerator": "generator", "load": "generator"})

@@ -1,0 +1,152 @@
+"""`lstmkit textgen train|sample|evaluate`, and `lstmkit demo`."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+
+from ...cli.options import add_common, add_recurrent_options, add_train_options, config_from, print_json
+from ...limits import flag_type
+from ...training.run import RunDirectory
+from . import LIMITS
+
+
+def _train(args) -> None:
+    from .. import textgen
+
+    args.preset = args.preset or args.mode or "fast"  # --mode lecture alone means the lecture's recipe
+    result = textgen.train(config_from(args, textgen.PRESETS), args.text, args.out, resume=args.resume,
+                           device=args.device, progress=not args.quiet)
+    best = result["best"]
+    if best:
+        print(f"best epoch {best['epoch']}: held-out {best['val_nats_per_char']:.4f} nats/char "
+              f"({best['val_bits_per_char']:.4f} bits/char)")
+    print(f"run saved in {args.out}")
+
+
+def _sample(args) -> None:
+    from ...api import load
+
+    stream = args.num == 1 and not args.json
+    seed_shown = False  # the seed text goes out with the first characters: not before the run has loaded
+
+    def show(chars: str) -> None:
+        nonlocal seed_shown
+        print(("" if seed_shown else args.seed_text) + chars, end="", flush=True)
+        seed_shown = True
+
+    generator = load(args.run, task="textgen")
+    samples = generator.sample(args.seed_text, args.length, strategy=args.strategy, temperature=args.temperature,
+                               top_k=args.top_k, top_p=args.top_p, num=args.num, rng_seed=args.seed,
+                               on_text=show if stream else None)
+    if args.json:
+        print_json([{"seed_text": args.seed_text, "sample": text} for text in samples])
+    elif stream:
+        print("" if seed_shown else args.seed_text)
+    else:
+        for number, text in enumerate(samples, 1):
+            print(f"--- sample {number} ---\n{args.seed_text}{text}")
+
+
+def _evaluate(args) -> None:
+    from .. import textgen
+
+    report = textgen.evaluate(args.run, args.text, device=args.device)
+    if args.json:
+        print_json(report)
+    else:
+        print(f"{args.text}: {report['nats_per_char']:.4f} nats/char, {report['bits_per_char']:.4f} bits/char "
+              f"over {report['characters']:,} characters")
+        if report["skipped_unknown_characters"]:
+            print(f"skipped {report['skipped_unknown_characters']:,} characters the model never saw: "
+                  f"{report['unknown']!r}")
+
+
+def add_verbs(verbs) -> None:
+    from ...sampling import STRATEGIES
+    from .config import LECTURE_SEED, PRESETS as TEXTGEN_PRESETS
+
+    train = verbs.add_parser("train", help="train a character model on a text file")
+    train.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the shipped Nietzsche text)")
+    add_train_options(train, TEXTGEN_PRESETS, preset_help="default: fast, or --mode's preset when only --mode is given")
+    train.set_defaults(preset=None)
+    train.add_argument("--mode", choices=["lecture", "fast"],
+                       help="how samples are cut from the text: lecture: 60-char pairs; fast: every position of a "
+                            "window (default: the preset's)")
+    add_recurrent_options(train, "0: one-hot inputs")
+    train.add_argument("--window", type=flag_type("window", LIMITS), help="fast mode: characters per window")
+    train.add_argument("--held-out", type=flag_type("held_out", LIMITS),
+                       help="fraction of the text's end held out (default 0.1)")
+    train.set_defaults(handler=_train)
+
+    sample = verbs.add_parser("sample", help="generate text from a trained run")
+    sample.add_argument("run", metavar="RUN")
+    sample.add_argument("--seed-text", default=LECTURE_SEED)
+    sample.add_argument("--length", type=flag_type("length", LIMITS), default=400)
+    sample.add_argument("--strategy", choices=STRATEGIES)
+    sample.add_argument("--temperature", type=flag_type("temperature", LIMITS), default=1.0)
+    sample.add_argument("--top-k", type=flag_type("top_k", LIMITS))
+    sample.add_argument("--top-p", type=flag_type("top_p", LIMITS))
+    sample.add_argument("--num", type=flag_type("num", LIMITS), default=1, help="samples at once")
+    sample.add_argument("--seed", type=flag_type("seed", LIMITS), help="random seed, for a reproducible sample")
+    add_common(sample, device=False, as_json=True)
+    sample.set_defaults(handler=_sample)
+
+    evaluate = verbs.add_parser("evaluate", help="nats/char and bits/char on a text")
+    evaluate.add_argument("run", metavar="RUN")
+    evaluate.add_argument("--text", required=True, metavar="FILE")
+    add_common(evaluate, as_json=True)
+    evaluate.set_defaults(handler=_evaluate)
+
+
+def _demo(args) -> None:
+    import shutil
+    import tempfile
+
+    from ...api import load
+    from .. import textgen
+
+    config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = args.out or scratch
+        run = RunDirectory(out)
+        if args.retrain and run.exists():
+            run.load_task_config("textgen", textgen.TextgenConfig)  # only ever a textgen run is deleted
+            shutil.rmtree(out)
+        history = run.load_history() if run.exists() else []
+        if history and _demo_finished(history, config):
+            print(f"Using the demo model in {out} ({len(history)} epochs; --retrain trains it anew)")
+        else:
+            print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
+                  f"{args.minutes:g} minutes (fast mode: LSTM(256), every position predicts the next char)")
+            history = textgen.train(config, args.text, out, resume=run.exists(), progress=not args.quiet)["history"]
+        best = history[history[-1]["best_epoch"] - 1]
+        print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
+              f"after {len(history)} epochs")
+        generator = load(out, task="textgen")
+        for temperature in (0.2, 0.5, 1.0):
+            print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
+            generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, rng_seed=0,
+                             on_text=lambda chars: print(chars, end="", flush=True))
+            print()
+    if args.out:
+        print(f"\nServe it, with the web page: lstmkit serve {shlex.quote(str(args.out))}\n"
+              f"then open http://127.0.0.1:8000/")
+
+
+def _demo_finished(history: list[dict], config) -> bool:
+    """Whether a demo run ended by its own rule (its minutes or epochs), not by an interruption."""
+    return len(history) >= config.epochs or sum(row["seconds"] for row in history) >= config.minutes * 60 - 1
+
+
+def add_demo(commands) -> None:
+    demo = commands.add_parser("demo",
+                               help="train a char model (textgen's fast preset) for ~2 minutes and sample from it")
+    demo.add_argument("--minutes", type=flag_type("minutes", LIMITS), default=2.0, help="training time (default 2)")
+    demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
+    demo.add_argument("--length", type=flag_type("length", LIMITS), default=300, help="characters per sample")
+    demo.add_argument("--out", metavar="RUN", help="keep the run here, and use it the next time instead of training "
+                                                   "again (default: a temporary folder)")
+    demo.add_argument("--retrain", action="store_true", help="train anew even if --out holds a finished demo run")
+    add_common(demo, device=False, quiet=True)
+    demo.set_defaults(handler=_demo)

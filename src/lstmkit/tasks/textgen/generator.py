@@ -1,0 +1,108 @@
+"""A trained char model that writes: seeds, sampling strategies, streaming, and its gates."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+
+import torch
+
+from ...inspection import Inspection, inspect_layers
+from ...limits import check
+from ...sampling import sampling_options, stepwise
+from ...text.vocabulary import Vocabulary
+from ...training.recipe import load_trained
+from .chars import read_text
+from .config import CONTEXT, TextgenConfig
+from .model import CharModel, held_out_nats, known_ids
+
+
+def load(run_path, device: str = "cpu") -> tuple[CharModel, Vocabulary, TextgenConfig]:
+    model, vocabulary, config, _ = load_trained(run_path, "textgen", TextgenConfig,
+                                                lambda data, run: Vocabulary.from_json(data),
+                                                lambda config, vocabulary: CharModel(config, vocabulary.size), device)
+    return model, vocabulary, config
+
+
+class TextGenerator:
+    """A trained character model ready to write, with the weights as they are when it is made. Calls
+    only read them (each has its own state and random numbers): threads may share one generator."""
+
+    def __init__(self, model: CharModel, vocabulary: Vocabulary, config: TextgenConfig, name: str = "the model"):
+        self.model, self.vocabulary, self.config, self.name = model, vocabulary, config, name
+        self.sampler = model.sampler()  # its weight tables, laid out once for every call
+
+    @classmethod
+    def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
+        return cls(*load(run_path, device), name=str(run_path))
+
+    def seed_ids(self, seed: str) -> torch.Tensor:
+        """The seed's ids; characters the model never saw are left out (with a warning), and a seed
+        with none it knows starts from a newline (or the first character)."""
+        text = seed.lower() if self.config.lowercase else seed
+        if unknown := self.vocabulary.unknown(text):
+            warnings.warn(f"{self.name} never saw {''.join(unknown)!r} in training; left out of the text it reads",
+                          stacklevel=3)
+        ids = known_ids(self.vocabulary, text)
+        return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
+
+    def _start(self, seed: str, length: int, num: int, rng_seed: int | None):
+        """-> (the seeds (num, time), the random generator) for one call."""
+        check("length", length)
+        check("num", num)
+        generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
+        return self.seed_ids(seed)[None].repeat(num, 1), generator
+
+    def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, num: int = 1,
+                 rng_seed: int | None = None) -> Iterator[tuple[str, ...]]:
+        """Yields, as they are made, `length` pieces of text after `seed`: a tuple of one piece per
+        sample (`num` samples at once). top_k or top_p picks that strategy (see sampling_options)."""
+        options = sampling_options(strategy, temperature, top_k, top_p)
+        seeds, generator = self._start(seed, length, num, rng_seed)
+        for token in stepwise(self.sampler.steps(seeds, length, options, generator)):
+            yield tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(num))
+
+    def sample(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+               top_k: int | None = None, top_p: float | None = None, num: int = 1, rng_seed: int | None = None,
+               on_text=None) -> list[str]:
+        """`num` whole samples of `length` characters after `seed` in one fast pass: the text
+        generate() gives for the same rng_seed. `on_text(str)` receives the first sample's
+        characters as they are made. It lowers torch's thread count while it runs (small steps
+        are faster on one thread): call it from one thread at a time."""
+        options = sampling_options(strategy, temperature, top_k, top_p)
+        seeds, generator = self._start(seed, length, num, rng_seed)
+        stream = (lambda token: on_text(self.vocabulary.decode(token[:1]))) if on_text else None
+        generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
+        return [self.vocabulary.decode(row) for row in generated]
+
+    def parameter_count(self) -> int:
+        """The weights it computes with (an ensemble's: all its members')."""
+        return sum(p.numel() for p in self.model.parameters())
+
+    def inspect(self, text: str) -> Inspection:
+        """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
+        (characters the model never saw are left out)."""
+        ids = self.seed_ids(text)
+        device = next(self.model.parameters()).device
+        x = self.model.input_table().to(device)[ids.to(device)][None]
+        return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
+                              "LSTM")
+
+
+def evaluate(run_path, text_path, *, device: str = "auto") -> dict:
+    """nats/char and bits/char of a trained run on a whole text (60-character context)."""
+    model, vocabulary, config = load(run_path, device)
+    text = read_text(text_path, lowercase=config.lowercase, min_chars=CONTEXT + 2)
+    unknown = vocabulary.unknown(text)
+    ids = known_ids(vocabulary, text)
+    nats = held_out_nats(model, ids, next(model.parameters()).device)
+    return {"nats_per_char": nats, "bits_per_char": nats / math.log(2), "characters": len(ids),
+            "skipped_unknown_characters": len(text) - len(ids), "unknown": "".join(unknown)}
+
+
+def open_generator(runs: list, device: str = "cpu") -> TextGenerator:
+    """lstmkit.load's: the generator of one run."""
+    (run_path,) = runs
+    return TextGenerator.load(run_path, device)

@@ -1,0 +1,75 @@
+"""`POST /v1/translate`: English sentences translated (greedy or beam search), with the attention
+weights on request; the OpenAPI document says each served run's languages and attention."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Request
+from pydantic import Field
+
+from ...serve.contract import UNQUEUED_WORK, Endpoint, TaskService
+from ...serve.guards import HTTPError
+from ...serve.schemas import INSPECT_DIGITS, MAX_TEXTS, ModelName, StrictRequest, bounds, whole
+from ...text.words import NOT_BLANK
+from . import LIMITS
+
+MAX_SENTENCE_CHARS = 500  # characters per sentence to translate
+
+
+class TranslateRequest(StrictRequest):
+    model: ModelName = None
+    # the pattern is checked by the translator (its message names the sentence): the schema says it
+    sentences: list[Annotated[str, Field(min_length=1, max_length=MAX_SENTENCE_CHARS, json_schema_extra={
+        "pattern": NOT_BLANK, "description": "not only white space"})]] = Field(
+        min_length=1, max_length=MAX_TEXTS)
+    beam: whole(**bounds("beam", LIMITS)) = Field(1, description="beam width (1: greedy)")
+    language: str | None = Field(None, max_length=20, description="target language of a multi-task run")
+    attention: bool = Field(False, description="add the attention weights (models with attention)")
+
+
+async def translate(service, body: TranslateRequest, request: Request):
+    model = service.model_for("translate", body.model)
+    if body.attention and not model.predictor.config.attention:
+        raise HTTPError(422, f"attention: model {model.name!r} has no attention")
+    if body.attention and body.beam > 1:
+        raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
+    results = await service.answer(request, service.on_model_thread(_translations, model.predictor, body))
+    return {"model": model.name, "results": results}
+
+
+def _translations(translator, body: TranslateRequest) -> list[dict]:
+    output = translator.translate(body.sentences, language=body.language, beam=body.beam,
+                                  keep_attention=body.attention)
+    translations, maps = output if body.attention else (output, None)
+    results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
+    for result, (source, target, weights) in zip(results, maps or ()):
+        result["attention"] = {"source": source, "target": target,
+                               "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
+    return results
+
+
+def _document(document: dict, translators: list) -> None:
+    """Each served run's languages and attention, in the request's schema."""
+    request = document.get("components", {}).get("schemas", {}).get("TranslateRequest")
+    if translators and request is not None:
+        request["anyOf"] = [_translator(model, first=number == 0) for number, model in enumerate(translators)]
+
+
+def _translator(model, first: bool) -> dict:
+    """What one translation run accepts: its name (the first also by default), its languages, and
+    attention only if it has it, with beam 1."""
+    named = {"properties": {"model": {"enum": [model.name]}}, "required": ["model"]}
+    chosen = {"anyOf": [named, {"not": {"required": ["model"]}}, {"properties": {"model": {"type": "null"}}}]
+              } if first else named
+    languages = {"properties": {"language": {"anyOf": [{"type": "null"}, {"enum": ["", *model.predictor.targets]}]}}}
+    greedy_if_attention = {"anyOf": [{"properties": {"attention": {"const": False}}},
+                                     {"properties": {"beam": {"const": 1}}}]}
+    attention = greedy_if_attention if model.predictor.config.attention else {
+        "properties": {"attention": {"const": False}}}
+    return {"allOf": [chosen, languages, attention]}
+
+
+def service() -> TaskService:
+    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate, statuses=UNQUEUED_WORK)],
+                       document=_document)
