@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from lstmkit.nn import LSTM
-from lstmkit.presets import PRESETS
+from lstmkit.lecture_models import LECTURE_MODELS
 from lstmkit.sampling import SamplingOptions, StatefulSampler
 from lstmkit.tasks import translate
 from lstmkit.tasks.translate import decoding
@@ -80,7 +80,7 @@ def variants(ref: str) -> dict[str, tuple]:
     """name -> (before, after): two timers returning units per second."""
     sampling_before = module_before(ref, "src/lstmkit/sampling.py", "lstmkit._sampling_before")
     torch.manual_seed(0)
-    model = PRESETS["char-lstm"].build().eval()
+    model = LECTURE_MODELS["char-lstm"].build().eval()
     lstm, dense, identity = model[0], model[1], torch.eye(57)
     stacked = [LSTM(57, 128).eval(), LSTM(128, 128).eval()]
     options = SamplingOptions(strategy="temperature", temperature=0.5)

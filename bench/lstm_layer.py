@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from lstmkit.nn import flush_denormals
-from lstmkit.presets import PRESETS
+from lstmkit.lecture_models import LECTURE_MODELS
 
 LAYER_SHAPES = [  # name, batch, time, features, hidden
     ("imdb", 32, 500, 32, 32),
@@ -120,7 +120,7 @@ def model_variants(batch, device="cpu"):
 
         return step
 
-    ours = PRESETS["imdb-lstm"].build()
+    ours = LECTURE_MODELS["imdb-lstm"].build()
     theirs = TorchImdb()
     with torch.no_grad():  # same starting weights: the same model, two implementations
         theirs.embedding.weight.copy_(ours[0].weight)

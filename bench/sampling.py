@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from lstmkit.presets import PRESETS
+from lstmkit.lecture_models import LECTURE_MODELS
 from lstmkit.sampling import SamplingOptions, StatefulSampler
 
 VOCAB, SEGMENT, TEMPERATURE = 57, 60, 0.5
@@ -38,7 +38,7 @@ def lecture_sample(preds, temperature=1.0):
 
 def variants(chars: int):
     torch.manual_seed(0)
-    model = PRESETS["char-lstm"].build().eval()  # Sequential(LSTM(57, 128), Dense(128, 57, softmax))
+    model = LECTURE_MODELS["char-lstm"].build().eval()  # Sequential(LSTM(57, 128), Dense(128, 57, softmax))
     lstm, dense = model[0], model[1]
     torch_lstm = lstm.to_torch().eval()
     seed = torch.randint(0, VOCAB, (1, SEGMENT))

@@ -11,7 +11,7 @@ from torch import nn
 from lstmkit import summary
 from lstmkit.cli import main
 from lstmkit.nn import LSTM
-from lstmkit.presets import PRESETS
+from lstmkit.lecture_models import LECTURE_MODELS
 
 EXPECTED = {  # preset: (rows as (name, param count), total, trainable, non-trainable)
     "imdb-lstm": ([("embedding", "320,000"), ("lstm", "8,320"), ("dense", "33")], "328,353", "328,353", "0"),
@@ -43,11 +43,11 @@ def test_every_preset_gives_the_lectures_numbers(preset, capsys):
 
 
 def test_every_preset_is_checked():
-    assert set(PRESETS) == set(EXPECTED)
+    assert set(LECTURE_MODELS) == set(EXPECTED)
 
 
 def test_output_shapes_show_the_batch_as_none():
-    text = summary(PRESETS["imdb-stacked"].build(), PRESETS["imdb-stacked"].example(), print_fn=None)
+    text = summary(LECTURE_MODELS["imdb-stacked"].build(), LECTURE_MODELS["imdb-stacked"].example(), print_fn=None)
     assert "(None, 500, 32)" in text and "(None, 1)" in text
 
 

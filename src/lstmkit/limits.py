@@ -3,8 +3,9 @@ each task's own beside its declaration (its `LIMITS`, this table and its own ent
 
 The command line parses its numeric flags with them (`flag_type`: a bad value is refused before
 anything runs), the library checks settings with them (`check`, `check_settings`) and the service's
-request schemas take their bounds from them, so all say the same thing. The upper bounds keep a typo (an extra zero, 1e308) from turning into hours of
-work or an allocation the machine cannot make; each is far above any sensible value.
+request schemas take their bounds from them, so all say the same thing. The upper bounds keep a typo
+(an extra zero, 1e308) from turning into hours of work or an allocation the machine cannot make; each
+is far above any sensible value.
 """
 
 from __future__ import annotations

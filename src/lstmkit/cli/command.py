@@ -11,7 +11,7 @@ import warnings
 
 from ..errors import DataError, DiskFull, MissingDependency, RunError, SettingsError
 from ..nn import summary
-from ..presets import PRESETS
+from ..lecture_models import LECTURE_MODELS
 from ..tasks import registry
 from ..training import distributed, interrupts, runlock
 from ..training.run import RunDirectory
@@ -21,8 +21,8 @@ from .options import Parser
 
 
 def _summary(args) -> None:
-    preset = PRESETS[args.preset]
-    summary(preset.build(), preset.example(), name=args.preset)
+    model = LECTURE_MODELS[args.model]
+    summary(model.build(), model.example(), name=args.model)
 
 
 class _Version(argparse.Action):
@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     show = commands.add_parser("summary", help="print a lecture model's Keras-style summary")
-    show.add_argument("preset", choices=sorted(PRESETS), metavar="PRESET",
-                      help="one of: " + ", ".join(sorted(PRESETS)))
+    show.add_argument("model", choices=sorted(LECTURE_MODELS), metavar="MODEL",
+                      help="one of: " + ", ".join(sorted(LECTURE_MODELS)))
     show.set_defaults(handler=_summary)
 
     for task in registry().values():

@@ -167,7 +167,8 @@ class Service:
         if model is None:
             raise HTTPError(404, f"model: no model named {body.model!r}; /v1/models lists what is served")
         inspection = await self.answer(request, self.on_model_thread(_inspection, model.predictor, body.text))
-        layers = [{"name": name, **{key: values.round(schemas.INSPECT_DIGITS).tolist() for key, values in layer.items()}}
+        digits = schemas.INSPECT_DIGITS
+        layers = [{"name": name, **{key: values.round(digits).tolist() for key, values in layer.items()}}
                   for name, layer in zip(inspection.names, inspection.layers)]
         return {"model": model.name, "task": model.task, "tokens": inspection.tokens, "layers": layers}
 

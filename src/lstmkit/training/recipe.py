@@ -100,10 +100,12 @@ class Trained:
 
 
 def run_training(task: str, config, out, prepare: Callable[[Any, RunDirectory, bool, torch.device], Recipe], *,
-                 resume: bool = False, device: str = "auto", progress: bool = True, log=print) -> Trained:
-    """Every task's training, the same way: take the run directory (or resume it), check that training's
-    dependencies are installed, then `prepare(config, run, resuming, device)` -> the task's Recipe, and
-    train_recipe. `config` is the task's, already validated."""
+                 validate: Callable[[Any], None], resume: bool = False, device: str = "auto", progress: bool = True,
+                 log=print) -> Trained:
+    """Every task's training, the same way: `validate(config)` (SettingsError naming a bad setting), take
+    the run directory (or resume it), check that training's dependencies are installed, then
+    `prepare(config, run, resuming, device)` -> the task's Recipe, and train_recipe."""
+    validate(config)
     target, run, resuming, config = start_run(out, config, task, resume, device)
     need_all(*NEEDS)
     recipe = prepare(config, run, resuming, target)

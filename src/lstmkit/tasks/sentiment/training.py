@@ -64,9 +64,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         return _recipe(config, vocabulary, pretrained, train_data, validation_data, target,
                        {"data": str(data_path), "training_texts": training_texts.fingerprint()})
 
-    validate_config(config)
-    trained = run_training("sentiment", config, out, prepare, resume=resume, device=device, progress=progress,
-                           log=log)
+    trained = run_training("sentiment", config, out, prepare, validate=validate_config, resume=resume,
+                           device=device, progress=progress, log=log)
     best = best_epoch(trained.history)
     result = {"history": trained.history,
               "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}

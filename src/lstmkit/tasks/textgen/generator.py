@@ -55,14 +55,17 @@ class TextGenerator:
         return self.seed_ids(seed)[None].repeat(num, 1), generator
 
     def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, num: int = 1,
-                 rng_seed: int | None = None) -> Iterator[tuple[str, ...]]:
-        """Yields, as they are made, `length` pieces of text after `seed`: a tuple of one piece per
-        sample (`num` samples at once). top_k or top_p picks that strategy (see sampling_options)."""
+                 top_k: int | None = None, top_p: float | None = None, num: int | None = None,
+                 rng_seed: int | None = None) -> Iterator[str] | Iterator[tuple[str, ...]]:
+        """Yields, as they are made, `length` pieces of text after `seed`: one character per step,
+        so `"".join(generator.generate("the ", 50))` is 50 characters. With `num`, that many samples
+        at once, and each step yields a tuple of one piece per sample. top_k or top_p picks that
+        strategy (see sampling_options)."""
         options = sampling_options(strategy, temperature, top_k, top_p)
-        seeds, generator = self._start(seed, length, num, rng_seed)
+        seeds, generator = self._start(seed, length, 1 if num is None else num, rng_seed)
         for token in stepwise(self.sampler.steps(seeds, length, options, generator)):
-            yield tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(num))
+            pieces = tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(len(token)))
+            yield pieces[0] if num is None else pieces
 
     def sample(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
                top_k: int | None = None, top_p: float | None = None, num: int = 1, rng_seed: int | None = None,

@@ -73,6 +73,6 @@ def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = Fal
             describe=f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} "
                      f"distinct; {config.mode} mode")
 
-    validate_config(config)
-    trained = run_training("textgen", config, out, prepare, resume=resume, device=device, progress=progress, log=log)
+    trained = run_training("textgen", config, out, prepare, validate=validate_config, resume=resume,
+                           device=device, progress=progress, log=log)
     return {"history": trained.history, "best": best_epoch(trained.history)}

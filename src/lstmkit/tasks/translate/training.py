@@ -72,9 +72,8 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
                      f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
 
     config = with_defaults(config)
-    validate_config(config)
-    trained = run_training("translate", config, out, prepare, resume=resume, device=device, progress=progress,
-                           log=log)
+    trained = run_training("translate", config, out, prepare, validate=validate_config, resume=resume,
+                           device=device, progress=progress, log=log)
     translator = Translator(trained.model, made["config"], *made["vocabularies"], *made["limits"])
     return {"history": trained.history, "best": best_epoch(trained.history), "translator": translator}
 

@@ -81,9 +81,8 @@ def train(config: FirstConfig, out, *, resume: bool = False, device: str = "cpu"
                       batch_loss=batch_loss, validate=validate, monitor="val_accuracy", mode="max",
                       vocabulary=vocabulary.to_json(), facts={}, describe=f"{config.strings} strings of a's and b's")
 
-    check_training_config(config)
-    trained = run_training("first", config, out, prepare, resume=resume, device=device, progress=progress,
-                           log=lambda *_: None)
+    trained = run_training("first", config, out, prepare, validate=check_training_config, resume=resume,
+                           device=device, progress=progress, log=lambda *_: None)
     return {"history": trained.history, "best": best_epoch(trained.history)}
 
 

@@ -23,7 +23,7 @@ CHAR_UNITS = 128
 
 
 @dataclass(frozen=True)
-class Preset:
+class LectureModel:
     description: str
     build: Callable[[], nn.Module]
     example: Callable[[], torch.Tensor]  # an input batch of one
@@ -38,23 +38,23 @@ def _imdb(recurrent: nn.Module, features: int, *, frozen: bool = False) -> nn.Mo
     return nn.Sequential(embedding, recurrent, Dense(features, 1, activation="sigmoid"))
 
 
-PRESETS = {
-    "imdb-lstm": Preset("Embedding(10000, 32) -> LSTM(32) -> Dense(1, sigmoid)",
+LECTURE_MODELS = {
+    "imdb-lstm": LectureModel("Embedding(10000, 32) -> LSTM(32) -> Dense(1, sigmoid)",
                         lambda: _imdb(LSTM(EMBEDDING_DIM, UNITS), UNITS), _imdb_example),
-    "imdb-simplernn": Preset("Embedding(10000, 32) -> SimpleRNN(32) -> Dense(1, sigmoid)",
+    "imdb-simplernn": LectureModel("Embedding(10000, 32) -> SimpleRNN(32) -> Dense(1, sigmoid)",
                              lambda: _imdb(SimpleRNN(EMBEDDING_DIM, UNITS), UNITS), _imdb_example),
-    "imdb-stacked": Preset("Embedding(10000, 32) -> 3 x LSTM(32, dropout 0.2) -> Dense(1, sigmoid)",
+    "imdb-stacked": LectureModel("Embedding(10000, 32) -> 3 x LSTM(32, dropout 0.2) -> Dense(1, sigmoid)",
                            lambda: _imdb(nn.Sequential(
                                LSTM(EMBEDDING_DIM, UNITS, return_sequences=True, dropout=0.2),
                                LSTM(UNITS, UNITS, return_sequences=True, dropout=0.2),
                                LSTM(UNITS, UNITS, dropout=0.2)), UNITS), _imdb_example),
-    "imdb-bilstm": Preset("Embedding(10000, 32) -> Bidirectional(LSTM(32)) -> Dense(1, sigmoid)",
+    "imdb-bilstm": LectureModel("Embedding(10000, 32) -> Bidirectional(LSTM(32)) -> Dense(1, sigmoid)",
                           lambda: _imdb(Bidirectional(LSTM(EMBEDDING_DIM, UNITS, dropout=0.2)), 2 * UNITS),
                           _imdb_example),
-    "imdb-pretrained": Preset("as imdb-bilstm, with a pretrained embedding frozen",
+    "imdb-pretrained": LectureModel("as imdb-bilstm, with a pretrained embedding frozen",
                               lambda: _imdb(Bidirectional(LSTM(EMBEDDING_DIM, UNITS, dropout=0.2)), 2 * UNITS,
                                             frozen=True), _imdb_example),
-    "char-lstm": Preset("one-hot 57 chars -> LSTM(128) -> Dense(57, softmax)",
+    "char-lstm": LectureModel("one-hot 57 chars -> LSTM(128) -> Dense(57, softmax)",
                         lambda: nn.Sequential(LSTM(CHARS, CHAR_UNITS), Dense(CHAR_UNITS, CHARS, activation="softmax")),
                         lambda: torch.zeros(1, SEGMENT, CHARS)),
 }
