@@ -1,8 +1,10 @@
 """Load on `lstmkit serve` over loopback: dynamic batching on vs off, 1, 8 and 32 concurrent clients.
 
     .venv/bin/python bench/serve.py [--sentiment RUN] [--textgen RUN] [--requests 256] [--reps 2] [--device cuda]
+    .venv/bin/python bench/serve.py --before REF        # this lstmkit's server against the one at git REF
 
-Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs); every level is
+Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs; with --before, this
+lstmkit's and REF's, both batching, REF's src/ unpacked into a scratch folder); every level is
 measured on each in turn, interleaved, rep by rep. Each client keeps one HTTP/1.1 connection and
 sends its share of a fixed number of requests one after another; the load stops by itself. Printed:
 requests/s, generated characters/s, p50 and p99 latency (medians over the reps). Then the models alone,
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,10 +50,19 @@ def train_runs(folder: Path) -> tuple[Path, Path]:
     return sentiment, textgen
 
 
-def start_server(runs, max_batch: int, device: str = "cpu"):
+def unpack_source(ref: str, folder: Path) -> Path:
+    """src/ of git REF, unpacked into `folder` -> the folder to put on PYTHONPATH."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "src"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+    return folder / "src"
+
+
+def start_server(runs, max_batch: int, device: str = "cpu", source: Path | None = None):
+    """`lstmkit serve` on a free port -> (process, port); from `source` (a src/ folder) when given."""
+    env = {**os.environ, "PYTHONPATH": str(source)} if source is not None else None
     process = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", *map(str, runs), "--port", "0",
                                 "--max-batch", str(max_batch), "--max-pending", "100000", "--device", device],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=env)
     line = process.stdout.readline()
     return process, int(line.split("http://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
 
@@ -130,25 +142,32 @@ def main():
     parser.add_argument("--length", type=int, default=200, help="characters per generation request")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="where the served models run (cpu, cuda)")
+    parser.add_argument("--before", metavar="REF", help="compare with the server of git REF (both batching)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
     if args.sentiment is None or args.textgen is None:
         args.sentiment, args.textgen = train_runs(Path(scratch.name))
     runs = [args.sentiment, args.textgen]
-    servers = {"on": start_server(runs, 64, args.device),  # both idle while the other is measured
-               "off": start_server(runs, 1, args.device)}
+    if args.before:  # both idle while the other is measured
+        servers = {"after": start_server(runs, 64, args.device),
+                   f"before ({args.before})": start_server(runs, 64, args.device,
+                                                           unpack_source(args.before, Path(scratch.name)))}
+    else:
+        servers = {"on": start_server(runs, 64, args.device), "off": start_server(runs, 1, args.device)}
     tasks = {"sentiment": ("/v1/sentiment", [{"texts": [text]} for text in reviews(args.requests)], args.requests),
-             "generate": ("/v1/generate", [{"seed": "the ", "length": args.length, "temperature": 0.8}],
+             # against --before, no seed text: its field's name changed (seed -> seed_text); both start from a newline
+             "generate": ("/v1/generate", [{"length": args.length, "temperature": 0.8,
+                                            **({} if args.before else {"seed_text": "the "})}],
                           args.generations)}
     results = {}
     try:
         for rep in range(args.reps):
             for task, (path, body, requests) in tasks.items():
                 for clients in (1, 8, 32):
-                    for batching, (_, port) in servers.items():
+                    for server, (_, port) in servers.items():
                         count = requests if clients > 1 else max(8, requests // 8)
                         measured = asyncio.run(load(port, path, body, clients, count))
-                        results.setdefault((task, clients, batching), []).append(measured)
+                        results.setdefault((task, clients, server), []).append(measured)
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -156,12 +175,12 @@ def main():
     model_alone(args.sentiment, args.textgen, reviews(args.requests), args.length, max(5, args.reps), args.device)
     print(f"{args.reps} interleaved reps; sentiment: one IMDB test review per request ({args.requests} different); "
           f"generation: {args.length} characters per request")
-    print("| task | clients | batching | requests/s | chars/s | p50 ms | p99 ms |")
+    print(f"| task | clients | {'server' if args.before else 'batching'} | requests/s | chars/s | p50 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")
-    for (task, clients, batching), rows in results.items():
+    for (task, clients, server), rows in results.items():
         median = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         chars = f"{median['chars/s']:,.0f}" if task == "generate" else "-"
-        print(f"| {task} | {clients} | {batching} | {median['requests/s']:,.1f} | {chars} | {median['p50 ms']:.1f} | "
+        print(f"| {task} | {clients} | {server} | {median['requests/s']:,.1f} | {chars} | {median['p50 ms']:.1f} | "
               f"{median['p99 ms']:.1f} |")
 
 

@@ -45,7 +45,7 @@ def main(argv=None) -> dict:
     # Sample: the lecture's seed, then 400 characters at each temperature, carrying the LSTM's state.
     samples, generator = {}, lstmkit.load(args.out)
     for temperature in TEMPERATURES:
-        [text] = generator.sample(LECTURE_SEED, LENGTH, temperature=temperature, rng_seed=args.seed)
+        [text] = generator.sample(LECTURE_SEED, LENGTH, temperature=temperature, seed=args.seed)
         samples[temperature] = text
         print(f"\n--- temperature {temperature} ---\n{LECTURE_SEED}{text}")
     return {"history": result["history"], "samples": samples}

@@ -89,16 +89,16 @@ def test_inspect_gives_every_step_of_every_lstm_layer(trained_runs):
 
 def test_generate_streams_the_text_sample_and_the_command_give(trained_runs, capsys):
     generator = lstmkit.load(trained_runs["textgen"])
-    pieces = list(generator.generate("the ", 40, temperature=0.7, rng_seed=5))
+    pieces = list(generator.generate("the ", 40, temperature=0.7, seed=5))
     assert len(pieces) == 40 and all(isinstance(piece, str) and len(piece) == 1 for piece in pieces)
     streamed = "".join(pieces)
-    assert streamed == generator.sample("the ", 40, temperature=0.7, rng_seed=5)[0]
+    assert streamed == generator.sample("the ", 40, temperature=0.7, seed=5)[0]
     printed = cli_json(capsys, "textgen", "sample", trained_runs["textgen"], "--seed-text", "the ", "--length", 40,
                        "--temperature", 0.7, "--seed", 5)
     assert printed == [{"seed_text": "the ", "sample": streamed}]
-    two = list(generator.generate("the ", 30, top_p=0.9, num=2, rng_seed=1))
-    assert ["".join(parts) for parts in zip(*two)] == generator.sample("the ", 30, top_p=0.9, num=2, rng_seed=1)
-    one = list(generator.generate("the ", 30, top_p=0.9, num=1, rng_seed=1))  # num given: tuples, as for several
+    two = list(generator.generate("the ", 30, top_p=0.9, num=2, seed=1))
+    assert ["".join(parts) for parts in zip(*two)] == generator.sample("the ", 30, top_p=0.9, num=2, seed=1)
+    one = list(generator.generate("the ", 30, top_p=0.9, num=1, seed=1))  # num given: tuples, as for several
     assert all(isinstance(step, tuple) and len(step) == 1 for step in one)
 
 
@@ -113,7 +113,7 @@ def test_threads_may_share_a_predictor(trained_runs):
     classifier, generator = lstmkit.load(trained_runs["sentiment"]), lstmkit.load(trained_runs["textgen"])
     translator = lstmkit.load(trained_runs["translate"])
     calls = [lambda: classifier.predict(REVIEWS), lambda: classifier.explain(REVIEWS[0]),
-             lambda: list(generator.generate("the ", 30, rng_seed=2)), lambda: translator.translate(["one two."]),
+             lambda: list(generator.generate("the ", 30, seed=2)), lambda: translator.translate(["one two."]),
              lambda: translator.translate(["one two.", "three"], beam=3)]
     alone = [call() for call in calls]
     together = [None] * (4 * len(calls))

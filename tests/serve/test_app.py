@@ -41,9 +41,9 @@ def test_sentiment_gives_what_the_python_api_gives(client, runs):
 
 
 def test_generation_is_repeatable_with_a_seed_and_streams_as_server_sent_events(client, runs):
-    request = {"seed": "the ", "length": 40, "temperature": 0.7, "num": 2, "seed_rng": 3}
+    request = {"seed_text": "the ", "length": 40, "temperature": 0.7, "num": 2, "seed": 3}
     samples = client.post("/v1/generate", json=request).json()["samples"]
-    expected = lstmkit.load(runs["textgen"]).sample("the ", 40, temperature=0.7, num=2, rng_seed=3)
+    expected = lstmkit.load(runs["textgen"]).sample("the ", 40, temperature=0.7, num=2, seed=3)
     assert samples == expected
     with client.stream("POST", "/v1/generate", json={**request, "stream": True}) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -112,7 +112,7 @@ def test_a_body_over_the_limit_is_413_and_not_json_is_422_or_400(client):
 
 
 def test_values_the_schema_accepts_are_answered(client):
-    tiny = client.post("/v1/generate", json={"top_p": 5e-324, "length": 20, "seed_rng": 1})  # 0 in float32
+    tiny = client.post("/v1/generate", json={"top_p": 5e-324, "length": 20, "seed": 1})  # 0 in float32
     greedy = client.post("/v1/generate", json={"top_k": 1, "length": 20}).json()["samples"]
     assert tiny.status_code == 200 and tiny.json()["samples"] == greedy  # top-p keeps the likeliest
     assert client.post("/v1/generate", json={"num": 2.0, "length": 3.0}).json()["samples"][1]  # JSON's integers

@@ -26,13 +26,13 @@ GOOD = {  # values a caller means: with the others mixed in, bodies reach the mo
     "texts": st.lists(st.sampled_from(["good", "a wonderful film", "ünïcödé 日本 🙂", "dull, awful"]),
                       min_size=1, max_size=4),
     "explain": st.booleans(),
-    "seed": st.sampled_from(["", "the ", "ünï 🙂", "\n"]),
+    "seed_text": st.sampled_from(["", "the ", "ünï 🙂", "\n"]),
     "length": st.integers(1, 40),
     "temperature": st.floats(0.05, 3),
     "top_k": st.one_of(st.none(), st.integers(1, 60)),
     "top_p": st.one_of(st.none(), st.floats(0.05, 1)),
     "num": st.integers(1, 4),
-    "seed_rng": st.one_of(st.none(), st.integers(0, 2**53 - 1)),
+    "seed": st.one_of(st.none(), st.integers(0, 2**32 - 1)),
     "stream": st.booleans(),
     "sentences": st.lists(st.sampled_from(["one two", "three", "go to sleep", "ünï", " "]), min_size=1, max_size=3),
     "beam": st.integers(1, 5),
@@ -42,7 +42,7 @@ GOOD = {  # values a caller means: with the others mixed in, bodies reach the mo
 }
 FIELDS = {
     "/v1/sentiment": ["model", "texts", "explain"],
-    "/v1/generate": ["model", "seed", "length", "temperature", "top_k", "top_p", "num", "seed_rng", "stream"],
+    "/v1/generate": ["model", "seed_text", "length", "temperature", "top_k", "top_p", "num", "seed", "stream"],
     "/v1/translate": ["model", "sentences", "beam", "language", "attention"],
     "/v1/inspect": ["model", "text"],
 }

@@ -46,7 +46,7 @@ def test_a_bind_beyond_loopback_needs_a_key_and_sigterm_lets_the_request_in_flig
             assert json.load(response) == {"status": "ok", "models": 1}
         # a long streamed generation; SIGTERM once its first piece has come
         request = urllib.request.Request(url + "v1/generate", json.dumps({"length": 2000, "stream": True,
-                                                                          "seed_rng": 1}).encode(),
+                                                                          "seed": 1}).encode(),
                                          {"Content-Type": "application/json", "X-API-Key": "k3y"})
         events, first_piece = [], threading.Event()
 

@@ -36,14 +36,14 @@ def test_a_request_joins_a_running_batch_and_leaves_it_when_done(trained_runs):
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        first = Generation(GenerateRequest(seed="the ", length=3 * STEPS_PER_SLICE, num=2, seed_rng=1, stream=True))
+        first = Generation(GenerateRequest(seed_text="the ", length=3 * STEPS_PER_SLICE, num=2, seed=1, stream=True))
         a = asyncio.ensure_future(engine.submit(first))
         await turn()
         executor.run_next()  # admitted, and its first slice of steps
         await turn()
         assert [stream.step for stream in engine.active] == [1 + STEPS_PER_SLICE]
-        b = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="a ", length=4, seed_rng=2))))
-        c = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="", length=5))))
+        b = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="a ", length=4, seed=2))))
+        c = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="", length=5))))
         await turn()
         executor.run_next()  # b and c join at the step boundary; b (4 characters) leaves within this slice
         await turn()
@@ -90,10 +90,10 @@ def test_a_cancelled_request_leaves_the_batch_and_the_others_go_on(trained_runs)
 
 def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_every_caller_is_gone(trained_runs):
     generator = lstmkit.load(trained_runs["textgen"])
-    requests = [GenerateRequest(seed="the ", length=30, num=2, temperature=0.8, seed_rng=5),
-                GenerateRequest(seed="a will", length=12, temperature=0.8, seed_rng=9),
-                GenerateRequest(seed="", length=20, top_k=5, seed_rng=1),
-                GenerateRequest(seed="the ", length=25, top_p=0.8, seed_rng=2)]
+    requests = [GenerateRequest(seed_text="the ", length=30, num=2, temperature=0.8, seed=5),
+                GenerateRequest(seed_text="a will", length=12, temperature=0.8, seed=9),
+                GenerateRequest(seed_text="", length=20, top_k=5, seed=1),
+                GenerateRequest(seed_text="the ", length=25, top_p=0.8, seed=2)]
 
     async def scenario(cancel_all: bool):
         executor = ByHand()
@@ -116,8 +116,8 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
         return [await task for task in tasks]
 
     together = asyncio.run(scenario(cancel_all=False))
-    alone = [generator.sample(r.seed, r.length, temperature=r.temperature, top_k=r.top_k, top_p=r.top_p, num=r.num,
-                              rng_seed=r.seed_rng) for r in requests]
+    alone = [generator.sample(r.seed_text, r.length, temperature=r.temperature, top_k=r.top_k, top_p=r.top_p, num=r.num,
+                              seed=r.seed) for r in requests]
     assert together == alone
     assert [len(sample) for samples in together for sample in samples] == [30, 30, 12, 20, 25]
     stopped = asyncio.run(scenario(cancel_all=True))
@@ -139,8 +139,8 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
     async def scenario():
         executor = ByHand()
         engine = ContinuousGeneration(generator, executor)
-        good = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="the ", length=12, seed_rng=1))))
-        bad = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed="a", length=12, top_k=7))))
+        good = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="the ", length=12, seed=1))))
+        bad = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="a", length=12, top_k=7))))
         await turn()
         while executor.queued:
             executor.run_next()
@@ -180,7 +180,7 @@ def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_
         executor.run_next()  # they join; the first step fails
         await turn()
         assert all(isinstance(task.exception(), RuntimeError) for task in first) and engine.states is None
-        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, seed_rng=4))))
+        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, seed=4))))
         await turn()
         while executor.queued:
             executor.run_next()
@@ -188,4 +188,4 @@ def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_
         return await later, engine
 
     later, engine = asyncio.run(scenario())
-    assert later == generator.sample("", 20, rng_seed=4) and engine.pending == 0
+    assert later == generator.sample("", 20, seed=4) and engine.pending == 0

@@ -119,7 +119,7 @@ def bad_cases(tmp_path, trained):
 
 def test_a_top_p_too_small_for_float32_samples_the_likeliest_characters(trained, run_cli):
     greedy = lstmkit.load(trained).sample("the ", 30, strategy="greedy")
-    assert lstmkit.load(trained).sample("the ", 30, top_p=5e-324, rng_seed=1) == greedy  # keeps one: the likeliest
+    assert lstmkit.load(trained).sample("the ", 30, top_p=5e-324, seed=1) == greedy  # keeps one: the likeliest
     code, out, err = run_cli("textgen", "sample", trained, "--seed-text", "the ", "--length", 30, "--top-p", "5e-324",
                              "--json", "--seed", 1)
     assert code == 0 and [item["sample"] for item in json.loads(out)] == greedy, err

@@ -37,7 +37,7 @@ def _sample(args) -> None:
 
     generator = load(args.run, task="textgen")
     samples = generator.sample(args.seed_text, args.length, strategy=args.strategy, temperature=args.temperature,
-                               top_k=args.top_k, top_p=args.top_p, num=args.num, rng_seed=args.seed,
+                               top_k=args.top_k, top_p=args.top_p, num=args.num, seed=args.seed,
                                on_text=show if stream else None)
     if args.json:
         print_json([{"seed_text": args.seed_text, "sample": text} for text in samples])
@@ -126,7 +126,7 @@ def _demo(args) -> None:
         generator = load(out, task="textgen")
         for temperature in (0.2, 0.5, 1.0):
             print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
-            generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, rng_seed=0,
+            generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, seed=0,
                              on_text=lambda chars: print(chars, end="", flush=True))
             print()
     if args.out:

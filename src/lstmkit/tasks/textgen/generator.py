@@ -37,45 +37,47 @@ class TextGenerator:
     def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
         return cls(*load(run_path, device), name=str(run_path))
 
-    def seed_ids(self, seed: str) -> torch.Tensor:
-        """The seed's ids; characters the model never saw are left out (with a warning), and a seed
+    def seed_ids(self, seed_text: str) -> torch.Tensor:
+        """The seed text's ids; characters the model never saw are left out (with a warning), and a text
         with none it knows starts from a newline (or the first character)."""
-        text = seed.lower() if self.config.lowercase else seed
+        text = seed_text.lower() if self.config.lowercase else seed_text
         if unknown := self.vocabulary.unknown(text):
             warnings.warn(f"{self.name} never saw {''.join(unknown)!r} in training; left out of the text it reads",
                           stacklevel=3)
         ids = known_ids(self.vocabulary, text)
         return ids if len(ids) else torch.tensor([self.vocabulary.index.get("\n", 0)])
 
-    def _start(self, seed: str, length: int, num: int, rng_seed: int | None):
-        """-> (the seeds (num, time), the random generator) for one call."""
+    def _start(self, seed_text: str, length: int, num: int, seed: int | None):
+        """-> (the seed texts' ids (num, time), the random generator) for one call."""
         check("length", length)
         check("num", num)
-        generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
-        return self.seed_ids(seed)[None].repeat(num, 1), generator
+        if seed is not None:
+            check("seed", seed)
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        return self.seed_ids(seed_text)[None].repeat(num, 1), generator
 
-    def generate(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+    def generate(self, seed_text: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, num: int | None = None,
-                 rng_seed: int | None = None) -> Iterator[str] | Iterator[tuple[str, ...]]:
-        """Yields, as they are made, `length` pieces of text after `seed`: one character per step,
+                 seed: int | None = None) -> Iterator[str] | Iterator[tuple[str, ...]]:
+        """Yields, as they are made, `length` pieces of text after `seed_text`: one character per step,
         so `"".join(generator.generate("the ", 50))` is 50 characters. With `num`, that many samples
         at once, and each step yields a tuple of one piece per sample. top_k or top_p picks that
-        strategy (see sampling_options)."""
+        strategy (see sampling_options); `seed` makes the random draws repeatable."""
         options = sampling_options(strategy, temperature, top_k, top_p)
-        seeds, generator = self._start(seed, length, 1 if num is None else num, rng_seed)
+        seeds, generator = self._start(seed_text, length, 1 if num is None else num, seed)
         for token in stepwise(self.sampler.steps(seeds, length, options, generator)):
             pieces = tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(len(token)))
             yield pieces[0] if num is None else pieces
 
-    def sample(self, seed: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
-               top_k: int | None = None, top_p: float | None = None, num: int = 1, rng_seed: int | None = None,
+    def sample(self, seed_text: str, length: int, *, strategy: str | None = None, temperature: float = 1.0,
+               top_k: int | None = None, top_p: float | None = None, num: int = 1, seed: int | None = None,
                on_text=None) -> list[str]:
-        """`num` whole samples of `length` characters after `seed` in one fast pass: the text
-        generate() gives for the same rng_seed. `on_text(str)` receives the first sample's
+        """`num` whole samples of `length` characters after `seed_text` in one fast pass: the text
+        generate() gives for the same seed. `on_text(str)` receives the first sample's
         characters as they are made. It lowers torch's thread count while it runs (small steps
         are faster on one thread): call it from one thread at a time."""
         options = sampling_options(strategy, temperature, top_k, top_p)
-        seeds, generator = self._start(seed, length, num, rng_seed)
+        seeds, generator = self._start(seed_text, length, num, seed)
         stream = (lambda token: on_text(self.vocabulary.decode(token[:1]))) if on_text else None
         generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
         return [self.vocabulary.decode(row) for row in generated]

@@ -14,7 +14,7 @@ $("generate-form").addEventListener("submit", async (event) => {
   const output = $("generate-result");
   output.textContent = $("generate-seed").value;
   const topP = Number($("generate-top-p").value);
-  const body = { model: $("generate-model").value || null, seed: $("generate-seed").value,
+  const body = { model: $("generate-model").value || null, seed_text: $("generate-seed").value,
                  length: Number($("generate-length").value), temperature: Number($("generate-temperature").value),
                  stream: true };
   if (topP < 1) body.top_p = topP;

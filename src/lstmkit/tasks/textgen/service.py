@@ -25,7 +25,7 @@ MAX_NUM = 16  # samples per generation request
 
 class GenerateRequest(StrictRequest):
     model: ModelName = None
-    seed: str = Field("", max_length=MAX_SEED_CHARS, description="text to continue")
+    seed_text: str = Field("", max_length=MAX_SEED_CHARS, description="text to continue")
     length: whole(ge=1, le=MAX_LENGTH) = Field(200, description="characters per sample")
     temperature: float = Field(1.0, **bounds("temperature"), allow_inf_nan=False)
     top_k: whole(**bounds("top_k")) | None = Field(
@@ -34,9 +34,7 @@ class GenerateRequest(StrictRequest):
                                 description="sample among the likeliest characters holding this probability "
                                             "(the likeliest always)")
     num: whole(ge=1, le=MAX_NUM) = Field(1, description="samples")
-    # 2**53 - 1: the largest integer a float (JSON in a browser, a schema validator) holds exactly
-    seed_rng: whole(ge=0, le=2**53 - 1) | None = Field(
-        None, description="seed of the random numbers: repeatable text")
+    seed: whole(**bounds("seed")) | None = Field(None, description="seed of the random numbers: repeatable text")
     stream: bool = Field(False, description="answer as Server-Sent Events, one event per step")
 
 

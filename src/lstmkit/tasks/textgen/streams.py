@@ -72,7 +72,7 @@ class ContinuousGeneration:
         self.check_room(body.num)
         vocab = self.generator.vocabulary.size
         options = sampling_options(temperature=body.temperature, top_k=body.top_k, top_p=body.top_p)
-        rng = torch.Generator().manual_seed(body.seed_rng) if body.seed_rng is not None else None
+        rng = torch.Generator().manual_seed(body.seed) if body.seed is not None else None
         noise = (gumbel_noise((body.length, body.num, vocab), rng) if options.strategy == "temperature"
                  else torch.zeros(1, body.num, vocab))
         loop = asyncio.get_running_loop()
@@ -170,7 +170,7 @@ class ContinuousGeneration:
             if stream.cancelled:
                 continue
             try:
-                joining.append((stream, self.generator.seed_ids(stream.body.seed)))
+                joining.append((stream, self.generator.seed_ids(stream.body.seed_text)))
                 rows += stream.body.num
             except Exception as error:  # noqa: BLE001 - this request hears of it, the others go on
                 _deliver(stream, error)
