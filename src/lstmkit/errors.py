@@ -1,7 +1,9 @@
 """Every error lstmkit raises on purpose, in one place, and the exit code the command gives each.
 
 Each message is one line naming what was wrong (the file, folder or setting) and what is expected;
-the command prints it after `lstmkit: error: ` and exits with the code below. Anything else is a
+the command prints it after `lstmkit: error: ` and exits with the code below. A message names a
+setting as the library does, in backquotes (`test_pairs`); the command line shows it as its flag
+(--test-pairs: `as_flags`). Anything else is a
 bug: one line as well (`--debug` shows the traceback), exit 1.
 
 | exit | when | raised as |
@@ -15,6 +17,10 @@ bug: one line as well (`--debug` shows the traceback), exit 1.
 """
 
 from __future__ import annotations
+
+import re
+
+_NAMED_SETTING = re.compile(r"`([a-z][a-z0-9_]*)`")  # a setting a message names: `test_pairs`
 
 
 class LstmkitError(Exception):
@@ -49,6 +55,11 @@ class SettingsError(LstmkitError, ValueError):
 def flag(setting: str) -> str:
     """A setting's command-line flag: batch_size -> --batch-size."""
     return "--" + setting.replace("_", "-")
+
+
+def as_flags(message: str) -> str:
+    """A message as the command line says it: each setting it names (`test_pairs`) as its flag (--test-pairs)."""
+    return _NAMED_SETTING.sub(lambda named: flag(named.group(1)), message)
 
 
 class DiskFull(LstmkitError, OSError):

@@ -42,3 +42,19 @@ def test_a_word_level_translation_model_gets_an_embedding_size_by_default(comman
     command = [part for part in commands["translate"] if str(part) not in ("--embedding-dim", "8")]
     assert "--level" in command and train_cli([*command, "--epochs", 1, "--hidden", 8], tmp_path / "run")[0] == 0
     assert RunDirectory(tmp_path / "run").load_config()["config"]["embedding_dim"] == 256
+
+
+def test_a_library_message_names_settings_and_the_command_shows_them_as_flags(tmp_path, capsys):
+    from lstmkit.errors import RunError, as_flags
+
+    assert as_flags("pass `resume`, or a smaller `test_pairs` than `lstmkit translate train` holds") == (
+        "pass --resume, or a smaller --test-pairs than `lstmkit translate train` holds")
+    (tmp_path / "file").write_text("not a folder")
+    try:
+        RunDirectory(tmp_path / "file").start(False)
+    except RunError as error:
+        assert str(error).startswith(f"`out` {tmp_path / 'file'} is a file")
+    else:
+        raise AssertionError("a file as the run directory was taken")
+    assert main(["textgen", "train", "--out", tmp_path / "file", "--epochs", 1]) == 2
+    assert capsys.readouterr().err.startswith(f"lstmkit: error: --out {tmp_path / 'file'} is a file")

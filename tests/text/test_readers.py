@@ -106,9 +106,9 @@ def test_group_column_of_csv_and_jsonl(tmp_path, acl_folder):
         groups = read_labelled(source, group_column="product")["all"].groups
         assert groups[0] == groups[1] == "a1" and groups[2] not in ("a1", "")  # an empty cell: a group of its own
         assert read_labelled(source)["all"].groups is None
-        with pytest.raises(DataError, match=mentions(source, "no column 'movie'", "--group-column", "columns found")):
+        with pytest.raises(DataError, match=mentions(source, "no column 'movie'", "`group_column`", "columns found")):
             read_labelled(source, group_column="movie")
-    with pytest.raises(DataError, match=mentions(acl_folder, "--group-column is for CSV/TSV/JSONL")):
+    with pytest.raises(DataError, match=mentions(acl_folder, "`group_column` is for CSV/TSV/JSONL")):
         read_labelled(acl_folder, group_column="movie")
 
 
@@ -292,7 +292,7 @@ def test_undecodable_csv_offset_counts_the_bom(tmp_path):
 
 def test_csv_columns_not_found(tmp_path):
     csv_file = write(tmp_path / "data.csv", "body,stars\nfine,5\n")
-    with pytest.raises(DataError, match=mentions(csv_file, "'body', 'stars'", "--text-column/--label-column")):
+    with pytest.raises(DataError, match=mentions(csv_file, "'body', 'stars'", "`text_column`/`label_column`")):
         read_labelled(csv_file)
 
 

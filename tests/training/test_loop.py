@@ -191,7 +191,7 @@ def test_starting_a_run(tmp_path):
     run = RunDirectory(tmp_path / "old")
     run.save_config({"task": "sentiment"})
     assert run.start(resume=True) is True
-    with pytest.raises(RunError, match="already holds a run; pass --resume"):
+    with pytest.raises(RunError, match="already holds a run; pass `resume`"):
         run.start(resume=False)
 
 

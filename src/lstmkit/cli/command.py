@@ -9,7 +9,7 @@ import shlex
 import sys
 import warnings
 
-from ..errors import DataError, DiskFull, MissingDependency, RunError, SettingsError
+from ..errors import DataError, DiskFull, MissingDependency, RunError, SettingsError, as_flags
 from ..nn import summary
 from ..lecture_models import LECTURE_MODELS
 from ..tasks import registry
@@ -85,7 +85,7 @@ def _interrupted(args, argv: list[str]) -> int:
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
-    return f"lstmkit: warning: {message}\n"
+    return f"lstmkit: warning: {as_flags(str(message))}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,12 +127,12 @@ def _handle(args, argv: list[str]) -> int:
     except SettingsError as error:  # a setting the library refused: said as its flag
         if args.debug:
             raise
-        print(f"lstmkit: error: {error.for_command_line()}", file=sys.stderr)
+        print(f"lstmkit: error: {as_flags(error.for_command_line())}", file=sys.stderr)
         return 2
     except (DataError, RunError, ValueError) as error:  # bad input or arguments
         if args.debug:
             raise
-        print(f"lstmkit: error: {error}", file=sys.stderr)
+        print(f"lstmkit: error: {as_flags(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong, stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush cannot fail again
@@ -151,7 +151,7 @@ def _handle(args, argv: list[str]) -> int:
         if args.debug:
             raise
         kept = _what_is_kept(args, argv) if hasattr(args, "resume") else ""
-        print(f"lstmkit: error: {type(error).__name__}: {error}{kept}", file=sys.stderr)
+        print(f"lstmkit: error: {type(error).__name__}: {as_flags(str(error))}{kept}", file=sys.stderr)
         return 1
     finally:
         runlock.release_all()

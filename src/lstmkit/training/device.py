@@ -10,5 +10,5 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+        raise ValueError("`device` cuda: no CUDA device is available here; use `device` cpu or auto")
     return torch.device(name)

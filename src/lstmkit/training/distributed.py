@@ -51,7 +51,7 @@ def start(device_name: str) -> torch.device:
     if device.type == "cuda":
         local_rank, gpus = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
         if local_rank >= gpus:
-            raise ValueError(f"--device cuda: process {local_rank} of this machine needs GPU {local_rank} (one GPU per "
+            raise ValueError(f"`device` cuda: process {local_rank} of this machine needs GPU {local_rank} (one GPU per "
                              f"process) and the machine has {gpus}; start at most {gpus} processes per machine")
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)

@@ -154,11 +154,11 @@ class RunDirectory:
         overwritten. All processes of a distributed run look, and must see the same."""
         problem = None
         if self.path.exists() and not self.path.is_dir():
-            problem = f"--out {self.path} is a file; expected a folder for the run (new, or one to resume)"
+            problem = f"`out` {self.path} is a file; expected a folder for the run (new, or one to resume)"
         elif distributed.is_main():
             problem = self._unwritable() or self._lock()
         if problem is None and self.exists() and not resume:
-            problem = (f"--out {self.path} already holds a run; pass --resume to continue it "
+            problem = (f"`out` {self.path} already holds a run; pass `resume` to continue it "
                        "or choose another folder")
         resuming = resume and self.exists()
         views = distributed.from_all((resuming, problem))  # before process 0 writes anything
@@ -166,11 +166,11 @@ class RunDirectory:
             raise RunError(first)
         main_sees = views[0][0]
         if others := [rank for rank, (seen, _) in enumerate(views) if seen != main_sees]:
-            raise RunError(f"--out {self.path}: process 0 {'sees' if main_sees else 'does not see'} a run to resume "
+            raise RunError(f"`out` {self.path}: process 0 {'sees' if main_sees else 'does not see'} a run to resume "
                            f"there and process(es) {', '.join(map(str, others))} {'do not' if main_sees else 'do'}; "
                            "with several machines, --out must be a folder they all share")
         if resume and not resuming:
-            warnings.warn(f"--resume: {self.path} holds no run yet; starting a new one", stacklevel=2)
+            warnings.warn(f"`resume`: {self.path} holds no run yet; starting a new one", stacklevel=2)
         if distributed.is_main():
             self.recover()
         return resuming
@@ -184,14 +184,14 @@ class RunDirectory:
             with tempfile.TemporaryFile(dir=folder):
                 return None
         except OSError as error:
-            return f"--out {self.path}: cannot write in {folder} ({error.strerror}); expected a folder you can write to"
+            return f"`out` {self.path}: cannot write in {folder} ({error.strerror}); expected a folder you can write to"
 
     def _lock(self) -> str | None:
         """Takes the folder's lock for this process -> None, or who holds it."""
         try:
             runlock.acquire(self.path)
         except RunInUse as error:
-            return f"--out {error}"
+            return f"`out` {error}"
         return None
 
     def recover(self) -> None:

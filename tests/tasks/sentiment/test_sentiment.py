@@ -264,7 +264,7 @@ def test_a_small_validation_part_warns(tmp_path, data, run_cli):
     reviews = tmp_path / "reviews.csv"
     rows = [f"a good film number {i},pos\na bad film number {i},neg" for i in range(20)]
     reviews.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match=r"only 8 validation texts.*--val-split"):
+    with pytest.warns(UserWarning, match=r"only 8 validation texts.*`val_split`"):
         code, _, err = train(run_cli, reviews, tmp_path / "run", "--epochs", 1)
     assert code == 0, err
     with pytest.warns(UserWarning, match="only 20 validation texts"):

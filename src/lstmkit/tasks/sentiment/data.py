@@ -62,9 +62,9 @@ def split_validation(data: LabelledTexts, fraction: float, seed: int,
     generator = torch.Generator().manual_seed(seed)
     if by_group:
         if data.groups is None:
-            raise DataError(f"{data.source}: --val-by-group needs a group per text (aclImdb's "
+            raise DataError(f"{data.source}: `val_by_group` needs a group per text (aclImdb's "
                             f"{{train,test}}/urls_<class>.txt give each review's movie; for CSV/TSV/JSONL "
-                            f"name the column with --group-column); none found")
+                            f"name the column with `group_column`); none found")
         members: dict[str, list[int]] = {}
         for row, group in enumerate(data.groups):
             members.setdefault(group, []).append(row)

@@ -77,7 +77,7 @@ def read_labelled(path, *, text_column: str | None = None, label_column: str | N
     path = _existing(path, EXPECTED_LABELLED)
     kind = "folder" if path.is_dir() else _file_kind(path)
     if group_column is not None and kind in ("folder", "tar"):
-        raise DataError(f"{path}: --group-column is for CSV/TSV/JSONL files; aclImdb gives each review's movie "
+        raise DataError(f"{path}: `group_column` is for CSV/TSV/JSONL files; aclImdb gives each review's movie "
                         f"itself (urls_<class>.txt)")
     if kind == "folder":
         return _read_folder(path)
@@ -281,7 +281,7 @@ def _pick_columns(columns: list[str], text_column: str | None, label_column: str
     if text is None or label is None:
         raise DataError(f"{source}: cannot tell the text and label columns (columns found: {listing}); expected "
                         f"'text' and 'label' (or Kaggle's 'review' and 'sentiment'); "
-                        f"pass --text-column/--label-column")
+                        f"pass `text_column`/`label_column`")
     return text, label
 
 
@@ -298,7 +298,7 @@ def _group_of(value: str, row: int) -> str:
 def _check_group_column(columns: list[str], group_column: str | None, source: Path) -> None:
     if group_column is not None and group_column not in columns:
         listing = ", ".join(repr(column) for column in columns) or "none"
-        raise DataError(f"{source} has no column {group_column!r} (--group-column); columns found: {listing}")
+        raise DataError(f"{source} has no column {group_column!r} (`group_column`); columns found: {listing}")
 
 
 def _read_table(path: Path, delimiter: str, text_column: str | None,

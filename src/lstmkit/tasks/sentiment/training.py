@@ -112,7 +112,7 @@ def _split(training_texts, config: SentimentConfig):
     config = dataclasses.replace(config, classes=training_texts.classes)
     if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
         warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
-                      f"epoch is picked on a few texts; more training texts or a larger --val-split steady it",
+                      f"epoch is picked on a few texts; more training texts or a larger `val_split` steady it",
                       stacklevel=3)
     if len(config.classes) < 2:
         raise DataError(f"{training_texts.source}: only one class ({config.classes[0]!r}); expected two or more")

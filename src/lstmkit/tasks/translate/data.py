@@ -59,10 +59,10 @@ def _check_split(path, keyed_pairs, split: Split, config: TranslateConfig) -> No
     """A file too small for the held-out parts is one clear error, not a failure after training."""
     held_out = sum(split.part_of(english) != "train" for english, _ in keyed_pairs)
     if not split.validation or not split.test or len(keyed_pairs) - held_out < held_out:
-        raise DataError(f"{path}: {len(keyed_pairs):,} pairs are too few to hold out --test-pairs "
+        raise DataError(f"{path}: {len(keyed_pairs):,} pairs are too few to hold out `test_pairs` "
                         f"{config.test_pairs:,} "
-                        f"and --validation-pairs {config.validation_pairs:,} and train on the rest; expected at "
-                        f"least twice as many pairs as are held out (or give smaller --test-pairs/--validation-pairs)")
+                        f"and `validation_pairs` {config.validation_pairs:,} and train on the rest; expected at "
+                        f"least twice as many pairs as are held out (or give smaller `test_pairs`/`validation_pairs`)")
 
 
 def preprocess(text: str, config: TranslateConfig) -> str:

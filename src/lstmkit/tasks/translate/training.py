@@ -45,7 +45,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         train_parts = {language: corpus.part(language, "train") for language in languages}
         if not train_parts[corpus.main]:
             raise DataError(f"{path}: every pair was held out for validation/test; the file needs more "
-                            f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller --test-pairs")
+                            f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller `test_pairs`")
         source, targets = (run.load_vocab(lambda data: read_vocabularies(data, languages)) if resuming
                            else _fit_vocabularies(config, train_parts))
         encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
