@@ -5,7 +5,7 @@
 
 Two servers run side by side (`--max-batch 64` and `--max-batch 1`, the same runs; with --before, this
 lstmkit's and REF's, both batching, REF's src/ unpacked into a scratch folder); every level is
-measured on each in turn, interleaved, rep by rep. Each client keeps one HTTP/1.1 connection and
+measured on each in turn, interleaved, the order turned every rep. Each client keeps one HTTP/1.1 connection and
 sends its share of a fixed number of requests one after another; the load stops by itself. Printed:
 requests/s, generated characters/s, p50 and p99 latency (medians over the reps). Then the models alone,
 in process and without HTTP, one request's work against 32 at once: the most batching can give on
@@ -164,7 +164,8 @@ def main():
         for rep in range(args.reps):
             for task, (path, body, requests) in tasks.items():
                 for clients in (1, 8, 32):
-                    for server, (_, port) in servers.items():
+                    # the order turns every rep: the server measured second never always follows the other
+                    for server, (_, port) in list(servers.items())[:: 1 if rep % 2 == 0 else -1]:
                         count = requests if clients > 1 else max(8, requests // 8)
                         measured = asyncio.run(load(port, path, body, clients, count))
                         results.setdefault((task, clients, server), []).append(measured)
