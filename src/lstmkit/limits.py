@@ -2,7 +2,7 @@
 each task's own beside its declaration (its `LIMITS`, this table and its own entries).
 
 The command line parses its numeric flags with them (`flag_type`: a bad value is refused before
-anything runs), the library checks settings with them (`check`, `check_settings`) and the service's
+anything runs), the library checks settings with them (`check`; a config's: settings.check_config) and the service's
 request schemas take their bounds from them, so all say the same thing. The upper bounds keep a typo
 (an extra zero, 1e308) from turning into hours of work or an allocation the machine cannot make; each
 is far above any sensible value.
@@ -96,16 +96,6 @@ def check(name: str, value, limits: Mapping[str, Limit] = LIMITS) -> None:
     limit = limits[name]
     if not limit.allows(value):
         raise SettingsError(name, f"must be {limit.describe()}, got {value!r}")
-
-
-def check_settings(settings) -> None:
-    """Checks every attribute of `settings` (a config dataclass) that has a limit and a value: in
-    its class's `limits` (a task's table), else in this module's."""
-    limits = getattr(settings, "limits", LIMITS)
-    for name in limits:
-        value = getattr(settings, name, None)
-        if value is not None:
-            check(name, value, limits)
 
 
 def flag_type(name: str, limits: Mapping[str, Limit] = LIMITS):

@@ -11,7 +11,9 @@ import pytest
 
 from lstmkit.cli import build_parser, main
 from lstmkit.errors import SettingsError, flag
-from lstmkit.limits import LIMITS, check_settings
+from lstmkit.limits import LIMITS
+from lstmkit.settings import check_config
+from lstmkit.settings import limits_of as declared_limits
 from lstmkit.tasks import registry
 from lstmkit.tasks.sentiment import SentimentConfig
 from lstmkit.tasks.textgen import TextgenConfig
@@ -86,14 +88,14 @@ def test_the_limits_themselves_are_accepted(path, option, name, capsys):
 
 @pytest.mark.parametrize("config", [SentimentConfig(), TextgenConfig(), TranslateConfig()])
 def test_the_library_checks_settings_against_the_same_limits(config):
-    check_settings(config)  # the defaults lie inside
-    for name, limit in config.limits.items():
+    check_config(config)  # the defaults lie inside
+    for name, limit in declared_limits(type(config)).items():
         if getattr(config, name, None) is None:
             continue
         for value in (math.nan, math.inf, -1, limit.high * 2):
             config_bad = type(config)(**{**config.__dict__, name: value})
             with pytest.raises(SettingsError, match=f"^{name} must be") as refused:
-                check_settings(config_bad)
+                check_config(config_bad)
             assert refused.value.for_command_line().startswith(f"{flag(name)} must be")
 
 

@@ -90,6 +90,10 @@ DAMAGE = {
     "config.json not JSON": ("config.json", "both", lambda run: (run / "config.json").write_text("{'task': ")),
     "a config value of the wrong type": ("config.json", "both", lambda run: damage_config(
         run, lambda saved: saved["config"].update(epochs="many"))),
+    "a config value outside its declared limit": ("config.json", "both", lambda run: damage_config(
+        run, lambda saved: saved["config"].update(batch_size=0))),
+    "a config word outside its declared choices": ("config.json", "both", lambda run: damage_config(
+        run, lambda saved: saved["config"].update(optimizer="sgd"))),
     "an unknown config key": ("config.json", "both", lambda run: damage_config(
         run, lambda saved: saved["config"].update(flux_capacitor=1.21))),
     "the config missing": ("config.json", "both", lambda run: damage_config(run, lambda saved: saved.pop("config"))),

@@ -6,7 +6,6 @@ import os
 import time
 import warnings
 from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -15,7 +14,10 @@ from torch import nn
 
 from lstmkit.training import recipe  # every task's train() calls fit() from here
 from lstmkit.nn import LSTM, Dense
-from lstmkit.training.loop import FitOptions, check_training_config, fit
+from lstmkit.settings import check_config
+from lstmkit.tasks.sentiment import SentimentConfig
+from lstmkit.tasks.textgen import TextgenConfig
+from lstmkit.training.loop import FitOptions, fit
 from lstmkit.training.run import BEST, CONFIG, CURVES, HISTORY, LAST, TRAINER, RunDirectory
 from lstmkit.errors import RunError
 
@@ -231,12 +233,10 @@ def test_a_time_limit_ends_training_inside_an_epoch():
     ("hidden", 10**9, "hidden must be a whole number from 1 to 16,384, got 1000000000"),
 ])
 def test_training_numbers_out_of_range_name_the_setting(name, value, expected):
-    good = dict(optimizer="adam", epochs=10, batch_size=128, lr=1e-3, lr_decay=1.0, dropout=0.0, clip_norm=0.0,
-                minutes=None, patience=None, micro_batch=0)
-    check_training_config(SimpleNamespace(**good))  # None: not set; missing fields: not this task's
-    check_training_config(SimpleNamespace(lr=0.01))
+    config = next(config for config in (SentimentConfig(), TextgenConfig()) if hasattr(config, name))
+    check_config(config)  # the defaults lie inside; None: not set
     with pytest.raises(ValueError) as error:
-        check_training_config(SimpleNamespace(**{**good, name: value}))
+        check_config(replace(config, **{name: value}))
     assert str(error.value) == expected
 
 

@@ -54,7 +54,8 @@ def test_a_new_task_is_a_recipe_trained_resumed_and_loaded_like_the_others(tmp_p
     import torch
 
     from lstmkit.nn import LSTM, Dense
-    from lstmkit.training.recipe import Recipe, TrainingConfig, load_trained, start_run, train_recipe
+    from lstmkit.settings import TrainingConfig
+    from lstmkit.training.recipe import Recipe, load_trained, start_run, train_recipe
 
     @dataclasses.dataclass(frozen=True)
     class SumConfig(TrainingConfig):

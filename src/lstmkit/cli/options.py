@@ -11,7 +11,7 @@ import warnings
 
 from ..errors import DataError, flag
 from ..limits import flag_type
-from ..training.optimizers import OPTIMIZERS
+from ..settings import declaration
 from ..training.recipe import RESUMABLE
 from ..training.run import RunDirectory
 
@@ -37,37 +37,37 @@ def add_common(parser: argparse.ArgumentParser, *, device: bool = True, device_d
 
 
 def add_train_options(parser: argparse.ArgumentParser, presets: dict, preset_help: str = "default: lecture") -> None:
-    """The options every task's `train` takes (guide §2b)."""
+    """The options every task's `train` takes (guide §2b), and a flag for each setting its config
+    declares (settings.py; the presets' class)."""
     parser.add_argument("--out", required=True, metavar="RUN", help="run directory to write")
     parser.add_argument("--preset", choices=sorted(presets), default="lecture",
                         help=f"starting recipe; the options below override it ({preset_help})")
-    parser.add_argument("--epochs", type=flag_type("epochs"))
-    parser.add_argument("--batch-size", type=flag_type("batch_size"))
-    parser.add_argument("--lr", type=flag_type("lr"), help="learning rate")
-    parser.add_argument("--ema", type=flag_type("ema"), metavar="DECAY",
-                        help="validate and keep a moving average of the weights, updated every step with this "
-                             "decay (such as 0.999)")
-    parser.add_argument("--seed", type=flag_type("seed"))
-    parser.add_argument("--minutes", type=flag_type("minutes"),
-                        help="stop after this much training time in all (the epoch in progress ends early)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--processes", type=flag_type("processes"), default=1, metavar="N",
                         help="train in N processes on this machine, each on its share of every batch "
                              "(one process's result, dropout aside; see docs/DISTRIBUTED.md)")
     add_common(parser, device_default="auto", quiet=True)
+    add_config_options(parser, type(next(iter(presets.values()))))
 
 
-def add_recurrent_options(parser: argparse.ArgumentParser, embedding_help: str) -> None:
-    """The model and optimisation options textgen and translate share."""
-    parser.add_argument("--lowercase", action=argparse.BooleanOptionalAction)
-    parser.add_argument("--hidden", type=flag_type("hidden"), help="units per LSTM layer")
-    parser.add_argument("--layers", type=flag_type("layers"))
-    parser.add_argument("--dropout", type=flag_type("dropout"))
-    parser.add_argument("--embedding-dim", type=flag_type("embedding_dim"), help=embedding_help)
-    parser.add_argument("--optimizer", choices=OPTIMIZERS)
-    parser.add_argument("--lr-decay", type=flag_type("lr_decay"), help="learning rate x this after every epoch")
-    parser.add_argument("--clip-norm", type=flag_type("clip_norm"),
-                        help="clip the gradient norm at this (0: no clipping)")
+def add_config_options(parser: argparse.ArgumentParser, config_class) -> None:
+    """--flag for each setting of `config_class` the command line offers, made from its declaration:
+    a number parsed against its limit, a word among its choices, a switch (--x/--no-x), a list.
+    Every default is None: config_from lays only what was given over the preset."""
+    for item in dataclasses.fields(config_class):
+        declared = declaration(config_class, item.name)
+        if not declared.get("flag", True):
+            continue
+        options = {"help": declared.get("help") or None, "metavar": declared.get("metavar")}
+        if declared.get("limit") is not None:
+            options["type"] = flag_type(item.name, {item.name: declared["limit"]})
+        elif declared.get("choices"):
+            options["choices"] = declared["choices"]
+        elif str(item.type) == "bool":
+            options["action"] = argparse.BooleanOptionalAction
+        elif str(item.type).startswith("list"):
+            options["nargs"] = "+"
+        parser.add_argument(flag(item.name), **{key: value for key, value in options.items() if value is not None})
 
 
 def config_from(args, presets: dict):

@@ -14,13 +14,11 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from ..errors import SettingsError, TrainingDiverged
-from ..limits import check_settings
+from ..errors import TrainingDiverged
 from ..nn import flush_denormals
 from . import distributed, interrupts
 from . import curves
 from .curves import plot_curves
-from .optimizers import OPTIMIZERS
 from .run import BEST, CURVES, LAST, RunDirectory
 
 Batch = Sequence  # a tuple of tensors whose first dimension is the batch (or None)
@@ -39,16 +37,6 @@ class FitOptions:
     max_seconds: float | None = None  # stop training once this much training time has passed (mid-epoch too)
     ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
     progress: bool = True
-
-
-def check_training_config(config, choices: dict[str, Sequence[str]] | None = None) -> None:
-    """Raises SettingsError naming the setting when the optimizer or one of the task's `choices`
-    (setting -> the values it allows) is not allowed, or a number lies outside its limit (`limits.LIMITS`)."""
-    for name, allowed in {"optimizer": OPTIMIZERS, **(choices or {})}.items():
-        value = getattr(config, name, None)
-        if value is not None and value not in allowed:
-            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {value!r}")
-    check_settings(config)
 
 
 def _chunks(batch: Batch, size: int | None) -> list[Batch]:

@@ -7,8 +7,8 @@ from typing import Iterable
 import torch
 
 from ..errors import SettingsError
+from ..settings import OPTIMIZERS
 
-OPTIMIZERS = ("rmsprop", "adam")
 
 
 def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: float, *,

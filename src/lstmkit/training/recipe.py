@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from ..dependencies import need_all
+from ..settings import TrainingConfig
 from ..version import __version__
 from . import distributed
 from .device import resolve_device
@@ -29,20 +30,6 @@ from .optimizers import make_optimizer
 from .run import RunDirectory
 
 RESUMABLE = ("epochs", "minutes", "patience", "lr_decay")
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """The settings train_recipe reads from every task's config (a task's config extends it, and
-    may give other defaults); frozen: the presets are values no training can change."""
-    optimizer: str = "rmsprop"
-    lr: float = 1e-3
-    batch_size: int = 128
-    epochs: int = 10
-    minutes: float | None = None  # stop training after this much time (the epoch in progress ends early)
-    clip_norm: float | None = None
-    ema: float | None = None  # validate and keep a moving average of the weights, decaying by this per step
-    seed: int = 0
 
 
 def resumed(saved: dict, requested):

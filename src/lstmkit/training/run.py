@@ -40,7 +40,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as save_tensors
 
-from ..errors import DiskFull, RunError, RunInUse
+from ..errors import DiskFull, RunError, RunInUse, SettingsError
+from ..settings import check_config
 from . import distributed, runlock
 
 CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
@@ -289,7 +290,7 @@ class RunDirectory:
     def load_task_config(self, task: str, config_class) -> dict:
         """The task's config as saved, checked against the fields of the dataclass `config_class`
         (a field missing takes its default: runs of older versions load); RunError if the run
-        belongs to another task or a value does not fit."""
+        belongs to another task, or a value is not of its type or outside its declared limit or choices."""
         saved, path = self.load_config(), self.file(CONFIG)
         if saved["task"] != task:
             raise RunError(f"{self.path} holds a {saved['task']!r} run, not a {task} one")
@@ -305,8 +306,13 @@ class RunDirectory:
                    and field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING]
         if missing:
             raise RunError(f"{path} is damaged: config key(s) {', '.join(missing)} missing; {EXPECTED}")
-        return {name: tuple(value) if isinstance(value, list) and typing.get_origin(kinds[name]) is tuple else value
-                for name, value in config.items()}
+        values = {name: tuple(value) if isinstance(value, list) and typing.get_origin(kinds[name]) is tuple else value
+                  for name, value in config.items()}
+        try:  # each setting within what its declaration allows
+            check_config(config_class(**values))
+        except SettingsError as error:
+            raise RunError(f"{path} is damaged: config {error}") from None
+        return values
 
     def load_vocab(self, parse=lambda data: data):
         """parse(vocab.json's data) -> the vocabulary; RunError naming the file if it does not parse."""

@@ -7,14 +7,11 @@ The model returns logits; the sigmoid/softmax is applied by the loss and by pred
 """
 
 from ...limits import LIMITS as COMMON_LIMITS
-from ...limits import Limit, whole
+from ...settings import limits_of
 from ..base import Task, lazy, lazy_exports
+from .config import SentimentConfig
 
-LIMITS = {**COMMON_LIMITS,
-          "num_words": whole(3, 10_000_000, "padding, unknown and at least one word"),
-          "maxlen": whole(1, 1_000_000),
-          "unfreeze_after": whole(0, 100_000),
-          "val_split": Limit(0, 1, open_low=True, open_high=True)}
+LIMITS = {**COMMON_LIMITS, **limits_of(SentimentConfig)}
 
 TASK = Task(
     name="sentiment", title="Sentiment", help="text classification (the lecture's IMDB model)",
@@ -24,7 +21,7 @@ TASK = Task(
 
 __getattr__ = lazy_exports(__name__, {
     "SentimentClassifier": "classifier", "evaluate": "classifier", "load": "classifier",
-    "ADAM_EPS": "config", "POOLING": "config", "PRESETS": "config", "RECURRENT": "config",
+    "ADAM_EPS": "config", "POOLING": "config", "PRESETS": "config", "RECURRENT": "model", "RNN_TYPES": "config",
     "SentimentConfig": "config", "validate_config": "config",
     "Prepared": "data", "batches_of": "data", "pretrain_word_vectors": "data", "split_validation": "data",
     "SentimentModel": "model", "loss_and_correct": "model", "predict_logits": "model", "probabilities": "model",

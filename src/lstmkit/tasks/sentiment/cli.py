@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 from ...cli.options import add_common, add_train_options, config_from, print_json, print_report, read_inputs
 from ...limits import flag_type
-from ...training.optimizers import OPTIMIZERS
 from . import LIMITS
 
 
@@ -90,45 +87,14 @@ def add_verbs(verbs) -> None:
 
 
 def _add_train(verbs) -> None:
-    from .config import POOLING, PRESETS as SENTIMENT_PRESETS, RECURRENT
+    from .config import PRESETS
 
     train = verbs.add_parser("train", help="train a classifier")
     _data_options(train)
-    add_train_options(train, SENTIMENT_PRESETS)
-    train.add_argument("--rnn", choices=sorted(RECURRENT))
-    train.add_argument("--layers", type=flag_type("layers", LIMITS), help="stacked recurrent layers")
-    train.add_argument("--units", type=flag_type("units", LIMITS), help="units per recurrent layer")
-    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
-    train.add_argument("--dropout", type=flag_type("dropout", LIMITS), help="input dropout of each recurrent layer")
-    train.add_argument("--embedding-dim", type=flag_type("embedding_dim", LIMITS))
-    train.add_argument("--num-words", type=flag_type("num_words", LIMITS),
-                       help="vocabulary size (with padding and unknown ids)")
-    train.add_argument("--maxlen", type=flag_type("maxlen", LIMITS), help="words kept per text (its last ones)")
-    train.add_argument("--pooling", choices=POOLING, help="last state, or max/mean over time")
-    train.add_argument("--pretrained", metavar="word2vec|FILE",
-                       help="'word2vec' trains vectors on the unlabelled and the training texts; or a GloVe/word2vec "
-                            "text file")
     train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
                                                              "(default: --data)")
-    train.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction)
-    train.add_argument("--unfreeze-after", type=flag_type("unfreeze_after", LIMITS), metavar="EPOCHS")
-    train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--val-split", type=flag_type("val_split", LIMITS))
-    train.add_argument("--val-by-group", action=argparse.BooleanOptionalAction,
-                       help="keep each group (aclImdb: each movie) wholly in training or in validation, as its "
-                            "test movies are disjoint from its training movies")
     train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
-    train.add_argument("--patience", type=flag_type("patience", LIMITS),
-                       help="early stopping: epochs without a better validation score")
-    train.add_argument("--monitor", choices=["val_accuracy", "val_loss"],
-                       help="what picks the best checkpoint (default val_accuracy; Keras's ModelCheckpoint uses "
-                            "val_loss)")
-    train.add_argument("--clip-norm", type=flag_type("clip_norm", LIMITS),
-                       help="clip the gradient norm at this (0: no clipping)")
-    train.add_argument("--batching", choices=["length", "padded"],
-                       help="length: similar lengths together, real words only (default); padded: the lecture's")
-    train.add_argument("--micro-batch", type=flag_type("micro_batch", LIMITS),
-                       help="CPU: run each batch in chunks of this size (0: off)")
+    add_train_options(train, PRESETS)
     train.set_defaults(handler=_train)
 
 

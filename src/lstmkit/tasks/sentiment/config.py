@@ -1,43 +1,48 @@
-"""The sentiment task's settings and their presets."""
+"""The sentiment task's settings, each declared once (settings.py), and their presets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
 
 from ...errors import SettingsError
-from ...nn import GRU, LSTM, SimpleRNN
-from ...training.loop import check_training_config
-from ...training.recipe import TrainingConfig
-from . import LIMITS
+from ...limits import LIMITS, Limit, whole
+from ...settings import TrainingConfig, check_config, setting
 
-RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}
+RNN_TYPES = ("lstm", "simplernn", "gru")  # model.py's layers
 ADAM_EPS = 1e-7  # Keras's Adam ε, as the lecture trains
 POOLING = ("last", "max", "mean")
 
 
 @dataclass(frozen=True)
 class SentimentConfig(TrainingConfig):  # frozen: the presets are values no training can change
-    limits: ClassVar = LIMITS  # the allowed range of each number (check_settings)
-    num_words: int = 10_000  # vocabulary size, padding and unknown-word ids included
-    maxlen: int = 500  # words kept per text (its last maxlen)
-    embedding_dim: int = 32
-    rnn: str = "lstm"
-    units: int = 32
-    layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0  # Keras-style input dropout of every recurrent layer
-    pooling: str = "last"  # what the classifier sees: the last state, or max/mean over time
-    pretrained: str | None = None  # "word2vec" (trained on the unlabelled texts) or a vectors file
-    freeze_embedding: bool = False
-    unfreeze_after: int | None = None  # make a frozen embedding trainable from this epoch on
-    val_split: float = 0.2  # taken from the training texts, never from the test texts
-    val_by_group: bool = False  # validation holds whole groups (aclImdb: movies), no group on both sides
-    patience: int | None = None
-    monitor: str = "val_accuracy"  # what picks the best checkpoint: "val_accuracy" or "val_loss" (Keras's default)
-    batching: str = "length"  # "length": similar lengths together, real words only; "padded": the lecture's
-    micro_batch: int | None = 32  # run a batch in chunks of this size: same gradient, faster on CPU
-    classes: list[str] = field(default_factory=list)  # from the training labels, sorted
+    num_words: int = setting(10_000, "vocabulary size (with padding and unknown ids)",
+                             limit=whole(3, 10_000_000, "padding, unknown and at least one word"))
+    maxlen: int = setting(500, "words kept per text (its last ones)", limit=whole(1, 1_000_000))
+    embedding_dim: int = setting(32, limit=LIMITS["embedding_dim"])
+    rnn: str = setting("lstm", choices=RNN_TYPES)
+    units: int = setting(32, "units per recurrent layer", limit=LIMITS["units"])
+    layers: int = setting(1, "stacked recurrent layers", limit=LIMITS["layers"])
+    bidirectional: bool = setting(False)
+    dropout: float = setting(0.0, "input dropout of each recurrent layer (Keras's)", limit=LIMITS["dropout"])
+    pooling: str = setting("last", "last state, or max/mean over time", choices=POOLING)
+    pretrained: str | None = setting(None, "'word2vec' trains vectors on the unlabelled and the training texts; or "
+                                           "a GloVe/word2vec text file", metavar="word2vec|FILE")
+    freeze_embedding: bool = setting(False)
+    unfreeze_after: int | None = setting(None, "make a frozen embedding trainable from this epoch on",
+                                         limit=whole(0, 100_000), metavar="EPOCHS")
+    val_split: float = setting(0.2, "the part of the training texts that validates (never the test texts)",
+                               limit=Limit(0, 1, open_low=True, open_high=True))
+    val_by_group: bool = setting(False, "keep each group (aclImdb: each movie) wholly in training or in "
+                                        "validation, as its test movies are disjoint from its training movies")
+    patience: int | None = setting(None, "early stopping: epochs without a better validation score",
+                                   limit=LIMITS["patience"])
+    monitor: str = setting("val_accuracy", "what picks the best checkpoint (Keras's ModelCheckpoint uses val_loss)",
+                           choices=("val_accuracy", "val_loss"))
+    batching: str = setting("length", "length: similar lengths together, real words only; padded: the lecture's",
+                            choices=("length", "padded"))
+    micro_batch: int | None = setting(32, "CPU: run each batch in chunks of this size (0: off): the same gradient",
+                                      limit=LIMITS["micro_batch"])
+    classes: list[str] = setting(help="from the training labels, sorted", factory=list, flag=False)
 
 
 PRESETS = {
@@ -54,8 +59,7 @@ PRESETS = {
 
 
 def validate_config(config: SentimentConfig) -> None:
-    check_training_config(config, choices={"rnn": tuple(RECURRENT), "pooling": POOLING,
-                                           "batching": ("length", "padded"), "monitor": ("val_accuracy", "val_loss")})
+    check_config(config)
     if config.embedding_dim < 1:
         raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
                                              f"got {config.embedding_dim}")

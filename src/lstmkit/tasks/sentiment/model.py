@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ...nn import Bidirectional, Dense, Embedding
-from .config import RECURRENT, SentimentConfig
+from ...nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
+from .config import SentimentConfig
+
+RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}  # config.rnn -> its layer
 
 
 class SentimentModel(nn.Module):

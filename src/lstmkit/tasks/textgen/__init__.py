@@ -12,14 +12,11 @@ Both are scored the same way on the held-out tail of the text: the mean of -ln p
 """
 
 from ...limits import LIMITS as COMMON_LIMITS
-from ...limits import Limit, whole
+from ...settings import limits_of
 from ..base import Task, lazy, lazy_exports
+from .config import TextgenConfig
 
-LIMITS = {**COMMON_LIMITS,
-          "segment": whole(1, 1_000_000),
-          "stride": whole(1, 1_000_000),
-          "window": whole(1, 1_000_000),
-          "held_out": Limit(0, 1, open_low=True, open_high=True)}
+LIMITS = {**COMMON_LIMITS, **limits_of(TextgenConfig)}
 
 TASK = Task(
     name="textgen", title="Generation", help="character-level text generation (the lecture's Nietzsche model)",

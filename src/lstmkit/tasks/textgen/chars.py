@@ -12,9 +12,8 @@ from typing import Iterator
 import torch
 
 from ...errors import DataError
+from .config import LECTURE_SEGMENT, LECTURE_STRIDE
 
-LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
-LECTURE_STRIDE = 3  # characters between the starts of two lecture-mode samples
 
 
 def read_text(path, *, lowercase: bool = False, min_chars: int = 2) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from ...cli.options import add_common, add_recurrent_options, add_train_options, config_from, print_json
+from ...cli.options import add_common, add_train_options, config_from, print_json
 from ...limits import flag_type
 from ...training.run import RunDirectory
 from . import LIMITS
@@ -69,15 +69,7 @@ def add_verbs(verbs) -> None:
     train = verbs.add_parser("train", help="train a character model on a text file")
     train.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the shipped Nietzsche text)")
     add_train_options(train, TEXTGEN_PRESETS, preset_help="default: fast, or --mode's preset when only --mode is given")
-    train.set_defaults(preset=None)
-    train.add_argument("--mode", choices=["lecture", "fast"],
-                       help="how samples are cut from the text: lecture: 60-char pairs; fast: every position of a "
-                            "window (default: the preset's)")
-    add_recurrent_options(train, "0: one-hot inputs")
-    train.add_argument("--window", type=flag_type("window", LIMITS), help="fast mode: characters per window")
-    train.add_argument("--held-out", type=flag_type("held_out", LIMITS),
-                       help="fraction of the text's end held out (default 0.1)")
-    train.set_defaults(handler=_train)
+    train.set_defaults(preset=None, handler=_train)
 
     sample = verbs.add_parser("sample", help="generate text from a trained run")
     sample.add_argument("run", metavar="RUN")

@@ -1,37 +1,38 @@
-"""The settings of a char model's run, and its presets."""
+"""The settings of a char model's run, each declared once (settings.py), and its presets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
-from ...training.loop import check_training_config
-from ...training.recipe import TrainingConfig
-from . import LIMITS
-from .chars import LECTURE_SEGMENT
+from ...limits import LIMITS, Limit, whole
+from ...settings import TrainingConfig, check_config, setting
 
+LECTURE_SEGMENT = 60  # characters a lecture-mode sample reads
+LECTURE_STRIDE = 3  # characters between the starts of two lecture-mode samples
 CONTEXT = LECTURE_SEGMENT  # characters of context for the held-out score
 LECTURE_SEED = "immediately disclose what it really is--namely, a will to the"
 
 
 @dataclass(frozen=True)
 class TextgenConfig(TrainingConfig):  # frozen: the presets are values no training can change
-    mode: str = "fast"  # "lecture" or "fast"
-    lowercase: bool = True
-    segment: int = LECTURE_SEGMENT  # lecture mode: characters per sample
-    stride: int = 3  # lecture mode: characters between samples
-    window: int = 100  # fast mode: characters per window (truncated BPTT length)
-    embedding_dim: int = 0  # 0: one-hot inputs, as the lecture
-    hidden: int = 128
-    layers: int = 1
-    dropout: float = 0.0
-    lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
-    held_out: float = 0.1  # the last 10% of the text scores the model
+    mode: str = setting("fast", "how samples are cut from the text: lecture: 60-char pairs; fast: every position "
+                                "of a window", choices=("lecture", "fast"))
+    lowercase: bool = setting(True, "lower-case the text (the lecture's preprocessing)")
+    segment: int = setting(LECTURE_SEGMENT, "lecture mode: characters per sample", limit=whole(1, 1_000_000))
+    stride: int = setting(LECTURE_STRIDE, "lecture mode: characters between samples", limit=whole(1, 1_000_000))
+    window: int = setting(100, "fast mode: characters per window (truncated back-propagation length)",
+                          limit=whole(1, 1_000_000))
+    embedding_dim: int = setting(0, "0: one-hot inputs", limit=LIMITS["embedding_dim"])
+    hidden: int = setting(128, "units per LSTM layer", limit=LIMITS["hidden"])
+    layers: int = setting(1, limit=LIMITS["layers"])
+    dropout: float = setting(0.0, "input dropout of every LSTM layer", limit=LIMITS["dropout"])
+    lr_decay: float = setting(1.0, "learning rate x this after every epoch", limit=LIMITS["lr_decay"])
+    held_out: float = setting(0.1, "fraction of the text's end held out to score the model",
+                              limit=Limit(0, 1, open_low=True, open_high=True))
     # TrainingConfig's, with this task's defaults
     lr: float = 0.01
     epochs: int = 2
     clip_norm: float | None = 5.0
-    limits: ClassVar = LIMITS  # the allowed range of each number (check_settings)
 
 
 PRESETS = {
@@ -43,4 +44,4 @@ PRESETS = {
 
 
 def validate_config(config: TextgenConfig) -> None:
-    check_training_config(config, choices={"mode": ("lecture", "fast")})
+    check_config(config)

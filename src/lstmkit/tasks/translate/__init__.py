@@ -15,19 +15,14 @@ training stays one fused pass over all steps; each step's output then attends ov
 outputs and is combined with its context vector: tanh(W_c [context; h_t]).
 """
 
-from ...limits import COUNT, SEED, Limit, whole
 from ...limits import LIMITS as COMMON_LIMITS
+from ...limits import Limit, whole
+from ...settings import limits_of
 from ..base import Task, lazy, lazy_exports
+from .config import TranslateConfig
 
-LIMITS = {**COMMON_LIMITS,
-          "max_length": whole(0, 100_000, "0: keep all"),
-          "source_vocab": COUNT,
-          "target_vocab": COUNT,
-          "test_pairs": COUNT,
-          "validation_pairs": COUNT,
-          "bleu_sentences": COUNT,
-          "split_seed": SEED,
-          "beam": whole(1, 64),
+LIMITS = {**COMMON_LIMITS, **limits_of(TranslateConfig),
+          "beam": whole(1, 64),  # decoding's, not the config's
           "alpha": Limit(0, 10),
           "examples": whole(0, 10_000)}
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from ...cli.options import add_common, add_recurrent_options, add_train_options, config_from, print_json, read_inputs
+from ...cli.options import add_common, add_train_options, config_from, print_json, read_inputs
 from ...limits import flag_type
 from . import LIMITS
 
@@ -95,28 +94,8 @@ def _add_train(verbs) -> None:
     train = verbs.add_parser("train", help="train a translation model on sentence pairs")
     train.add_argument("--pairs", required=True, metavar="FILE",
                        help="English<TAB>translation lines (a manythings.org/anki file, .txt/.tsv or its .zip)")
-    add_train_options(train, TRANSLATE_PRESETS)
-    train.add_argument("--level", choices=["char", "word"])
-    train.add_argument("--encoder", choices=["lstm", "bilstm"])
     train.add_argument("--bidirectional", action="store_true", help="the same as --encoder bilstm")
-    train.add_argument("--attention", action=argparse.BooleanOptionalAction, help="Luong attention")
-    train.add_argument("--also", nargs="+", metavar="FILE",
-                       help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language")
-    add_recurrent_options(train, "0: one-hot inputs at char level; word level: 256 unless given")
-    train.add_argument("--strip-punctuation", action=argparse.BooleanOptionalAction)
-    train.add_argument("--max-length", type=flag_type("max_length", LIMITS),
-                       help="leave out training pairs with a longer side (tokens)")
-    train.add_argument("--source-vocab", type=flag_type("source_vocab", LIMITS), help="English tokens kept")
-    train.add_argument("--target-vocab", type=flag_type("target_vocab", LIMITS), help="tokens kept per target language")
-    train.add_argument("--patience", type=flag_type("patience", LIMITS),
-                       help="epochs without a better validation BLEU before stopping")
-    train.add_argument("--test-pairs", type=flag_type("test_pairs", LIMITS), help="pairs held out for test (default 5000)")
-    train.add_argument("--validation-pairs", type=flag_type("validation_pairs", LIMITS))
-    train.add_argument("--split-seed", type=flag_type("split_seed", LIMITS))
-    train.add_argument("--bleu-sentences", type=flag_type("bleu_sentences", LIMITS),
-                       help="validation sentences translated every epoch")
-    train.add_argument("--bf16-output", action=argparse.BooleanOptionalAction,
-                       help="output layer in bfloat16 while training (~3.5x faster matrix products on a CPU)")
+    add_train_options(train, TRANSLATE_PRESETS)
     train.set_defaults(handler=_train)
 
 

@@ -1,42 +1,46 @@
-"""The translation task's settings and their presets."""
+"""The translation task's settings, each declared once (settings.py), and their presets."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
 
 from ...errors import SettingsError
-from ...training.loop import check_training_config
-from ...training.recipe import TrainingConfig
-from . import LIMITS
+from ...limits import COUNT, LIMITS, SEED, whole
+from ...settings import TrainingConfig, check_config, setting
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
 
 
 @dataclass(frozen=True)
 class TranslateConfig(TrainingConfig):  # frozen: the presets are values no training can change
-    limits: ClassVar = LIMITS  # the allowed range of each number (check_settings)
-    level: str = "char"  # "char" (one-hot characters, the lecture) or "word" (word embeddings)
-    encoder: str = "lstm"  # "lstm" or "bilstm" (each direction hidden/2 units; decoder state = both joined)
-    attention: bool = False
-    hidden: int = 256
-    embedding_dim: int = 0  # 0: one-hot inputs at char level, WORD_EMBEDDING at word level
-    layers: int = 1
-    dropout: float = 0.0  # input dropout of every LSTM layer, one mask per sequence
-    lowercase: bool = True  # the lecture's preprocessing
-    strip_punctuation: bool = True
-    max_length: int = 0  # training pairs with a longer side (in tokens) are left out; 0: keep all
-    source_vocab: int = 20_000  # most frequent tokens kept per language (word level matters)
-    target_vocab: int = 20_000
-    also: list[str] = field(default_factory=list)  # more <lang>-eng files: multi-task, one decoder each
-    lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
-    patience: int | None = 3  # epochs without a better validation BLEU before stopping
-    split_seed: int = 0
-    test_pairs: int = 5000  # ≈ pairs of the main file held out for test
-    validation_pairs: int = 2000
-    bleu_sentences: int = 1000  # validation sentences translated for the BLEU of every epoch
-    bf16_output: bool = False  # training: the output layer's matrix products in bfloat16 (~3.5x faster on a CPU)
+    level: str = setting("char", "char: one-hot characters (the lecture); word: word embeddings",
+                         choices=("char", "word"))
+    encoder: str = setting("lstm", "bilstm: each direction hidden/2 units, the decoder's state both joined",
+                           choices=("lstm", "bilstm"))
+    attention: bool = setting(False, "Luong attention")
+    hidden: int = setting(256, "units per LSTM layer", limit=LIMITS["hidden"])
+    embedding_dim: int = setting(0, "0: one-hot inputs at char level; word level: 256 unless given",
+                                 limit=LIMITS["embedding_dim"])
+    layers: int = setting(1, limit=LIMITS["layers"])
+    dropout: float = setting(0.0, "input dropout of every LSTM layer, one mask per sequence", limit=LIMITS["dropout"])
+    lowercase: bool = setting(True, "lower-case both sides (the lecture's preprocessing)")
+    strip_punctuation: bool = setting(True, "drop punctuation (the lecture's preprocessing)")
+    max_length: int = setting(0, "leave out training pairs with a longer side (tokens)",
+                              limit=whole(0, 100_000, "0: keep all"))
+    source_vocab: int = setting(20_000, "English tokens kept", limit=COUNT)
+    target_vocab: int = setting(20_000, "tokens kept per target language", limit=COUNT)
+    also: list[str] = setting(help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language",
+                              factory=list, metavar="FILE")
+    lr_decay: float = setting(1.0, "learning rate x this after every epoch", limit=LIMITS["lr_decay"])
+    patience: int | None = setting(3, "epochs without a better validation BLEU before stopping",
+                                   limit=LIMITS["patience"])
+    split_seed: int = setting(0, "seed of the held-out split", limit=SEED)
+    test_pairs: int = setting(5000, "pairs of the main file held out for test", limit=COUNT)
+    validation_pairs: int = setting(2000, limit=COUNT)
+    bleu_sentences: int = setting(1000, "validation sentences translated every epoch", limit=COUNT)
+    bf16_output: bool = setting(False, "output layer in bfloat16 while training (~3.5x faster matrix products on "
+                                       "a CPU)")
     # TrainingConfig's, with this task's defaults
     batch_size: int = 64
     clip_norm: float | None = 5.0
@@ -66,7 +70,7 @@ def with_defaults(config: TranslateConfig) -> TranslateConfig:
 
 
 def validate_config(config: TranslateConfig) -> None:
-    check_training_config(config, choices={"level": ("char", "word"), "encoder": ("lstm", "bilstm")})
+    check_config(config)
     if config.encoder == "bilstm" and config.hidden % 2:
         raise SettingsError("hidden", f"must be even with the bilstm encoder (each direction gets half), "
                             f"got {config.hidden}")

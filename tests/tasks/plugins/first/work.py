@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 from fastapi import Request
@@ -11,13 +10,12 @@ from pydantic import Field
 
 from lstmkit.cli.options import add_common, add_train_options, config_from, print_json
 from lstmkit.inspection import Inspection, inspect_layers
-from lstmkit.limits import flag_type
 from lstmkit.nn import LSTM, Dense, Embedding
 from lstmkit.serve.contract import Endpoint, TaskService
 from lstmkit.serve.schemas import ModelName, StrictRequest
 from lstmkit.text.vocabulary import Vocabulary
-from lstmkit.training.loop import check_training_config
-from lstmkit.training.recipe import Recipe, TrainingConfig, best_epoch, load_trained, run_training
+from lstmkit.settings import TrainingConfig, check_config, setting
+from lstmkit.training.recipe import Recipe, best_epoch, load_trained, run_training
 
 from . import LIMITS
 
@@ -26,8 +24,7 @@ LETTERS = "ab"
 
 @dataclass(frozen=True)
 class FirstConfig(TrainingConfig):
-    limits: ClassVar = LIMITS
-    strings: int = 256  # training strings (as many again validate)
+    strings: int = setting(256, "training strings (as many again validate)", limit=LIMITS["strings"])
     length: int = 6
     units: int = 8
     lr: float = 0.02
@@ -81,7 +78,7 @@ def train(config: FirstConfig, out, *, resume: bool = False, device: str = "cpu"
                       batch_loss=batch_loss, validate=validate, monitor="val_accuracy", mode="max",
                       vocabulary=vocabulary.to_json(), facts={}, describe=f"{config.strings} strings of a's and b's")
 
-    trained = run_training("first", config, out, prepare, validate=check_training_config, resume=resume,
+    trained = run_training("first", config, out, prepare, validate=check_config, resume=resume,
                            device=device, progress=progress, log=lambda *_: None)
     return {"history": trained.history, "best": best_epoch(trained.history)}
 
@@ -113,7 +110,6 @@ def open_predictor(runs: list, device: str = "cpu") -> FirstPredictor:
 def add_verbs(verbs) -> None:
     train_verb = verbs.add_parser("train", help="train on random strings")
     add_train_options(train_verb, PRESETS)
-    train_verb.add_argument("--strings", type=flag_type("strings", LIMITS), help="training strings")
     train_verb.set_defaults(handler=lambda args: print(train(config_from(args, PRESETS), args.out)["best"]))
     predict = verbs.add_parser("predict", help="the first letter of each string")
     predict.add_argument("run")
