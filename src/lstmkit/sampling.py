@@ -107,16 +107,34 @@ class StatefulSampler:
             for layer in self.layers:
                 x, state = layer.outputs_and_state(x, lengths=lengths)
                 states.append(state)
-            return torch.addmm(self.output_bias, states[-1][0], self.output_weight), states
+            return self.logits(states), states
+
+    @property
+    def device(self) -> torch.device:
+        return self.output_weight.device
 
     def step(self, token: torch.Tensor, states):
         """One token per stream -> (logits (streams, vocab), new states)."""
-        states = self._advance(token, states)
-        return torch.addmm(self.output_bias, states[-1][0], self.output_weight), states
+        states = self.advance(token, states)
+        return self.logits(states), states
 
-    def _advance(self, token: torch.Tensor, states):
+    def advance(self, token: torch.Tensor, states):
         """The LSTM layers' states after reading `token` (streams,)."""
         return stacked_step(self.layers, self.step_weights, token, states)
+
+    def logits(self, states) -> torch.Tensor:
+        """(streams, vocab) scores of the next token after `states`."""
+        return torch.addmm(self.output_bias, states[-1][0], self.output_weight)
+
+    @staticmethod
+    def select(states, rows: torch.Tensor):
+        """The states of these streams, in this order (a stream leaving or joining a batch)."""
+        return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in states]
+
+    @staticmethod
+    def join(states, more):
+        """The states of two batches of streams as one."""
+        return [(torch.cat([h, h_more]), torch.cat([c, c_more])) for (h, c), (h_more, c_more) in zip(states, more)]
 
     def steps(self, seeds: torch.Tensor, length: int, options: SamplingOptions,
               generator: torch.Generator | None = None, lengths: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
@@ -137,7 +155,7 @@ class StatefulSampler:
                 yield token
                 if position == length:
                     break
-                states = self._advance(token, states)
+                states = self.advance(token, states)
                 token = torch.addmm(noisy_bias[position], states[-1][0], weight).argmax(-1)
         else:
             for position in range(length):

@@ -159,17 +159,16 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
 
 def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_start_afresh(trained_runs,
                                                                                           monkeypatch):
-    import lstmkit.tasks.textgen.streams as streams
+    generator, failures = lstmkit.load(trained_runs["textgen"]), [1]
+    real_advance = generator.sampler.advance
 
-    generator, real_step, failures = lstmkit.load(trained_runs["textgen"]), streams.stacked_step, [1]
-
-    def stacked_step(*args):  # fails once, in the middle of a running batch
+    def advance(*args):  # fails once, in the middle of a running batch
         if failures:
             failures.pop()
             raise RuntimeError("out of memory")
-        return real_step(*args)
+        return real_advance(*args)
 
-    monkeypatch.setattr(streams, "stacked_step", stacked_step)
+    monkeypatch.setattr(generator.sampler, "advance", advance)
 
     async def scenario():
         executor = ByHand()

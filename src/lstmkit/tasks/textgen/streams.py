@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import torch
 
 from ...nn.lanes import small_ops_threads
-from ...nn.lstm import stacked_step
 from ...sampling import SamplingOptions, choose, gumbel_noise, sampling_options
 from ...serve.batching import Busy, answer
 
@@ -54,7 +53,7 @@ class ContinuousGeneration:
 
     def __init__(self, generator, executor, max_streams: int = 64, max_pending: int = 512):
         self.generator, self.executor = generator, executor
-        self.device = generator.sampler.output_weight.device  # noise, scales and tokens go where the model is
+        self.device = generator.sampler.device  # noise, scales and tokens go where the model is
         self.max_streams, self.max_pending = max_streams, max_pending
         self.waiting: deque[_Stream] = deque()  # appended on the event loop, taken on the model thread
         self.active: list[_Stream] = []  # model thread only
@@ -138,8 +137,8 @@ class ContinuousGeneration:
         streaming = [(stream, row) for stream, row in zip(self.active, rows) if stream.body.stream]
         made = []
         for step in range(steps):
-            self.states = stacked_step(sampler.layers, sampler.step_weights, self.tokens, self.states)
-            logits = torch.addmm(sampler.output_bias, self.states[-1][0], sampler.output_weight)
+            self.states = sampler.advance(self.tokens, self.states)
+            logits = sampler.logits(self.states)
             self.tokens = (logits * self.scale + noise[step]).argmax(-1)
             for stream, row in drawing:
                 self.tokens[row] = choose(logits[row], stream.options, stream.generator)
@@ -202,8 +201,7 @@ class ContinuousGeneration:
         if self.states is None:
             self.states, self.tokens, self.scale = states, first, scale
         else:
-            self.states = [(torch.cat([h, h_new]), torch.cat([c, c_new]))
-                           for (h, c), (h_new, c_new) in zip(self.states, states)]
+            self.states = self.generator.sampler.join(self.states, states)
             self.tokens, self.scale = torch.cat([self.tokens, first]), torch.cat([self.scale, scale])
         self.active += streams
 
@@ -226,7 +224,7 @@ class ContinuousGeneration:
                 _deliver(stream, [self.generator.vocabulary.decode(ids) for ids in made])
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
         self.active = [stream for stream, finished in zip(self.active, done) if not finished]
-        self.states = [(h.index_select(0, index), c.index_select(0, index)) for h, c in self.states]
+        self.states = self.generator.sampler.select(self.states, index)
         self.tokens, self.scale = self.tokens.index_select(0, index), self.scale.index_select(0, index)
 
 
