@@ -125,9 +125,9 @@ def test_the_openapi_document_lists_every_status_and_what_each_served_model_acce
     document = client.get("/openapi.json").json()
     statuses = {path: set(operations[next(iter(operations))]["responses"])
                 for path, operations in document["paths"].items()}
-    assert statuses["/v1/sentiment"] == statuses["/v1/generate"] == {"200", "400", "404", "413", "422", "500",
-                                                                     "503", "504"}
-    assert statuses["/v1/translate"] == statuses["/v1/inspect"] == {"200", "400", "404", "413", "422", "500", "504"}
+    assert statuses["/v1/sentiment"] == statuses["/v1/generate"] == statuses["/v1/translate"] == {
+        "200", "400", "404", "413", "422", "500", "503", "504"}
+    assert statuses["/v1/inspect"] == {"200", "400", "404", "413", "422", "500", "504"}
     assert statuses["/healthz"] == statuses["/v1/models"] == {"200", "413", "500"}
     error = document["paths"]["/v1/generate"]["post"]["responses"]["504"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ErrorBody"}
@@ -182,3 +182,34 @@ def test_the_api_docs_pages_load_their_scripts_from_the_server(client, path):
     assert any(asset.endswith(".js") for asset in assets)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def test_concurrent_translations_share_one_call_and_each_hears_of_its_own_error(runs):
+    import asyncio
+
+    from lstmkit.errors import LstmkitError
+    from lstmkit.serve.app import Service
+    from lstmkit.tasks.translate.service import TranslateRequest
+
+    [model] = load_models([runs["translate"]])
+    Service([model], Settings())  # starts the model's engine: its batcher
+    translator, calls = model.predictor, []
+    alone = {sentence: translator.translate([sentence])[0] for sentence in ["one two.", "nine.", "five four"]}
+    real_translate = translator.translate
+
+    def counted(sentences, **options):
+        calls.append(list(sentences))
+        return real_translate(sentences, **options)
+
+    translator.translate = counted
+    bodies = [TranslateRequest(sentences=["one two."]), TranslateRequest(sentences=["nine.", "five four"]),
+              TranslateRequest(sentences=["one."], language="xx")]
+
+    async def together():
+        return await asyncio.gather(*(model.engine.submit(body, len(body.sentences)) for body in bodies),
+                                    return_exceptions=True)
+
+    first, second, wrong = asyncio.run(together())
+    assert calls[0] == ["one two.", "nine.", "five four"]  # the two requests alike: one call
+    assert [result["translation"] for result in first + second] == [alone[s] for s in ["one two.", "nine.", "five four"]]
+    assert isinstance(wrong, LstmkitError) and "xx" in str(wrong)

@@ -1,5 +1,7 @@
 """`POST /v1/translate`: English sentences translated (greedy or beam search), with the attention
-weights on request; the OpenAPI document says each served run's languages and attention."""
+weights on request. Concurrent requests are batched (serve/batching.py): those asking for the same
+beam, language and attention are translated in one call. The OpenAPI document says each served
+run's languages and attention."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Annotated
 from fastapi import Request
 from pydantic import Field
 
-from ...serve.contract import UNQUEUED_WORK, Endpoint, TaskService
+from ...serve.batching import Batcher
+from ...serve.contract import Endpoint, TaskService
 from ...serve.guards import HTTPError
 from ...serve.schemas import INSPECT_DIGITS, MAX_TEXTS, ModelName, StrictRequest, bounds, whole
 from ...text.words import NOT_BLANK
@@ -34,19 +37,56 @@ async def translate(service, body: TranslateRequest, request: Request):
         raise HTTPError(422, f"attention: model {model.name!r} has no attention")
     if body.attention and body.beam > 1:
         raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
-    results = await service.answer(request, service.on_model_thread(_translations, model.predictor, body))
+    results = await service.answer(request, model.engine.submit(body, len(body.sentences)))
     return {"model": model.name, "results": results}
 
 
-def _translations(translator, body: TranslateRequest) -> list[dict]:
-    output = translator.translate(body.sentences, language=body.language, beam=body.beam,
-                                  keep_attention=body.attention)
-    translations, maps = output if body.attention else (output, None)
-    results = [{"sentence": s, "translation": t} for s, t in zip(body.sentences, translations)]
+def _start(model, executor, settings) -> Batcher:
+    return Batcher(_batch_of(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
+                   max_pending=settings.max_pending)
+
+
+def _batch_of(translator):
+    def run(jobs) -> list:
+        """Each job's results; requests with the same decoding settings share one call. A call that
+        fails is tried again request by request, so each hears of its own error only."""
+        groups: dict[tuple, list] = {}
+        for job in jobs:
+            body = job.request
+            groups.setdefault((body.beam, body.language, body.attention), []).append(job)
+        answers = {}
+        for group in groups.values():
+            try:
+                answers.update(zip(map(id, group), _translations(translator, [job.request for job in group])))
+            except Exception as error:  # noqa: BLE001 - given to the request that caused it
+                if len(group) == 1:
+                    answers[id(group[0])] = error
+                    continue
+                for job in group:
+                    try:
+                        answers[id(job)] = _translations(translator, [job.request])[0]
+                    except Exception as alone:  # noqa: BLE001
+                        answers[id(job)] = alone
+        return [answers[id(job)] for job in jobs]
+
+    return run
+
+
+def _translations(translator, bodies: list[TranslateRequest]) -> list[list[dict]]:
+    """The results of requests with the same beam, language and attention, translated in one call."""
+    first = bodies[0]
+    sentences = [sentence for body in bodies for sentence in body.sentences]
+    output = translator.translate(sentences, language=first.language, beam=first.beam, keep_attention=first.attention)
+    translations, maps = output if first.attention else (output, None)
+    results = [{"sentence": s, "translation": t} for s, t in zip(sentences, translations)]
     for result, (source, target, weights) in zip(results, maps or ()):
         result["attention"] = {"source": source, "target": target,
                                "weights": weights.round(decimals=INSPECT_DIGITS).tolist()}
-    return results
+    per_request, start = [], 0
+    for body in bodies:
+        per_request.append(results[start: start + len(body.sentences)])
+        start += len(body.sentences)
+    return per_request
 
 
 def _document(document: dict, translators: list) -> None:
@@ -71,5 +111,4 @@ def _translator(model, first: bool) -> dict:
 
 
 def service() -> TaskService:
-    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate, statuses=UNQUEUED_WORK)],
-                       document=_document)
+    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate)], start=_start, document=_document)
