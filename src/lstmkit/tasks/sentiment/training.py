@@ -10,17 +10,17 @@ import torch
 
 from ...dependencies import need
 from ...errors import DataError
-from . import vectors
-from .readers import read_labelled
 from ...text.vocabulary import Vocabulary
 from ...text.words import IMDB_SPECIALS
 from ...training import distributed
 from ...training.recipe import Recipe, best_epoch, run_training
 from ...training.run import LAST
+from . import vectors
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
 from .data import FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, split_validation
 from .model import SentimentModel, loss_and_correct, predict_logits
+from .readers import read_labelled
 
 
 def batch_loss_on(device: torch.device):

@@ -12,18 +12,18 @@ from ...dependencies import need
 from ...errors import DataError, RunError, SettingsError
 from ...inspection import Inspection, inspect_layers
 from ...limits import check
-from . import LIMITS
 from ...metrics import translation_scores
 from ...text.batching import pad_right
 from ...text.tokens import PAD, UNKNOWN
-from .pairs import cut, read_pairs
 from ...text.vocabulary import Vocabulary
 from ...training.recipe import load_trained
 from ...training.run import RunDirectory
+from . import LIMITS
 from .config import TranslateConfig
 from .data import preprocess
 from .decoding import beam_decode, greedy_decode, sentences_per_batch
 from .model import Seq2Seq, Seq2SeqSteps
+from .pairs import cut, read_pairs
 
 
 @dataclass
