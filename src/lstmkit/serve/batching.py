@@ -90,6 +90,16 @@ class Batcher:
         return taken
 
 
+
+def batching(make_run: Callable[[Any], Callable[[list[Job]], list]]):
+    """A task service's `start` (serve/contract.py) that batches each served model's requests:
+    make_run(predictor) -> run(jobs), with the server's batch size, wait and queue."""
+    def start(model, executor: Executor, settings) -> Batcher:
+        return Batcher(make_run(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
+                       max_pending=settings.max_pending)
+
+    return start
+
 def answer(future: asyncio.Future, result) -> None:
     """Sets `future` to `result`, or raises it there when it is an exception (once; on its loop)."""
     if future.done():

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ...errors import LstmkitError
 from ...nn.lanes import small_ops_threads
-from ...serve.batching import Batcher
+from ...serve.batching import batching
 from ...serve.contract import Endpoint, TaskService
 from ...serve.guards import HTTPError
 from ...serve.schemas import MAX_TEXT_CHARS, MAX_TEXTS, ModelName, StrictRequest
@@ -44,11 +44,6 @@ async def _explanations(service, classifier, texts: list[str]) -> list[dict]:
     return [await service.on_model_thread(classifier.explain, text) for text in texts]
 
 
-def _start(model, executor, settings) -> Batcher:
-    return Batcher(_batch_of(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
-                   max_pending=settings.max_pending)
-
-
 def _batch_of(classifier):
     units = max(config.units for _, _, config in classifier.members)
 
@@ -67,4 +62,4 @@ def _batch_of(classifier):
 
 
 def service() -> TaskService:
-    return TaskService([Endpoint("/v1/sentiment", SentimentRequest, classify)], start=_start)
+    return TaskService([Endpoint("/v1/sentiment", SentimentRequest, classify)], start=batching(_batch_of))

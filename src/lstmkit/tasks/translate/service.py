@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Request
 from pydantic import Field
 
-from ...serve.batching import Batcher
+from ...serve.batching import batching
 from ...serve.contract import Endpoint, TaskService
 from ...serve.guards import HTTPError
 from ...serve.schemas import INSPECT_DIGITS, MAX_TEXTS, ModelName, StrictRequest, bounds, whole
@@ -39,11 +39,6 @@ async def translate(service, body: TranslateRequest, request: Request):
         raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
     results = await service.answer(request, model.engine.submit(body, len(body.sentences)))
     return {"model": model.name, "results": results}
-
-
-def _start(model, executor, settings) -> Batcher:
-    return Batcher(_batch_of(model.predictor), executor, max_items=settings.max_batch, wait=settings.batch_wait,
-                   max_pending=settings.max_pending)
 
 
 def _batch_of(translator):
@@ -111,4 +106,5 @@ def _translator(model, first: bool) -> dict:
 
 
 def service() -> TaskService:
-    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate)], start=_start, document=_document)
+    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate)], start=batching(_batch_of),
+                       document=_document)
