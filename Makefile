@@ -14,7 +14,8 @@ python:
 $(BIN)/python: | python
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# steploops.c is compiled by the install: an edit to it installs again
+$(VENV)/.installed: $(BIN)/python pyproject.toml src/lstmkit/nn/steploops.c
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 

@@ -1,0 +1,93 @@
+"""The compiled step loops (nn/steploops.c) against PyTorch's own layer and lstmkit's eager loops."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.nn import SimpleRNN, steploops
+
+TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently from PyTorch's
+
+
+def test_the_install_compiled_the_loops():
+    """make test installs as a user does: a machine with a C compiler gets the compiled loops."""
+    assert steploops.available() and steploops.chosen() == "compiled"
+    assert steploops.runs(torch.zeros(1, 1, 1), steploops.MAX_UNITS)
+    assert not steploops.runs(torch.zeros(1, 1, 1, dtype=torch.float64), 8)
+    assert not steploops.runs(torch.zeros(1, 1, 1), steploops.MAX_UNITS + 1)
+
+
+def _outputs_and_gradients(layer, x, h0, lengths):
+    output, h = layer(x, h0, lengths=lengths)
+    weights = torch.randn(output.shape)  # a loss that reaches every step and the final state
+    loss = (output * weights).sum() + (h * h).sum()
+    return [output, h, *torch.autograd.grad(loss, [x, h0, *layer.parameters()])]
+
+
+@pytest.mark.parametrize("batch, time, units", [(1, 1, 1), (3, 7, 5), (32, 50, 32), (4, 9, 40), (2, 6, 64)])
+def test_simplernn_compiled_equals_torch_and_eager(monkeypatch, batch, time, units):
+    """Outputs, final state and every gradient; 40 and 5 units take the loop's partial-block path."""
+    torch.manual_seed(units)
+    layer = SimpleRNN(3, units, return_sequences=True, return_state=True)
+    with torch.no_grad():
+        layer.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(batch, time, 3, requires_grad=True)
+    h0 = torch.randn(batch, units).tanh().requires_grad_()
+    lengths = torch.randint(1, time + 1, (batch,))
+    torch.manual_seed(1)
+    compiled = _outputs_and_gradients(layer, x, h0, lengths)
+    output, h = layer(x, h0)
+    torch_output, torch_h = layer.to_torch()(x, h0[None])
+    assert torch.allclose(output, torch_output, atol=TOLERANCE) and torch.allclose(h, torch_h[0], atol=TOLERANCE)
+    monkeypatch.setenv("LSTMKIT_STEP_LOOPS", "python")
+    torch.manual_seed(1)
+    eager = _outputs_and_gradients(layer, x, h0, lengths)
+    for ours, reference in zip(compiled, eager):
+        scale = max(1.0, reference.abs().max().item())
+        assert torch.allclose(ours, reference, atol=TOLERANCE * scale), (ours - reference).abs().max()
+
+
+def test_simplernn_compiled_forward_equals_torch():
+    torch.manual_seed(0)
+    layer = SimpleRNN(6, 32, return_sequences=True)
+    x = torch.randn(8, 100, 6) * 3  # large pre-activations: tanh saturates
+    assert steploops.runs(x, 32)
+    assert torch.allclose(layer(x), layer.to_torch()(x)[0], atol=TOLERANCE)
+
+
+def test_compiled_tanh_over_its_range():
+    """A one-unit layer with unit weights computes tanh(x_t) exactly where its state starts at 0."""
+    layer = SimpleRNN(1, 1, return_sequences=True)
+    with torch.no_grad():
+        layer.weight_ih.fill_(1.0), layer.weight_hh.zero_(), layer.bias.zero_()
+    x = torch.cat([torch.linspace(-30, 30, 20_001), torch.tensor([0.0, -0.0, 0.125, -0.125, 1e-30, 88.0,
+                                                                  math.inf, -math.inf, math.nan])])
+    got = layer(x[None, :, None])[0, :, 0]
+    expected = torch.tanh(x.double())
+    assert torch.allclose(got.double()[:-1], expected[:-1], rtol=1e-6, atol=1e-7)
+    assert got[-1].isnan(), "NaN propagates, as PyTorch's tanh does"
+
+
+def test_unknown_loop_choice_is_named(monkeypatch):
+    monkeypatch.setenv("LSTMKIT_STEP_LOOPS", "fast")
+    with pytest.raises(ValueError, match=r"LSTMKIT_STEP_LOOPS must be one of compiled, python, got 'fast'"):
+        SimpleRNN(2, 3)(torch.zeros(1, 2, 2))
+
+
+def test_training_through_the_compiled_loop_learns():
+    """A few steps of RMSprop through the compiled backward lower the loss of a toy sequence task."""
+    torch.manual_seed(0)
+    model = nn.ModuleDict({"rnn": SimpleRNN(1, 16), "out": nn.Linear(16, 1)})
+    x = torch.randn(64, 20, 1)
+    target = x.sum(1)  # the running sum: the state must carry it
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(60):
+        loss = nn.functional.mse_loss(model["out"](model["rnn"](x)), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
