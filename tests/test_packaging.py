@@ -178,13 +178,16 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
     wheel, sdist = next(dist.glob("lstmkit-*.whl")), next(dist.glob("lstmkit-*.tar.gz"))
     assert "lstmkit-0.1.0.dist-info/licenses/LICENSE" in zipfile.ZipFile(wheel).namelist()
     assert "lstmkit/data/nietzsche.txt" in zipfile.ZipFile(wheel).namelist()
-    assert {"lstmkit-0.1.0/LICENSE", "lstmkit-0.1.0/src/lstmkit/data/nietzsche.txt"} <= set(tarfile.open(sdist).getnames())
+    assert {"lstmkit-0.1.0/LICENSE", "lstmkit-0.1.0/src/lstmkit/data/nietzsche.txt",
+            "lstmkit-0.1.0/src/lstmkit/nn/steploops.c"} <= set(tarfile.open(sdist).getnames())
+    assert any(name.startswith("lstmkit/nn/_steploops.") for name in zipfile.ZipFile(wheel).namelist())
     run(sys.executable, "-m", "venv", venv)
     python, lstmkit = venv / "bin" / "python", venv / "bin" / "lstmkit"
     run(python, "-m", "pip", "install", "--quiet", "--no-compile", wheel)  # no .pyc up front: half the time
     run(python, "-m", "pip", "check")
     where = run(python, "-c", "import lstmkit, lstmkit.data; print(lstmkit.__file__); print(lstmkit.data.nietzsche_path())")
     assert all(line.startswith(str(venv)) for line in where.split())  # the installed package and its data
+    assert run(python, "-c", "from lstmkit.nn import steploops; print(steploops.available())").strip() == "True"
     assert run(lstmkit, "--version").startswith("lstmkit 0.1.0, torch 2.13.0")
 
     text = work / "text.txt"  # a piece of the shipped text, read from the installed package

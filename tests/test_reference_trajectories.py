@@ -45,7 +45,7 @@ ABSOLUTE = 1e-7  # for values near 0 (probabilities, chrF of an untrained model)
 PERTURBATION = 1e-4
 # environment variables that make ATen or oneDNN choose other kernels on the same CPU
 KERNEL_SETTINGS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ONEDNN_DEFAULT_FPMATH_MODE",
-                   "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS")
+                   "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "LSTMKIT_STEP_LOOPS")
 
 
 def machine() -> dict:

@@ -1,4 +1,4 @@
-"""The compiled step loops (nn/steploops.c) against PyTorch's own layer and lstmkit's eager loops."""
+"""The compiled step loops (nn/steploops.c) against PyTorch's own layers and the eager / oneDNN paths."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lstmkit.nn import SimpleRNN, steploops
+from lstmkit.nn import LSTM, Bidirectional, SimpleRNN, steploops
 
 TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently from PyTorch's
 
@@ -14,9 +14,11 @@ TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently fro
 def test_the_install_compiled_the_loops():
     """make test installs as a user does: a machine with a C compiler gets the compiled loops."""
     assert steploops.available() and steploops.chosen() == "compiled"
-    assert steploops.runs(torch.zeros(1, 1, 1), steploops.MAX_UNITS)
-    assert not steploops.runs(torch.zeros(1, 1, 1, dtype=torch.float64), 8)
-    assert not steploops.runs(torch.zeros(1, 1, 1), steploops.MAX_UNITS + 1)
+    assert steploops.runs(torch.zeros(1, 1, 1), 64, steploops.LSTM_MAX_UNITS)
+    assert not steploops.runs(torch.zeros(1, 1, 1, dtype=torch.float64), 8, steploops.LSTM_MAX_UNITS)
+    assert not steploops.runs(torch.zeros(1, 1, 1), steploops.LSTM_MAX_UNITS + 1, steploops.LSTM_MAX_UNITS)
+    with torch.autocast("cpu", torch.bfloat16):
+        assert not steploops.runs(torch.zeros(1, 1, 1), 8, steploops.LSTM_MAX_UNITS)
 
 
 def _outputs_and_gradients(layer, x, h0, lengths):
@@ -53,7 +55,7 @@ def test_simplernn_compiled_forward_equals_torch():
     torch.manual_seed(0)
     layer = SimpleRNN(6, 32, return_sequences=True)
     x = torch.randn(8, 100, 6) * 3  # large pre-activations: tanh saturates
-    assert steploops.runs(x, 32)
+    assert steploops.runs(x, 32, steploops.SIMPLERNN_MAX_UNITS)
     assert torch.allclose(layer(x), layer.to_torch()(x)[0], atol=TOLERANCE)
 
 
@@ -91,3 +93,54 @@ def test_training_through_the_compiled_loop_learns():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
+
+
+def _lstm_outputs_and_gradients(layer, x, state, lengths):
+    output, (h, c) = layer(x, state, lengths=lengths)
+    weights = torch.randn(output.shape)
+    loss = (output * weights).sum() + (h * h).sum() + (c * c).sum()
+    return [output, h, c, *torch.autograd.grad(loss, [x, *state, *layer.parameters()])]
+
+
+@pytest.mark.parametrize("batch, time, units", [(1, 1, 1), (3, 7, 5), (32, 50, 32), (4, 9, 40)])
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "go_backwards"])
+def test_lstm_compiled_equals_torch_and_onednn(monkeypatch, batch, time, units, backwards):
+    """Outputs, (h, c) and every gradient, c0's included, against oneDNN's kernel (LSTMKIT_STEP_LOOPS=
+    python) with lengths; against torch.nn.LSTM without."""
+    torch.manual_seed(units)
+    layer = LSTM(3, units, return_sequences=True, return_state=True, go_backwards=backwards)
+    with torch.no_grad():
+        layer.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(batch, time, 3, requires_grad=True)
+    state = [torch.randn(batch, units).tanh().requires_grad_(), torch.randn(batch, units).requires_grad_()]
+    lengths = torch.full((batch,), time)
+    lengths[0] = max(1, time - 2)  # the final state of a shorter sample takes the packed kernel; outputs don't
+    torch.manual_seed(1)
+    compiled = _lstm_outputs_and_gradients(layer, x, state, None)
+    compiled_lengths = _lstm_outputs_and_gradients(layer, x, state, lengths)
+    if not backwards:
+        output, (h, c) = layer(x, state)
+        torch_output, (torch_h, torch_c) = layer.to_torch()(x, (state[0][None], state[1][None]))
+        assert torch.allclose(output, torch_output, atol=TOLERANCE)
+        assert torch.allclose(h, torch_h[0], atol=TOLERANCE) and torch.allclose(c, torch_c[0], atol=TOLERANCE)
+    monkeypatch.setenv("LSTMKIT_STEP_LOOPS", "python")
+    torch.manual_seed(1)
+    onednn = _lstm_outputs_and_gradients(layer, x, state, None)
+    onednn_lengths = _lstm_outputs_and_gradients(layer, x, state, lengths)
+    for ours, reference in zip(compiled + compiled_lengths, onednn + onednn_lengths):
+        scale = max(1.0, reference.abs().max().item())
+        assert torch.allclose(ours, reference, atol=TOLERANCE * scale), (ours - reference).abs().max()
+
+
+def test_bidirectional_lstm_in_lanes_runs_the_compiled_loop_and_matches_onednn(monkeypatch):
+    """Two directions side by side on the OpenMP team's threads, each a compiled call."""
+    torch.manual_seed(0)
+    layer = Bidirectional(LSTM(8, 32, return_sequences=True))
+    x = torch.randn(64, 30, 8, requires_grad=True)
+    results = []
+    for loops in ("compiled", "python"):
+        monkeypatch.setenv("LSTMKIT_STEP_LOOPS", loops)
+        output = layer(x)
+        results.append([output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])])
+    for ours, reference in zip(*results):
+        assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))

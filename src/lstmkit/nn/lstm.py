@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from . import steploops
 from .recurrent import Recurrent, reverse_padded
 
 
@@ -78,6 +79,45 @@ def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
         nn.utils.rnn.PackedSequence(data, packed.batch_sizes, order, restore), batch_first=True,
         total_length=x.shape[1])
     return output, (h_n[0][restore], c_n[0][restore])
+
+
+class _CompiledLSTM(torch.autograd.Function):
+    """All steps of one LSTM layer in one compiled call forward and one backward (steploops.c), for
+    float32 on a CPU where steploops.runs says so. As the SimpleRNN's kernel: the input's part of
+    every step is one matrix product before the loop, the weights' gradients one product each
+    after it; the loop keeps its steps contiguous (time, batch, ·)."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias):
+        """x (batch, time, in), h0, c0 (batch, hidden) -> (outputs (batch, time, hidden), h_n, c_n)."""
+        gates = torch.matmul(x.transpose(0, 1), weight_ih.t()).add_(bias).contiguous()
+        h0, c0 = h0.contiguous(), c0.contiguous()
+        outputs, cells = steploops.lstm_forward(gates, h0, c0, weight_hh.t().contiguous())
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, gates, outputs, cells)
+        return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_outputs, grad_h_n, grad_c_n):
+        x, h0, c0, weight_ih, weight_hh, gates, outputs, cells = ctx.saved_tensors
+        carried_h, carried_c = torch.zeros_like(h0), torch.zeros_like(c0)  # dL/dh, dL/dc at the last step
+        if grad_outputs is not None:
+            carried_h += grad_outputs[:, -1]
+            grad_outputs = grad_outputs.transpose(0, 1).contiguous()
+        if grad_h_n is not None:
+            carried_h += grad_h_n
+        if grad_c_n is not None:
+            carried_c += grad_c_n
+        grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c,
+                                           weight_hh.contiguous())
+        flat = grad_pre.flatten(0, 1)  # (time·batch, 4·hidden)
+        grad_x = torch.matmul(grad_pre, weight_ih).transpose(0, 1) if ctx.needs_input_grad[0] else None
+        grad_h0 = grad_pre[0] @ weight_hh if ctx.needs_input_grad[1] else None
+        # the state before step t: h0, then the outputs shifted by one step
+        grad_weight_hh = grad_pre[1:].flatten(0, 1).t() @ outputs[:-1].flatten(0, 1) + grad_pre[0].t() @ h0
+        grad_weight_ih = flat.t() @ x.transpose(0, 1).reshape(-1, x.shape[-1])
+        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, flat.sum(0)
 
 
 class StepWeights(NamedTuple):
@@ -223,7 +263,10 @@ class LSTM(Recurrent):
         if lengths is not None and int(lengths.min()) < x.shape[1] and need_state:
             # the final c of samples of different lengths: a packed batch stops each at its own end
             return lstm_packed(x, lengths, h0, c0, *weights)
-        output, h_n, c_n = lstm_fused(x, h0, c0, *weights)
+        if steploops.runs(x, self.hidden_size, steploops.LSTM_MAX_UNITS):
+            output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights)
+        else:
+            output, h_n, c_n = lstm_fused(x, h0, c0, *weights)
         if lengths is not None and int(lengths.min()) < x.shape[1]:
             # the kernel ran on through the padding: take each sample's own last real step
             h_n = self._last_real(output, lengths)

@@ -20,7 +20,8 @@ class _SimpleRNNKernel(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, weight_ih, weight_hh, bias):
         """x (batch, time, in), h0 (batch, hidden) -> (outputs (batch, time, hidden), h_n)."""
-        ctx.time_dim = 0 if steploops.runs(x, weight_hh.shape[0]) else 1  # the layout the loop keeps
+        compiled = steploops.runs(x, weight_hh.shape[0], steploops.SIMPLERNN_MAX_UNITS)
+        ctx.time_dim = 0 if compiled else 1  # the layout the loop keeps
         if ctx.time_dim == 0:  # one compiled call, its steps contiguous (time, batch, hidden)
             outputs = torch.matmul(x.transpose(0, 1), weight_ih.t()).add_(bias).contiguous()
             steploops.simplernn_forward(outputs, h0.contiguous(), weight_hh.t().contiguous())

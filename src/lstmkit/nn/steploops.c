@@ -1,4 +1,4 @@
-/* The step loops of the small recurrent layers, compiled.
+/* The step loops of the small recurrent layers (SimpleRNN, LSTM), compiled.
  *
  * A recurrent layer's steps depend on each other, so eager PyTorch dispatches every step's few
  * operations one by one (about 3.3 µs each on a 2-core AMD EPYC): at 32 units and batch 32 the
@@ -144,6 +144,89 @@ static void simplernn_backward(const float *outputs, const float *grad_outputs, 
     }
 }
 
+static inline float sigmoid_small(float x) { return 0.5f + 0.5f * tanh_small(0.5f * x); }
+
+/* One sample's step after the product: the gates' pre-activations in i, f, g, o (units each) are
+ * replaced by their activations; the new cell and output from the cell before. Separate buffers
+ * (restrict) and indices the compiler can follow, so it vectorises the loop. */
+static inline void lstm_cell(float *restrict i, float *restrict f, float *restrict g, float *restrict o,
+                             const float *restrict c_before, float *restrict c, float *restrict h,
+                             ptrdiff_t units) {
+    for (ptrdiff_t j = 0; j < units; j++) {
+        i[j] = sigmoid_small(i[j]), f[j] = sigmoid_small(f[j]), g[j] = tanh_small(g[j]), o[j] = sigmoid_small(o[j]);
+        c[j] = f[j] * c_before[j] + i[j] * g[j];
+        h[j] = o[j] * tanh_small(c[j]);
+    }
+}
+
+/* One sample's step of the backward before the product: from the activations i, f, g, o, the cell
+ * before and after, and dL/dh, dL/dc carried into the step, dL/d(pre-activations) into di, df, dg,
+ * d_o; dL/dc carried out. */
+static inline void lstm_cell_backward(const float *restrict i, const float *restrict f, const float *restrict g,
+                                      const float *restrict o, const float *restrict c_before,
+                                      const float *restrict c, const float *restrict carried_h,
+                                      float *restrict carried_c, float *restrict di, float *restrict df,
+                                      float *restrict dg, float *restrict d_o, ptrdiff_t units) {
+    for (ptrdiff_t j = 0; j < units; j++) {
+        const float dh = carried_h[j], tc = tanh_small(c[j]);
+        const float dc = carried_c[j] + dh * o[j] * (1.f - tc * tc);
+        di[j] = dc * g[j] * i[j] * (1.f - i[j]);
+        df[j] = dc * c_before[j] * f[j] * (1.f - f[j]);
+        dg[j] = dc * i[j] * (1.f - g[j] * g[j]);
+        d_o[j] = dh * tc * o[j] * (1.f - o[j]);
+        carried_c[j] = dc * f[j];
+    }
+}
+
+/* LSTM forward, time-major, gates in the order (i, f, c̃, o). gates (time, batch, 4·units) holds
+ * x_t·W_ihᵀ + b on entry and the gates' activations on return (what the backward reads); h0, c0
+ * (batch, units); recurrent_t = W_hhᵀ (units, 4·units). Writes h_t into outputs and c_t into cells
+ * (time, batch, units). */
+FOR_EACH_CPU
+static void lstm_forward(float *gates, const float *h0, const float *c0, const float *recurrent_t, float *outputs,
+                         float *cells, int batch, int time, int units) {
+    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
+    for (int t = 0; t < time; t++) {
+        float *step = gates + t * block * 4, *h = outputs + t * block, *c = cells + t * block;
+        const float *c_before = t ? c - block : c0;
+        add_product(t ? h - block : h0, units, recurrent_t, step, width, batch, units, 4 * units);
+        for (ptrdiff_t b = 0; b < batch; b++) {
+            float *row = step + b * width;
+            lstm_cell(row, row + units, row + 2 * units, row + 3 * units, c_before + b * units, c + b * units,
+                      h + b * units, units);
+        }
+    }
+}
+
+/* LSTM backward through time, time-major. gates (time, batch, 4·units) the activations the forward
+ * left; cells (time, batch, units); c0 (batch, units); grad_outputs (time, batch, units) or NULL;
+ * carried_h, carried_c (batch, units) hold dL/dh and dL/dc at the last step on entry, and dL/dc0
+ * in carried_c on return; recurrent = W_hh (4·units, units). Writes dL/d(pre-activation) of every
+ * gate and step into grad_pre (time, batch, 4·units). */
+FOR_EACH_CPU
+static void lstm_backward(const float *gates, const float *cells, const float *c0, const float *grad_outputs,
+                          float *carried_h, float *carried_c, const float *recurrent, float *grad_pre, int batch,
+                          int time, int units) {
+    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
+    for (int t = time - 1; t >= 0; t--) {
+        const float *step = gates + t * block * 4, *c = cells + t * block, *c_before = t ? c - block : c0;
+        float *d = grad_pre + t * block * 4;
+        for (ptrdiff_t b = 0; b < batch; b++) {
+            const float *row = step + b * width;
+            float *d_row = d + b * width;
+            lstm_cell_backward(row, row + units, row + 2 * units, row + 3 * units, c_before + b * units,
+                               c + b * units, carried_h + b * units, carried_c + b * units, d_row,
+                               d_row + units, d_row + 2 * units, d_row + 3 * units, units);
+        }
+        if (t == 0) break;
+        if (grad_outputs)
+            memcpy(carried_h, grad_outputs + (t - 1) * block, block * sizeof *carried_h);
+        else
+            memset(carried_h, 0, block * sizeof *carried_h);
+        add_product(d, width, recurrent, carried_h, units, batch, 4 * units, units);
+    }
+}
+
 static PyObject *py_simplernn_forward(PyObject *self, PyObject *args) {
     unsigned long long io, h0, recurrent_t;
     int batch, time, units;
@@ -169,11 +252,44 @@ static PyObject *py_simplernn_backward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_lstm_forward(PyObject *self, PyObject *args) {
+    unsigned long long gates, h0, c0, recurrent_t, outputs, cells;
+    int batch, time, units;
+    if (!PyArg_ParseTuple(args, "KKKKKKiii", &gates, &h0, &c0, &recurrent_t, &outputs, &cells, &batch, &time,
+                          &units))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    lstm_forward((float *)(uintptr_t)gates, (const float *)(uintptr_t)h0, (const float *)(uintptr_t)c0,
+                 (const float *)(uintptr_t)recurrent_t, (float *)(uintptr_t)outputs, (float *)(uintptr_t)cells,
+                 batch, time, units);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_lstm_backward(PyObject *self, PyObject *args) {
+    unsigned long long gates, cells, c0, grad_outputs, carried_h, carried_c, recurrent, grad_pre;
+    int batch, time, units;
+    if (!PyArg_ParseTuple(args, "KKKKKKKKiii", &gates, &cells, &c0, &grad_outputs, &carried_h, &carried_c,
+                          &recurrent, &grad_pre, &batch, &time, &units))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    lstm_backward((const float *)(uintptr_t)gates, (const float *)(uintptr_t)cells, (const float *)(uintptr_t)c0,
+                  (const float *)(uintptr_t)grad_outputs, (float *)(uintptr_t)carried_h,
+                  (float *)(uintptr_t)carried_c, (const float *)(uintptr_t)recurrent, (float *)(uintptr_t)grad_pre,
+                  batch, time, units);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"simplernn_forward", py_simplernn_forward, METH_VARARGS,
      "simplernn_forward(io, h0, recurrent_t, batch, time, units): addresses of float32 buffers"},
     {"simplernn_backward", py_simplernn_backward, METH_VARARGS,
      "simplernn_backward(outputs, grad_outputs or 0, carried, recurrent, grad_pre, batch, time, units)"},
+    {"lstm_forward", py_lstm_forward, METH_VARARGS,
+     "lstm_forward(gates, h0, c0, recurrent_t, outputs, cells, batch, time, units)"},
+    {"lstm_backward", py_lstm_backward, METH_VARARGS,
+     "lstm_backward(gates, cells, c0, grad_outputs or 0, carried_h, carried_c, recurrent, grad_pre, batch, time, units)"},
     {NULL, NULL, 0, NULL},
 };
 
