@@ -25,9 +25,10 @@ import torch
 
 from lstmkit.nn import LSTM
 from lstmkit.lecture_models import LECTURE_MODELS
-from lstmkit.sampling import SamplingOptions, StatefulSampler
+from lstmkit.generation import search as decoding
+from lstmkit.generation.language_model import LanguageModelSteps
+from lstmkit.generation.sampling import SamplingOptions, sample
 from lstmkit.tasks import translate
-from lstmkit.tasks.translate import decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.text.tokens import PAIR_SPECIALS
@@ -87,12 +88,12 @@ def variants(ref: str) -> dict[str, tuple]:
     seed, chars = torch.randint(0, 57, (1, 60)), 400
     runs = {}
     for streams, layers in ((1, [lstm]), (64, [lstm]), (64, stacked)):
-        after = StatefulSampler(identity, layers, dense)
+        after = LanguageModelSteps(identity, layers, dense)
         before = sampling_before.StatefulSampler(identity, layers, dense)
         seeds = seed.repeat(streams, 1)
         name = f"sample {streams} stream(s){', 2 layers' if len(layers) == 2 else ''}, chars/s"
         runs[name] = (timer(lambda s=seeds, b=before: b.generate(s, chars, options), chars * streams),
-                      timer(lambda s=seeds, a=after: a.generate(s, chars, options), chars * streams))
+                      timer(lambda s=seeds, a=after: sample(a, s, chars, options), chars * streams))
     config = translate.PRESETS["lecture"]
     vocab = Vocabulary.fit(["abcdefghijklmnopqrstuvwxyz ?!.,'"], "char", specials=PAIR_SPECIALS["char"])
     seq2seq = translate.Seq2Seq(config, vocab.size, {"deu": vocab.size}).eval()

@@ -6,7 +6,7 @@ Cases (the lecture's shapes, random weights: they do not change speed):
   sentiment predict   one review of --words words, batch 1: Embedding(10000, 32) -> LSTM(32) -> Dense(1),
                       PyTorch SentimentModel + probabilities vs the exported graph
   textgen step        one character, batch 1: one-hot 57 -> LSTM(128) -> Dense(57), PyTorch
-                      StatefulSampler.step vs the exported graph with time 1
+                      LanguageModelSteps.step vs the exported graph with time 1
   translate step      one decoder step, batch 1: the lecture's char model (one-hot, LSTM(256)),
                       Seq2SeqSteps.step vs decoder-LANG.onnx
 Each rep times every variant for --seconds in turn (the order rotating), so both sides of a ratio
@@ -57,7 +57,7 @@ def textgen_case(threads: int):
     sampler, graph = model.sampler(), session(models.textgen(model), threads)
     token = torch.tensor([5])
     with torch.inference_mode():
-        _, states = sampler.prime(torch.randint(0, 57, (1, 60)))
+        (_, states, _), _ = sampler.start(torch.randint(0, 57, (1, 60)))
     feed = {"ids": token[:, None].numpy(), "state_h": torch.stack([h for h, _ in states]).numpy(),
             "state_c": torch.stack([c for _, c in states]).numpy()}
 
@@ -73,7 +73,8 @@ def translate_case(threads: int):
     steps, graph = Seq2SeqSteps(model, "deu"), session(models.translate_decoder(model, "deu"), threads)
     source, lengths, token = torch.randint(4, 70, (1, 20)), torch.tensor([20]), torch.tensor([START])
     with torch.inference_mode():
-        context, states = steps.start(source, lengths)
+        memory, mask, states = model.encode(source, lengths)
+        context = (memory, mask)
     feed = {"token": token.numpy(), "state_h": torch.stack([h for h, _ in states]).numpy(),
             "state_c": torch.stack([c for _, c in states]).numpy()}
 

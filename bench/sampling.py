@@ -7,7 +7,7 @@ Variants, timed in one process, taking turns each rep (the model's weights do no
               then the lecture's numpy sample(preds, temperature)
   nn.LSTM     plain PyTorch, stateful: one nn.LSTM step per character carrying (h, c), then
               torch.multinomial on softmax(logits / T)
-  lstmkit x1  lstmkit.sampling.StatefulSampler, one stream
+  lstmkit x1  lstmkit.generation.sampling.sample on LanguageModelSteps, one stream
   lstmkit x64 the same, 64 streams at once (chars/s counts all streams)
 All sample at temperature 0.5 after a 60-character seed.
 """
@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from lstmkit.lecture_models import LECTURE_MODELS
-from lstmkit.sampling import SamplingOptions, StatefulSampler
+from lstmkit.generation.language_model import LanguageModelSteps
+from lstmkit.generation.sampling import SamplingOptions, sample
 
 VOCAB, SEGMENT, TEMPERATURE = 57, 60, 0.5
 
@@ -60,14 +61,14 @@ def variants(chars: int):
                 out, state = torch_lstm(identity[token][None], state)
                 logits = dense.weight @ out[0, -1] + dense.bias
 
-    sampler = StatefulSampler(identity, [lstm], dense)
+    sampler = LanguageModelSteps(identity, [lstm], dense)
     options = SamplingOptions(strategy="temperature", temperature=TEMPERATURE)
     seeds64 = seed.repeat(64, 1)
     return {
         "refeed (lecture)": (refeed, 1),
         "nn.LSTM stateful": (torch_stateful, 1),
-        "lstmkit x1": (lambda: sampler.generate(seed, chars, options), 1),
-        "lstmkit x64": (lambda: sampler.generate(seeds64, chars, options), 64),
+        "lstmkit x1": (lambda: sample(sampler, seed, chars, options), 1),
+        "lstmkit x64": (lambda: sample(sampler, seeds64, chars, options), 64),
     }
 
 

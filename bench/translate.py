@@ -28,7 +28,7 @@ from torch import nn
 
 from lstmkit.nn import flush_denormals
 from lstmkit.tasks import translate
-from lstmkit.tasks.translate import decoding
+from lstmkit.generation import search as decoding
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.nn import one_hot

@@ -79,7 +79,7 @@ def test_inspect_gives_every_step_of_every_lstm_layer(trained_runs):
     assert inspection.tokens == list("the will")
     lstm_equations_hold(inspection, 8)
     # the last step's h is the state sampling starts from
-    _, states = generator.model.sampler().prime(generator.seed_ids("the will")[None])
+    (_, states, _), _ = generator.model.sampler().start(generator.seed_ids("the will")[None])
     np.testing.assert_allclose(inspection.layers[-1]["h"][-1], states[-1][0][0].numpy(), atol=1e-5)
     inspection = lstmkit.load(trained_runs["translate"]).inspect("one two three.")
     assert inspection.tokens == ["one", "two", "three"]

@@ -80,7 +80,7 @@ def test_textgen_graph_primes_and_steps_as_the_sampler(embedding_dim, layers):
     sampler, graph = model.sampler(), session(models.textgen(model))
     seeds = torch.randint(0, 12, (3, 7))
     with torch.no_grad():
-        logits, states = sampler.prime(seeds)
+        (logits, states, _), _ = sampler.start(seeds)
     zeros = np.zeros((layers, 3, 8), dtype=np.float32)
     got_logits, state_h, state_c = graph.run(None, {"ids": seeds.numpy(), "state_h": zeros, "state_c": zeros})
     assert_close(got_logits, logits)
@@ -88,7 +88,7 @@ def test_textgen_graph_primes_and_steps_as_the_sampler(embedding_dim, layers):
     for _ in range(3):
         token = logits.argmax(-1)
         with torch.no_grad():
-            logits, states = sampler.step(token, states)
+            logits, states, _ = sampler.step(token, states)
         got_logits, state_h, state_c = graph.run(None, {"ids": token[:, None].numpy(), "state_h": state_h,
                                                         "state_c": state_c})
         assert_close(got_logits, logits)
@@ -104,7 +104,7 @@ def test_translate_graphs_encode_and_step_as_the_decoder(settings):
     steps = Seq2SeqSteps(model, "deu")
     source, lengths = padded(4, 6, 15, [6, 2, 4, 1])
     with torch.no_grad():
-        (memory, mask), states = steps.start(source, lengths)
+        memory, mask, states = model.encode(source, lengths)
     got_memory, state_h, state_c = session(models.translate_encoder(model)).run(
         None, {"ids": source.numpy(), "lengths": lengths.numpy()})
     assert_close(got_memory, memory)

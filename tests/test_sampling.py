@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from lstmkit.nn import LSTM, Dense, Embedding
-from lstmkit.sampling import SamplingOptions, StatefulSampler, gumbel_noise, choose
+from lstmkit.generation.language_model import LanguageModelSteps
+from lstmkit.generation.sampling import SamplingOptions, choose, gumbel_noise, sample
 
 
 def char_model(vocab=11, hidden=16, layers=1, embedding=None):
@@ -33,8 +34,8 @@ def refeed_greedy(table, lstms, output, seed, length):
 def test_greedy_generation_equals_rerunning_the_model(layers, embedding):
     table, lstms, output = char_model(layers=layers, embedding=embedding)
     seeds = torch.randint(0, 11, (3, 7), generator=torch.Generator().manual_seed(1))
-    sampler = StatefulSampler(table, lstms, output)
-    generated = sampler.generate(seeds, 25, SamplingOptions(strategy="greedy"))
+    sampler = LanguageModelSteps(table, lstms, output)
+    generated = sample(sampler, seeds, 25, SamplingOptions(strategy="greedy"))
     with torch.no_grad():
         expected = refeed_greedy(table, lstms, output, seeds, 25)
     assert torch.equal(generated, expected)
@@ -43,21 +44,21 @@ def test_greedy_generation_equals_rerunning_the_model(layers, embedding):
 
 def test_streams_are_independent_and_seeds_of_different_lengths_work():
     table, lstms, output = char_model()
-    sampler = StatefulSampler(table, lstms, output)
+    sampler = LanguageModelSteps(table, lstms, output)
     seeds = torch.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])
-    together = sampler.generate(seeds, 10, SamplingOptions(strategy="greedy"), lengths=torch.tensor([4, 2]))
-    alone = sampler.generate(torch.tensor([[5, 6]]), 10, SamplingOptions(strategy="greedy"))
+    together = sample(sampler, seeds, 10, SamplingOptions(strategy="greedy"), lengths=torch.tensor([4, 2]))
+    alone = sample(sampler, torch.tensor([[5, 6]]), 10, SamplingOptions(strategy="greedy"))
     assert torch.equal(together[1], alone[0])
 
 
 def test_same_seed_same_sample_and_streaming_callback():
     table, lstms, output = char_model()
-    sampler = StatefulSampler(table, lstms, output)
+    sampler = LanguageModelSteps(table, lstms, output)
     seeds = torch.tensor([[1, 2, 3]] * 4)
     seen = []
-    first = sampler.generate(seeds, 30, SamplingOptions(temperature=1.5), torch.Generator().manual_seed(5),
+    first = sample(sampler, seeds, 30, SamplingOptions(temperature=1.5), torch.Generator().manual_seed(5),
                              on_token=seen.append)
-    second = sampler.generate(seeds, 30, SamplingOptions(temperature=1.5), torch.Generator().manual_seed(5))
+    second = sample(sampler, seeds, 30, SamplingOptions(temperature=1.5), torch.Generator().manual_seed(5))
     assert torch.equal(first, second)
     assert torch.equal(torch.stack(seen, 1), first)
     assert not torch.equal(first[0], first[1])  # four streams, four different samples
@@ -66,10 +67,10 @@ def test_same_seed_same_sample_and_streaming_callback():
 def test_a_cold_temperature_samples_what_greedy_picks():
     table, lstms, output = char_model()
     torch.nn.init.normal_(output.bias, std=2.0)  # the output bias must count once, at every step
-    sampler = StatefulSampler(table, lstms, output)
+    sampler = LanguageModelSteps(table, lstms, output)
     seeds = torch.randint(0, 11, (4, 5), generator=torch.Generator().manual_seed(2))
-    greedy = sampler.generate(seeds, 20, SamplingOptions(strategy="greedy"))
-    cold = sampler.generate(seeds, 20, SamplingOptions(temperature=1e-4), torch.Generator().manual_seed(0))
+    greedy = sample(sampler, seeds, 20, SamplingOptions(strategy="greedy"))
+    cold = sample(sampler, seeds, 20, SamplingOptions(temperature=1e-4), torch.Generator().manual_seed(0))
     assert torch.equal(cold, greedy)
 
 

@@ -185,6 +185,8 @@ def test_the_api_docs_pages_load_their_scripts_from_the_server(client, path):
 
 
 def test_concurrent_translations_share_one_call_and_each_hears_of_its_own_error(runs):
+    """Beam searches asking alike are one call of the translator; greedy requests join one running
+    batch (generation/continuous.py) and translate as the translator does alone."""
     import asyncio
 
     from lstmkit.errors import LstmkitError
@@ -192,9 +194,10 @@ def test_concurrent_translations_share_one_call_and_each_hears_of_its_own_error(
     from lstmkit.tasks.translate.service import TranslateRequest
 
     [model] = load_models([runs["translate"]])
-    Service([model], Settings())  # starts the model's engine: its batcher
+    Service([model], Settings())  # starts the model's engines
     translator, calls = model.predictor, []
-    alone = {sentence: translator.translate([sentence])[0] for sentence in ["one two.", "nine.", "five four"]}
+    sentences = ["one two.", "nine.", "five four"]
+    alone = {beam: {s: translator.translate([s], beam=beam)[0] for s in sentences} for beam in (1, 2)}
     real_translate = translator.translate
 
     def counted(sentences, **options):
@@ -202,14 +205,19 @@ def test_concurrent_translations_share_one_call_and_each_hears_of_its_own_error(
         return real_translate(sentences, **options)
 
     translator.translate = counted
-    bodies = [TranslateRequest(sentences=["one two."]), TranslateRequest(sentences=["nine.", "five four"]),
-              TranslateRequest(sentences=["one."], language="xx")]
 
-    async def together():
-        return await asyncio.gather(*(model.engine.submit(body, len(body.sentences)) for body in bodies),
-                                    return_exceptions=True)
+    async def together(beam):
+        bodies = [TranslateRequest(sentences=["one two."], beam=beam),
+                  TranslateRequest(sentences=["nine.", "five four"], beam=beam),
+                  TranslateRequest(sentences=["one."], language="xx", beam=beam)]
+        return await asyncio.gather(*(model.engine.submit(body) for body in bodies), return_exceptions=True)
 
-    first, second, wrong = asyncio.run(together())
-    assert calls[0] == ["one two.", "nine.", "five four"]  # the two requests alike: one call
-    assert [result["translation"] for result in first + second] == [alone[s] for s in ["one two.", "nine.", "five four"]]
-    assert isinstance(wrong, LstmkitError) and "xx" in str(wrong)
+    async def both():  # one event loop: the engines live on it
+        return [await together(beam) for beam in (2, 1)]
+
+    for beam, (first, second, wrong) in zip((2, 1), asyncio.run(both())):
+        assert [result["translation"] for result in first + second] == [alone[beam][s] for s in sentences]
+        assert isinstance(wrong, LstmkitError) and "xx" in str(wrong)
+    # the two beam searches alike: one call (the one into xx its own, which fails); greedy ones never call it
+    assert calls == [sentences, ["one."]]
+    assert set(model.engine.continuous) == {translator.model.languages[0]}

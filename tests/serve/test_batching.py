@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lstmkit.serve.batching import Batcher, Busy
+from lstmkit.futures import Busy
+from lstmkit.serve.batching import Batcher
 
 
 def blocking_run(calls: list, release: threading.Event):

@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-import lstmkit.tasks.textgen.streams as streams
+import lstmkit.generation.continuous as streams
 from lstmkit.serve.app import Settings, create_app, load_models
 
 

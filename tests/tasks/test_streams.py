@@ -5,8 +5,8 @@ import asyncio
 from concurrent.futures import Executor, Future
 
 import lstmkit
-from lstmkit.tasks.textgen.service import GenerateRequest, Generation
-from lstmkit.tasks.textgen.streams import STEPS_PER_SLICE, ContinuousGeneration
+from lstmkit.tasks.textgen.service import GenerateRequest, Generation, made
+from lstmkit.generation.continuous import STEPS_PER_SLICE, ContinuousGeneration
 
 
 class ByHand(Executor):
@@ -35,15 +35,15 @@ def test_a_request_joins_a_running_batch_and_leaves_it_when_done(trained_runs):
 
     async def scenario():
         executor = ByHand()
-        engine = ContinuousGeneration(generator, executor)
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor)
         first = Generation(GenerateRequest(seed_text="the ", length=3 * STEPS_PER_SLICE, num=2, seed=1, stream=True))
-        a = asyncio.ensure_future(engine.submit(first))
+        a = asyncio.ensure_future(made(engine, generator, first))
         await turn()
         executor.run_next()  # admitted, and its first slice of steps
         await turn()
         assert [stream.step for stream in engine.active] == [1 + STEPS_PER_SLICE]
-        b = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="a ", length=4, seed=2))))
-        c = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="", length=5))))
+        b = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(seed_text="a ", length=4, seed=2))))
+        c = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(seed_text="", length=5))))
         await turn()
         executor.run_next()  # b and c join at the step boundary; b (4 characters) leaves within this slice
         await turn()
@@ -68,13 +68,13 @@ def test_a_cancelled_request_leaves_the_batch_and_the_others_go_on(trained_runs)
 
     async def scenario():
         executor = ByHand()
-        engine = ContinuousGeneration(generator, executor)
-        kept = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=2 * STEPS_PER_SLICE))))
-        gone = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=2 * STEPS_PER_SLICE, num=3))))
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor)
+        kept = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=2 * STEPS_PER_SLICE))))
+        gone = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=2 * STEPS_PER_SLICE, num=3))))
         await turn()
         executor.run_next()
         await turn()
-        assert sum(stream.body.num for stream in engine.active) == 4
+        assert sum(stream.rows for stream in engine.active) == 4
         gone.cancel()
         await turn()
         executor.run_next()  # the cancelled one's rows leave at the next step
@@ -97,8 +97,8 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
 
     async def scenario(cancel_all: bool):
         executor = ByHand()
-        engine = ContinuousGeneration(generator, executor)
-        tasks = [asyncio.ensure_future(engine.submit(Generation(request))) for request in requests]
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor)
+        tasks = [asyncio.ensure_future(made(engine, generator, Generation(request))) for request in requests]
         await turn()
         executor.run_next()  # all four join in the first slice
         await turn()
@@ -125,7 +125,7 @@ def test_streams_batched_together_sample_what_each_samples_alone_and_stop_when_e
 
 
 def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_runs, monkeypatch):
-    import lstmkit.tasks.textgen.streams as streams
+    import lstmkit.generation.continuous as streams
 
     generator, real_choose = lstmkit.load(trained_runs["textgen"]), streams.choose
 
@@ -138,14 +138,14 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
 
     async def scenario():
         executor = ByHand()
-        engine = ContinuousGeneration(generator, executor)
-        good = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="the ", length=12, seed=1))))
-        bad = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(seed_text="a", length=12, top_k=7))))
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor)
+        good = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(seed_text="the ", length=12, seed=1))))
+        bad = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(seed_text="a", length=12, top_k=7))))
         await turn()
         while executor.queued:
             executor.run_next()
             await turn()
-        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=5, top_k=3))))
+        later = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=5, top_k=3))))
         await turn()
         while executor.queued:
             executor.run_next()
@@ -160,26 +160,26 @@ def test_a_request_that_fails_to_join_is_answered_and_the_batch_goes_on(trained_
 def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_start_afresh(trained_runs,
                                                                                           monkeypatch):
     generator, failures = lstmkit.load(trained_runs["textgen"]), [1]
-    real_advance = generator.sampler.advance
+    real_step = generator.sampler.step
 
-    def advance(*args):  # fails once, in the middle of a running batch
+    def step(*args):  # fails once, in the middle of a running batch
         if failures:
             failures.pop()
             raise RuntimeError("out of memory")
-        return real_advance(*args)
+        return real_step(*args)
 
-    monkeypatch.setattr(generator.sampler, "advance", advance)
+    monkeypatch.setattr(generator.sampler, "step", step)
 
     async def scenario():
         executor = ByHand()
-        engine = ContinuousGeneration(generator, executor)
-        first = [asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, num=2))))
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor)
+        first = [asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=20, num=2))))
                  for _ in range(2)]
         await turn()
         executor.run_next()  # they join; the first step fails
         await turn()
         assert all(isinstance(task.exception(), RuntimeError) for task in first) and engine.states is None
-        later = asyncio.ensure_future(engine.submit(Generation(GenerateRequest(length=20, seed=4))))
+        later = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=20, seed=4))))
         await turn()
         while executor.queued:
             executor.run_next()
@@ -188,3 +188,26 @@ def test_a_failure_while_the_batch_steps_answers_its_requests_and_the_next_ones_
 
     later, engine = asyncio.run(scenario())
     assert later == generator.sample("", 20, seed=4) and engine.pending == 0
+
+
+def test_a_request_larger_than_the_batch_runs_alone_and_is_answered(trained_runs):
+    """With batching off (`--max-batch 1`) a request for two samples still runs: an empty batch
+    takes it whole."""
+    generator = lstmkit.load(trained_runs["textgen"])
+
+    async def scenario():
+        executor = ByHand()
+        engine = ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor, max_rows=1)
+        both = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=5, num=2, seed=3))))
+        one = asyncio.ensure_future(made(engine, generator, Generation(GenerateRequest(length=5, seed=3))))
+        await turn()
+        executor.run_next()  # the two samples run; the other request waits for room
+        await turn()
+        assert both.done() and not one.done() and [stream.rows for stream in engine.active] == []
+        while executor.queued:
+            executor.run_next()
+            await turn()
+        return await both, await one
+
+    both, one = asyncio.run(scenario())
+    assert both == generator.sample("", 5, num=2, seed=3) and one == generator.sample("", 5, seed=3)

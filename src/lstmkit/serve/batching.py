@@ -15,9 +15,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-
-class Busy(Exception):
-    """The model's queue is full: answer 503 with Retry-After."""
+from ..futures import Busy, answer
 
 
 @dataclass
@@ -99,12 +97,3 @@ def batching(make_run: Callable[[Any], Callable[[list[Job]], list]]):
                        max_pending=settings.max_pending)
 
     return start
-
-def answer(future: asyncio.Future, result) -> None:
-    """Sets `future` to `result`, or raises it there when it is an exception (once; on its loop)."""
-    if future.done():
-        return
-    if isinstance(result, BaseException):
-        future.set_exception(result)
-    else:
-        future.set_result(result)

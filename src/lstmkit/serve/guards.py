@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from ..errors import LstmkitError
-from .batching import Busy
+from ..futures import Busy
 
 log = logging.getLogger("lstmkit.serve")
 

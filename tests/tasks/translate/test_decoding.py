@@ -1,10 +1,11 @@
-"""Greedy and beam search on a made-up step model: decoding needs only the StepDecoder protocol."""
+"""Greedy and beam search on a made-up step model: search needs only the StepModel interface."""
 
 import math
 
 import torch
 
-from lstmkit.tasks.translate.decoding import beam_decode, greedy_decode
+from lstmkit.generation.search import beam_decode, greedy_decode
+from lstmkit.generation.steps import Step
 from lstmkit.text.tokens import PAD, START, STOP
 
 A, B = 4, 5  # two made-up tokens after the reserved ones (PAD, START, STOP, UNKNOWN)
@@ -22,7 +23,8 @@ class Table:
         self.selected_context = []
 
     def start(self, source, lengths):
-        return torch.arange(len(source)), [() for _ in range(len(source))]
+        context = torch.arange(len(source))
+        return self.step(torch.full((len(source),), START), [() for _ in range(len(source))], context), context
 
     def step(self, tokens, states, context):
         states = [prefix + (int(token),) for prefix, token in zip(states, tokens)]
@@ -30,7 +32,7 @@ class Table:
         for row, prefix in enumerate(states):
             for token, probability in self.table.get(prefix[1:], {STOP: 1.0}).items():
                 logits[row, token] = math.log(probability)
-        return logits, states, None
+        return Step(logits, states)
 
     def select(self, states, rows):
         return [states[row] for row in rows.tolist()]

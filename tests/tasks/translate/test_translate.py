@@ -11,7 +11,7 @@ import torch
 
 from lstmkit.cli import main
 from lstmkit.tasks.translate import PRESETS, Seq2Seq, TranslateConfig, load, read_corpus, split_key
-from lstmkit.tasks.translate.decoding import beam_decode, greedy_decode
+from lstmkit.generation.search import beam_decode, greedy_decode
 from lstmkit.tasks.translate.model import Seq2SeqSteps
 from lstmkit.text.batching import pad_right
 from lstmkit.text.tokens import PAD, STOP, UNKNOWN

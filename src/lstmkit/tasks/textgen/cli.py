@@ -63,7 +63,7 @@ def _evaluate(args) -> None:
 
 
 def add_verbs(verbs) -> None:
-    from ...sampling import STRATEGIES
+    from ...generation.sampling import STRATEGIES
     from .config import LECTURE_SEED, PRESETS as TEXTGEN_PRESETS
 
     train = verbs.add_parser("train", help="train a character model on a text file")

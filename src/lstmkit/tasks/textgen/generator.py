@@ -10,7 +10,7 @@ import torch
 
 from ...inspection import Inspection, inspect_layers
 from ...limits import check
-from ...sampling import sampling_options, stepwise
+from ...generation.sampling import sample, sampled_tokens, sampling_options, stepwise
 from ...text.vocabulary import Vocabulary
 from ...training.recipe import load_trained
 from .chars import read_text
@@ -65,7 +65,7 @@ class TextGenerator:
         strategy (see sampling_options); `seed` makes the random draws repeatable."""
         options = sampling_options(strategy, temperature, top_k, top_p)
         seeds, generator = self._start(seed_text, length, 1 if num is None else num, seed)
-        for token in stepwise(self.sampler.steps(seeds, length, options, generator)):
+        for token in stepwise(sampled_tokens(self.sampler, seeds, length, options, generator)):
             pieces = tuple(self.vocabulary.decode(token[row: row + 1]) for row in range(len(token)))
             yield pieces[0] if num is None else pieces
 
@@ -79,7 +79,7 @@ class TextGenerator:
         options = sampling_options(strategy, temperature, top_k, top_p)
         seeds, generator = self._start(seed_text, length, num, seed)
         stream = (lambda token: on_text(self.vocabulary.decode(token[:1]))) if on_text else None
-        generated = self.sampler.generate(seeds, length, options, generator, on_token=stream)
+        generated = sample(self.sampler, seeds, length, options, generator, on_token=stream)
         return [self.vocabulary.decode(row) for row in generated]
 
     def parameter_count(self) -> int:

@@ -7,7 +7,7 @@ from torch import nn
 
 from ...errors import DataError
 from ...nn import LSTM, Dense, Embedding, one_hot
-from ...sampling import StatefulSampler
+from ...generation.language_model import LanguageModelSteps
 from ...text.vocabulary import Vocabulary
 from .chars import segment_batches
 from .config import CONTEXT, TextgenConfig
@@ -40,8 +40,8 @@ class CharModel(nn.Module):
                 x = layer(x)
         return self.output(x)
 
-    def sampler(self) -> StatefulSampler:
-        return StatefulSampler(self.input_table(), list(self.recurrent), self.output)
+    def sampler(self) -> LanguageModelSteps:
+        return LanguageModelSteps(self.input_table(), list(self.recurrent), self.output)
 
 
 def held_out_nats(model: CharModel, ids: torch.Tensor, device, context: int = CONTEXT, stride: int = 1,

@@ -1,5 +1,5 @@
 """`POST /v1/generate`: text from a char model; requests join one running batch of streams
-(streams.py), and a streaming request is answered as Server-Sent Events, one per step."""
+(generation/continuous.py), and a streaming request is answered as Server-Sent Events, one per step."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from ...errors import LstmkitError
-from ...serve.batching import Busy
+from ...generation.continuous import ContinuousGeneration, Sequences
+from ...generation.sampling import sampling_options
+from ...futures import Busy
 from ...serve.contract import Endpoint, TaskService
 from ...serve.guards import deadline_error, internal_error, log
 from ...serve.schemas import ModelName, StrictRequest, bounds, whole
-from .streams import ContinuousGeneration
 
 MAX_SEED_CHARS = 1_000
 MAX_LENGTH = 2_000  # characters generated per sample
@@ -40,16 +41,36 @@ class GenerateRequest(StrictRequest):
 
 @dataclass
 class Generation:
-    """A generation request on its way through streams.py: pieces of a streamed one go to `queue`."""
+    """A generation request on its way through generation/continuous.py: pieces of a streamed one
+    go to `queue` as they are made."""
     body: GenerateRequest
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+    def sequences(self, generator) -> Sequences:
+        """What it asks of the engine: `num` rows from the seed text's ids; a streamed request's
+        characters of each step go to its queue."""
+        body, loop = self.body, asyncio.get_running_loop()
+        on_step = None
+        if body.stream:
+            def send_pieces(tokens):  # on the model thread
+                pieces = [generator.vocabulary.decode(token[None]) for token in tokens]
+                loop.call_soon_threadsafe(self.queue.put_nowait, pieces)
+            on_step = send_pieces
+        options = sampling_options(temperature=body.temperature, top_k=body.top_k, top_p=body.top_p)
+        prompt = generator.seed_ids(body.seed_text)[None].repeat(body.num, 1)
+        return Sequences(prompt, body.length, options=options, seed=body.seed, on_step=on_step)
+
+
+async def made(engine, generator, work: Generation) -> list[str]:
+    """The request's samples, once the engine made them."""
+    return [generator.vocabulary.decode(ids) for ids in await engine.submit(work.sequences(generator))]
 
 
 async def generate(service, body: GenerateRequest, request: Request):
     model = service.model_for("textgen", body.model)
     work = Generation(body)
     if not body.stream:
-        samples = await service.answer(request, model.engine.submit(work))
+        samples = await service.answer(request, made(model.engine, model.predictor, work))
         return {"model": model.name, "samples": samples}
     model.engine.check_room(body.num)  # a 503 now: once streaming, the status is sent
     return StreamingResponse(_events(model, work, service.timeout), media_type="text/event-stream",
@@ -60,7 +81,7 @@ async def _events(model, work: Generation, timeout: float):
     """Server-Sent Events: one `data` event per step ({"pieces": one per sample}), then `done`
     with the whole samples, or `error` (also when the deadline passes: the work stops)."""
     loop = asyncio.get_running_loop()
-    deadline, task, piece = loop.time() + timeout, asyncio.ensure_future(model.engine.submit(work)), None
+    deadline, task, piece = loop.time() + timeout, asyncio.ensure_future(made(model.engine, model.predictor, work)), None
     try:
         while True:
             piece = asyncio.ensure_future(work.queue.get())
@@ -92,7 +113,9 @@ async def _events(model, work: Generation, timeout: float):
 
 
 def _start(model, executor, settings) -> ContinuousGeneration:
-    return ContinuousGeneration(model.predictor, executor, settings.max_batch, settings.max_pending)
+    generator = model.predictor
+    return ContinuousGeneration(generator.sampler, generator.vocabulary.size, executor, settings.max_batch,
+                                settings.max_pending)
 
 
 def service() -> TaskService:

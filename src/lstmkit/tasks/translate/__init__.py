@@ -8,7 +8,7 @@ its four improvements, each a switch.
 
 Teacher forcing in training: the decoder reads the true previous token. At inference it reads its
 own previous prediction, from the start token until the stop token or a length guard (greedy or
-beam search: decoding.py).
+beam search: generation/search.py).
 Multi-task (`also`): one shared English encoder, one decoder per target language.
 Attention is Luong's "general" score without input feeding: the decoder LSTM runs on its own, so
 training stays one fused pass over all steps; each step's output then attends over the encoder

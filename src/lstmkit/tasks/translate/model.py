@@ -1,5 +1,6 @@
 """The sequence-to-sequence model: an encoder, one decoder per target language, Luong attention,
-and Seq2SeqSteps, which runs a decoder one step at a time for decoding.py."""
+and Seq2SeqSteps, which runs a decoder one step at a time for search and continuous batching
+(generation/)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ...nn import LSTM, Bidirectional, Dense, Embedding
 from ...nn.lstm import linear_t, stacked_step
 from ...nn.recurrent import time_mask
 from ...nn import one_hot
+from ...generation.steps import Step
 from ...text.tokens import PAD, START
 from .config import TranslateConfig
 
@@ -153,21 +155,28 @@ def encode_for_decoding(model: Seq2Seq, source, lengths, bf16: bool = False):
 
 
 class Seq2SeqSteps:
-    """One target language's decoder, a step at a time: decoding.py's StepDecoder. The context is
-    the encoder's (outputs, mask), the states each layer's (h, c). bf16: every matrix product in
-    bfloat16 (the state, attention and scores stay float32)."""
+    """One target language's decoder, a step at a time: a StepModel (generation/steps.py). The
+    context is the encoder's (outputs, mask), the states each layer's (h, c). bf16: every matrix
+    product in bfloat16 (the state, attention and scores stay float32)."""
 
     def __init__(self, model: Seq2Seq, language: str, bf16: bool = False):
         self.model, self.decoder, self.bf16 = model, model.decoders[language], bf16
-        self.attention = self.decoder.attention
+        self.attention, self.hidden = self.decoder.attention, model.decoders[language].layers[0].hidden_size
         self.constants = self.decoder.step_constants(bf16)
 
-    def start(self, source, lengths):
-        memory, mask, states = encode_for_decoding(self.model, source, lengths, self.bf16)
-        return (memory, mask), states
+    @property
+    def device(self) -> torch.device:
+        return self.constants[2].device  # the output bias
 
-    def step(self, tokens, states, context):
-        return self.decoder.step(tokens, states, *context, self.constants)
+    def start(self, source, lengths) -> tuple[Step, tuple]:
+        """Encodes the source and takes the first step, from the start token."""
+        memory, mask, states = encode_for_decoding(self.model, source, lengths, self.bf16)
+        context = (memory, mask)
+        return self.step(torch.full((source.shape[0],), START, dtype=torch.long, device=source.device),
+                         states, context), context
+
+    def step(self, tokens, states, context) -> Step:
+        return Step(*self.decoder.step(tokens, states, *context, self.constants))
 
     def select(self, states, rows):
         return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in states]
@@ -175,3 +184,15 @@ class Seq2SeqSteps:
     def select_context(self, context, rows):
         # only attention reads the encoder outputs
         return tuple(part.index_select(0, rows) for part in context) if self.attention else context
+
+    def join(self, states, more):
+        return [(torch.cat([h, h_more]), torch.cat([c, c_more])) for (h, c), (h_more, c_more) in zip(states, more)]
+
+    def join_context(self, context, more):
+        """The encoder outputs of two batches, the shorter padded (masked out) to the longer source."""
+        if not self.attention:
+            return context
+        width = max(context[1].shape[1], more[1].shape[1])
+        memory, mask = ([nn.functional.pad(part[0], (0, 0, 0, width - part[0].shape[1])) for part in (context, more)],
+                        [nn.functional.pad(part[1], (0, width - part[1].shape[1])) for part in (context, more)])
+        return torch.cat(memory), torch.cat(mask)

@@ -1,7 +1,9 @@
 """`POST /v1/translate`: English sentences translated (greedy or beam search), with the attention
-weights on request. Concurrent requests are batched (serve/batching.py): those asking for the same
-beam, language and attention are translated in one call. The OpenAPI document says each served
-run's languages and attention."""
+weights on request. Greedy requests join the running batch of their target language at the next
+step and leave it when their sentences are done (generation/continuous.py), as generation requests
+do; beam searches and requests for attention are batched (serve/batching.py): those asking for the
+same beam, language and attention are translated in one call. The OpenAPI document says each
+served run's languages and attention."""
 
 from __future__ import annotations
 
@@ -10,12 +12,17 @@ from typing import Annotated
 from fastapi import Request
 from pydantic import Field
 
+from ...generation.continuous import ContinuousGeneration, Sequences
+from ...generation.search import output_limits
 from ...serve.batching import batching
 from ...serve.contract import Endpoint, TaskService
 from ...serve.guards import HTTPError
 from ...serve.schemas import INSPECT_DIGITS, MAX_TEXTS, ModelName, StrictRequest, bounds, whole
+from ...text.batching import pad_right
+from ...text.tokens import STOP
 from ...text.words import NOT_BLANK
 from . import LIMITS
+from .model import Seq2SeqSteps
 
 MAX_SENTENCE_CHARS = 500  # characters per sentence to translate
 
@@ -37,8 +44,34 @@ async def translate(service, body: TranslateRequest, request: Request):
         raise HTTPError(422, f"attention: model {model.name!r} has no attention")
     if body.attention and body.beam > 1:
         raise HTTPError(422, "attention: the weights come with greedy decoding; ask for beam 1")
-    results = await service.answer(request, model.engine.submit(body, len(body.sentences)))
+    results = await service.answer(request, model.engine.submit(body))
     return {"model": model.name, "results": results}
+
+
+class Engines:
+    """What a served translator's requests go to: a continuous batch per target language for greedy
+    decoding, a batcher for beam search and attention. Both run on the one model thread."""
+
+    def __init__(self, model, executor, settings):
+        self.translator, self.executor, self.settings = model.predictor, executor, settings
+        self.batcher = batching(_batch_of)(model, executor, settings)
+        self.continuous: dict[str, ContinuousGeneration] = {}  # by language, made on first use
+
+    async def submit(self, body: TranslateRequest) -> list[dict]:
+        if body.beam > 1 or body.attention:
+            return await self.batcher.submit(body, len(body.sentences))
+        translator = self.translator
+        language, vocabulary = translator.target(body.language)
+        if language not in self.continuous:
+            self.continuous[language] = ContinuousGeneration(
+                Seq2SeqSteps(translator.model, language), vocabulary.size, self.executor, self.settings.max_batch,
+                self.settings.max_pending)
+        source, lengths = pad_right(translator.source_ids(body.sentences))
+        limits = output_limits(lengths, translator.max_output)
+        made = await self.continuous[language].submit(Sequences(source, int(limits.max()), lengths=lengths,
+                                                                limits=limits, stop=STOP))
+        return [{"sentence": sentence, "translation": vocabulary.decode(ids.tolist())}
+                for sentence, ids in zip(body.sentences, made)]
 
 
 def _batch_of(translator):
@@ -106,5 +139,4 @@ def _translator(model, first: bool) -> dict:
 
 
 def service() -> TaskService:
-    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate)], start=batching(_batch_of),
-                       document=_document)
+    return TaskService([Endpoint("/v1/translate", TranslateRequest, translate)], start=Engines, document=_document)

@@ -10,6 +10,7 @@ import torch
 
 from ...dependencies import need
 from ...errors import DataError, RunError, SettingsError
+from ...generation.search import beam_decode, greedy_decode, sentences_per_batch
 from ...inspection import Inspection, inspect_layers
 from ...limits import check
 from ...metrics import translation_scores
@@ -21,7 +22,6 @@ from ...training.run import RunDirectory
 from . import LIMITS
 from .config import TranslateConfig
 from .data import preprocess
-from .decoding import beam_decode, greedy_decode, sentences_per_batch
 from .model import Seq2Seq, Seq2SeqSteps
 from .pairs import cut, read_pairs
 
@@ -46,22 +46,12 @@ class Translator:
                   alpha: float = 1.0, keep_attention: bool = False, bf16: bool = False):
         """-> translations (and with keep_attention, [(source tokens, target tokens, weights (T, S))]).
         bf16: every matrix product in bfloat16 (Seq2SeqSteps)."""
-        language = language or self.model.languages[0]
-        if language not in self.targets:
-            raise SettingsError("language", f"{language!r}: this run translates into {', '.join(self.targets)}")
+        language, vocabulary = self.target(language)
         check("beam", beam, LIMITS)
         check("alpha", alpha, LIMITS)
-        for number, sentence in enumerate(sentences, 1):
-            if not sentence.strip():
-                raise DataError(f"sentence {number} to translate is empty; expected some words")
-        texts = [preprocess(sentence, self.config) for sentence in sentences]
-        encoded = []
-        for sentence, text in zip(sentences, texts):
-            ids = cut(self.source.encode(text), self.max_source, f"input {sentence[:40]!r}")
-            encoded.append(ids or [UNKNOWN])
+        encoded = self.source_ids(sentences)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         results, maps = [None] * len(encoded), [None] * len(encoded)
-        vocabulary = self.targets[language]
         if self.model.training:
             self.model.eval()
         size = sentences_per_batch(beam, vocabulary.size)
@@ -84,6 +74,25 @@ class Translator:
                     maps[row] = (source_tokens, target_tokens, attention[position, :steps, : len(encoded[row])])
         return (results, maps) if keep_attention else results
 
+    def target(self, language: str | None) -> tuple[str, Vocabulary]:
+        """The target language asked for (None: the run's first) and its vocabulary."""
+        language = language or self.model.languages[0]
+        if language not in self.targets:
+            raise SettingsError("language", f"{language!r}: this run translates into {', '.join(self.targets)}")
+        return language, self.targets[language]
+
+    def source_ids(self, sentences: list[str]) -> list[list[int]]:
+        """Each English sentence preprocessed as in training and encoded, cut to the longest
+        training source (with a warning); one the vocabulary knows nothing of is one unknown token."""
+        for number, sentence in enumerate(sentences, 1):
+            if not sentence.strip():
+                raise DataError(f"sentence {number} to translate is empty; expected some words")
+        encoded = []
+        for sentence in sentences:
+            ids = cut(self.source.encode(preprocess(sentence, self.config)), self.max_source,
+                      f"input {sentence[:40]!r}")
+            encoded.append(ids or [UNKNOWN])
+        return encoded
 
     def parameter_count(self) -> int:
         """The weights it computes with (an ensemble's: all its members')."""

@@ -1,40 +1,21 @@
-"""Decoding in batches: greedy and beam search, for any model behind the StepDecoder protocol.
+"""Greedy and beam search in batches, for any model behind the StepModel interface (steps.py).
 
-Both start once (the model encodes the batch), then ask for one step at a time; a translation
-ends at its stop token or at its length guard. Decoding knows nothing of the model: what a step
-computes, and how its states are laid out, is the StepDecoder's (model.py's Seq2SeqSteps).
+Both start once (the model reads or encodes the batch and gives the first token's scores), then
+take one step at a time; a sequence ends at its stop token or at its length guard. Search knows
+nothing of the model: what a step computes, and how its states are laid out, is the model's
+(a translator's Seq2SeqSteps, a language model's LanguageModelSteps).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import torch
 
-from ...text.tokens import PAD, START, STOP
+from ..text.tokens import PAD, STOP
+from .steps import StepModel
 
 DECODE_BATCH = 512  # sentences decoded together: bigger matrix products, above all in bfloat16
 # beam search's (sentences·beam, vocabulary) scores per step, at most: past it their passes leave the caches
 BEAM_SCORES = 8_000_000
-
-
-class StepDecoder(Protocol):
-    """A model decoding one step at a time. `states` hold one row per hypothesis; `context` (what
-    the encoder read) one row per sentence being decoded."""
-
-    attention: bool  # whether step() returns attention weights
-
-    def start(self, source: torch.Tensor, lengths: torch.Tensor) -> tuple[Any, Any]:
-        """Source ids (batch, S) and lengths (batch,) -> (context, states), one row per sentence."""
-
-    def step(self, tokens: torch.Tensor, states, context) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
-        """The previous tokens (rows,) -> (logits (rows, vocabulary), new states, attention (rows, S) or None)."""
-
-    def select(self, states, rows: torch.Tensor):
-        """The states of these rows, in this order (rows may repeat)."""
-
-    def select_context(self, context, rows: torch.Tensor):
-        """The context of these rows, in this order."""
 
 
 def sentences_per_batch(beam: int, vocabulary: int) -> int:
@@ -50,18 +31,16 @@ def output_limits(lengths: torch.Tensor, max_steps: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def greedy_decode(decoder: StepDecoder, source, lengths, max_steps: int, *, keep_attention=False):
+def greedy_decode(decoder: StepModel, source, lengths, max_steps: int, *, keep_attention=False):
     """Batched greedy decoding -> (ids (batch, steps) ending at each row's stop token (or its length
     guard), then padding; attention (batch, steps, S) or None). Finished rows drop out of the batch."""
-    context, states = decoder.start(source, lengths)
+    (logits, states, weights), context = decoder.start(source, lengths)
     batch = source.shape[0]
     limits = output_limits(lengths, max_steps)
     out = torch.full((batch, max_steps), PAD, dtype=torch.long, device=source.device)
     attention = torch.zeros(batch, max_steps, source.shape[1]) if keep_attention and decoder.attention else None
     rows = torch.arange(batch, device=source.device)  # which sentences are still running
-    tokens = torch.full((batch,), START, dtype=torch.long, device=source.device)
     for step in range(max_steps):
-        logits, states, weights = decoder.step(tokens, states, context)
         tokens = logits.argmax(-1)
         out[rows, step] = tokens
         if attention is not None:
@@ -73,31 +52,31 @@ def greedy_decode(decoder: StepDecoder, source, lengths, max_steps: int, *, keep
             keep = running.nonzero()[:, 0]  # index_select: several times faster than a boolean mask on CPU
             rows, tokens, limits = rows[keep], tokens[keep], limits[keep]
             states, context = decoder.select(states, keep), decoder.select_context(context, keep)
+        logits, states, weights = decoder.step(tokens, states, context)
     return out, attention
 
 
 @torch.no_grad()
-def beam_decode(decoder: StepDecoder, source, lengths, max_steps: int, beam: int = 5,
+def beam_decode(decoder: StepModel, source, lengths, max_steps: int, beam: int = 5,
                 alpha: float = 1.0) -> torch.Tensor:
     """Batched beam search: each sentence keeps `beam` hypotheses; a hypothesis that emits the stop
     token is finished with score log p / length**alpha (length normalisation). A sentence stops once
     its best finished score beats what its live hypotheses have now, or at its length guard.
     -> ids (batch, steps)."""
-    context, states = decoder.start(source, lengths)
+    (logits, states, _), context = decoder.start(source, lengths)
     batch, device = source.shape[0], source.device
     hypotheses = torch.arange(batch, device=device).repeat_interleave(beam)  # (batch*beam,): each one's sentence
     context, states = decoder.select_context(context, hypotheses), decoder.select(states, hypotheses)
+    logits = logits.index_select(0, hypotheses)
     scores = torch.full((batch, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live hypothesis to start with
     sequences = torch.full((batch * beam, 0), PAD, dtype=torch.long, device=device)
-    tokens = torch.full((batch * beam,), START, dtype=torch.long, device=device)
     best_score = torch.full((batch,), float("-inf"), device=device)
     best = torch.full((batch, max_steps), PAD, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     limits = output_limits(lengths, max_steps)
     base = torch.arange(batch, device=device)[:, None] * beam
     for step in range(max_steps):
-        logits, states, _ = decoder.step(tokens, states, context)
         # the best 2·beam continuations overall are among each hypothesis' own best 2·beam: ranking
         # those alone spares two (batch·beam, vocab) passes (log_softmax, + scores), the bulk of a
         # step for a word vocabulary
@@ -125,6 +104,7 @@ def beam_decode(decoder: StepDecoder, source, lengths, max_steps: int, beam: int
         done |= (best_score >= live_normalised) | (step + 1 >= limits)
         if done.all():
             break
+        logits, states, _ = decoder.step(tokens, states, context)
     return best
 
 
