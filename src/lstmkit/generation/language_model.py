@@ -55,6 +55,19 @@ class LanguageModelSteps:
         states = stacked_step(self.layers, self.step_weights, tokens, states)
         return Step(self.logits(states), states)
 
+    def folded_steps(self, scale: float, noise: torch.Tensor):
+        """step() for sampling with Gumbel noise (sampling.sampled_tokens): the scale folded into the
+        output weights and each step's noise (steps, rows, vocab) into the output bias, so a step's
+        scale·logits + noise come out of one product -> step(tokens, states, position) -> (scores,
+        new states)."""
+        weight, noisy_bias = self.output_weight * scale, self.output_bias * scale + noise
+
+        def step(tokens, states, position: int):
+            states = stacked_step(self.layers, self.step_weights, tokens, states)
+            return torch.addmm(noisy_bias[position], states[-1][0], weight), states
+
+        return step
+
     def logits(self, states) -> torch.Tensor:
         """(rows, vocab) scores of the next token after `states`."""
         return torch.addmm(self.output_bias, states[-1][0], self.output_weight)
