@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 SETTINGS=("$@")
 if [ ${#SETTINGS[@]} = 0 ]; then
   SETTINGS=(ONEDNN_MAX_CPU_ISA=SSE41 ONEDNN_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=ALL ATEN_CPU_CAPABILITY=default
-            ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=1 LC_ALL=C.UTF-8 TZ=Pacific/Chatham)
+            ATEN_CPU_CAPABILITY=avx2 LSTMKIT_STEP_LOOPS=python OMP_NUM_THREADS=1 LC_ALL=C.UTF-8 TZ=Pacific/Chatham)
 fi
 capability=$(.venv/bin/python -c "import torch; print(torch.backends.cpu.get_cpu_capability())")
 status=0

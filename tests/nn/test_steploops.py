@@ -13,6 +13,13 @@ from lstmkit.nn import LSTM, Bidirectional, SimpleRNN, steploops
 TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently from PyTorch's
 
 
+@pytest.fixture(autouse=True)
+def default_loops(monkeypatch):
+    """These tests choose the loops themselves, whatever the environment asks for (the portability
+    run sets LSTMKIT_STEP_LOOPS=python for the rest of the suite)."""
+    monkeypatch.delenv("LSTMKIT_STEP_LOOPS", raising=False)
+
+
 def test_the_install_compiled_the_loops_where_it_could():
     """make test installs as a user does: a machine with a C compiler gets the compiled loops, one
     without gets an install that runs PyTorch's kernels instead."""
