@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..nn import LSTM
-from ..nn.lstm import stacked_step
+from ..nn.lstm import join_states, select_states, stacked_step
 from .steps import Step
 
 
@@ -72,17 +72,11 @@ class LanguageModelSteps:
         """(rows, vocab) scores of the next token after `states`."""
         return torch.addmm(self.output_bias, states[-1][0], self.output_weight)
 
-    @staticmethod
-    def select(states, rows: torch.Tensor):
-        return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in states]
+    select, join = staticmethod(select_states), staticmethod(join_states)
 
     @staticmethod
     def select_context(context, rows: torch.Tensor):
         return context
-
-    @staticmethod
-    def join(states, more):
-        return [(torch.cat([h, h_more]), torch.cat([c, c_more])) for (h, c), (h_more, c_more) in zip(states, more)]
 
     @staticmethod
     def join_context(context, more):

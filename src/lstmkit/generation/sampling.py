@@ -88,7 +88,7 @@ def sampled_tokens(model: StepModel, prompt: torch.Tensor, length: int, options:
         # a model that can takes each step's scaled and noisy scores out of one product (one operation
         # a step fewer: 1.1x the characters/s of one stream)
         folded = model.folded_steps(scale, noise) if hasattr(model, "folded_steps") else None
-        scale = torch.tensor(scale, device=logits.device)
+        scale = torch.tensor(scale, device=logits.device)  # a tensor for addcmul
     for position in range(length):
         if not gumbel:
             token = choose(logits, options, generator)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import steploops
-from .recurrent import Recurrent, reverse_padded
+from .recurrent import Recurrent, final_state_gradient, loop_gradients, reverse_padded
 
 
 def lstm_gates(pre: torch.Tensor):
@@ -101,23 +101,15 @@ class _CompiledLSTM(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_outputs, grad_h_n, grad_c_n):
         x, h0, c0, weight_ih, weight_hh, gates, outputs, cells = ctx.saved_tensors
-        carried_h, carried_c = torch.zeros_like(h0), torch.zeros_like(c0)  # dL/dh, dL/dc at the last step
+        carried_h = final_state_gradient(h0, grad_outputs, grad_h_n)  # dL/dh at the last step
+        carried_c = final_state_gradient(c0, None, grad_c_n)  # dL/dc there
         if grad_outputs is not None:
-            carried_h += grad_outputs[:, -1]
             grad_outputs = grad_outputs.transpose(0, 1).contiguous()
-        if grad_h_n is not None:
-            carried_h += grad_h_n
-        if grad_c_n is not None:
-            carried_c += grad_c_n
         grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c,
                                            weight_hh.contiguous())
-        flat = grad_pre.flatten(0, 1)  # (time·batch, 4·hidden)
-        grad_x = torch.matmul(grad_pre, weight_ih).transpose(0, 1) if ctx.needs_input_grad[0] else None
-        grad_h0 = grad_pre[0] @ weight_hh if ctx.needs_input_grad[1] else None
-        # the state before step t: h0, then the outputs shifted by one step
-        grad_weight_hh = grad_pre[1:].flatten(0, 1).t() @ outputs[:-1].flatten(0, 1) + grad_pre[0].t() @ h0
-        grad_weight_ih = flat.t() @ x.transpose(0, 1).reshape(-1, x.shape[-1])
-        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, flat.sum(0)
+        grad_x, grad_h0, grad_weight_ih, grad_weight_hh, grad_bias = loop_gradients(
+            x, h0, weight_ih, weight_hh, outputs, grad_pre, 0, *ctx.needs_input_grad[:2])
+        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, grad_bias  # carried_c: dL/dc0
 
 
 class StepWeights(NamedTuple):
@@ -163,6 +155,16 @@ def stacked_step(layers, weights: list[StepWeights], inputs: torch.Tensor, state
         new_states.append(state)
         x = state[0]
     return new_states
+
+
+def select_states(states, rows: torch.Tensor) -> list:
+    """states [(h, c)] per layer, of these rows in this order (rows may repeat)."""
+    return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in states]
+
+
+def join_states(states, more) -> list:
+    """Two batches' states [(h, c)] per layer as one batch: `more`'s rows after these."""
+    return [(torch.cat([h, h_more]), torch.cat([c, c_more])) for (h, c), (h_more, c_more) in zip(states, more)]
 
 
 class LSTM(Recurrent):

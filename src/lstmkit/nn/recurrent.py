@@ -98,6 +98,40 @@ def run_recurrent(calls: list) -> list:
     return results
 
 
+def final_state_gradient(state: torch.Tensor, grad_outputs, grad_final) -> torch.Tensor:
+    """dL/d(a final state (batch, hidden)) as a fresh tensor a backward loop may overwrite: the
+    gradient of the outputs' last step (batch, time, hidden) plus that of the state itself (either
+    may be None: nothing reached it)."""
+    carried = torch.zeros_like(state)
+    if grad_outputs is not None:
+        carried += grad_outputs[:, -1]
+    if grad_final is not None:
+        carried += grad_final
+    return carried
+
+
+def loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim: int, need_x: bool, need_h0: bool):
+    """What a fused loop's backward gives after it has dL/d(pre-activations) of every step: the
+    gradients of x (or None), h0 (or None), W_ih, W_hh and the bias. grad_pre (…, gates·hidden) and
+    outputs (…, hidden) run along `time_dim` (0: time-major, 1: batch-major); x is batch-major.
+    grad_pre reaches the input through W_ih, h0 through W_hh, and the weights through the step's
+    input and the state before it: h0 for the first step, the outputs shifted by one after it."""
+    if time_dim == 0:
+        x = x.transpose(0, 1)
+    steps, width = grad_pre.shape[time_dim], grad_pre.shape[-1]
+    first = grad_pre.select(time_dim, 0)
+    flat = grad_pre.reshape(-1, width)  # (batch·time, gates·hidden)
+    grad_x = None
+    if need_x:
+        grad_x = torch.matmul(grad_pre, weight_ih)
+        grad_x = grad_x.transpose(0, 1) if time_dim == 0 else grad_x
+    grad_h0 = first @ weight_hh if need_h0 else None
+    grad_weight_hh = (grad_pre.narrow(time_dim, 1, steps - 1).reshape(-1, width).t()
+                      @ outputs.narrow(time_dim, 0, steps - 1).reshape(-1, outputs.shape[-1])
+                      + first.t() @ h0)
+    return grad_x, grad_h0, flat.t() @ x.reshape(-1, x.shape[-1]), grad_weight_hh, flat.sum(0)
+
+
 def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
     """(batch, time) boolean mask, True at real (non-padding) steps."""
     return torch.arange(time, device=device)[None, :] < lengths.to(device)[:, None]

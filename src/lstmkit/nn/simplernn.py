@@ -7,7 +7,7 @@ from torch import nn
 
 from . import steploops
 from .lanes import small_ops_threads
-from .recurrent import Recurrent
+from .recurrent import Recurrent, final_state_gradient, loop_gradients
 
 
 class _SimpleRNNKernel(torch.autograd.Function):
@@ -39,32 +39,13 @@ class _SimpleRNNKernel(torch.autograd.Function):
         (outputs (time, batch, hidden) or (batch, time, hidden), along `time_dim`)."""
         x, h0, weight_ih, weight_hh, outputs = ctx.saved_tensors
         time_dim = ctx.time_dim
-        carried = torch.zeros_like(h0)  # dL/dh at the last step
-        if grad_outputs is not None:
-            carried += grad_outputs[:, -1]
-        if grad_h_n is not None:
-            carried += grad_h_n
+        carried = final_state_gradient(h0, grad_outputs, grad_h_n)  # dL/dh at the last step
         if time_dim == 0:
             grad_outputs = None if grad_outputs is None else grad_outputs.transpose(0, 1).contiguous()
             grad_pre = steploops.simplernn_backward(outputs, grad_outputs, carried, weight_hh.contiguous())
-            x = x.transpose(0, 1)
         else:
             grad_pre = _eager_backward(outputs, grad_outputs, carried, weight_hh)
-        # dL/da_t (grad_pre) reaches the input through W_ih, h0 through W_hh, and the weights through
-        # the step's input and the state before it: h0 for the first step, the outputs shifted by one
-        steps = grad_pre.shape[time_dim]
-        first = grad_pre.select(time_dim, 0)
-        flat = grad_pre.reshape(-1, grad_pre.shape[-1])  # (batch·time, hidden)
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.matmul(grad_pre, weight_ih)
-            grad_x = grad_x.transpose(0, 1) if time_dim == 0 else grad_x
-        grad_h0 = first @ weight_hh if ctx.needs_input_grad[1] else None
-        grad_weight_hh = (grad_pre.narrow(time_dim, 1, steps - 1).reshape(-1, grad_pre.shape[-1]).t()
-                          @ outputs.narrow(time_dim, 0, steps - 1).reshape(-1, grad_pre.shape[-1])
-                          + first.t() @ h0)
-        grad_weight_ih = flat.t() @ x.reshape(-1, x.shape[-1])
-        return grad_x, grad_h0, grad_weight_ih, grad_weight_hh, flat.sum(0)
+        return loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim, *ctx.needs_input_grad[:2])
 
 
 def _eager_forward(x, h0, weight_ih, weight_hh, bias):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ...nn import LSTM, Bidirectional, Dense, Embedding
-from ...nn.lstm import linear_t, stacked_step
+from ...nn.lstm import join_states, linear_t, select_states, stacked_step
 from ...nn.recurrent import time_mask
 from ...nn import one_hot
 from ...generation.steps import Step
@@ -178,15 +178,11 @@ class Seq2SeqSteps:
     def step(self, tokens, states, context) -> Step:
         return Step(*self.decoder.step(tokens, states, *context, self.constants))
 
-    def select(self, states, rows):
-        return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in states]
+    select, join = staticmethod(select_states), staticmethod(join_states)
 
     def select_context(self, context, rows):
         # only attention reads the encoder outputs
         return tuple(part.index_select(0, rows) for part in context) if self.attention else context
-
-    def join(self, states, more):
-        return [(torch.cat([h, h_more]), torch.cat([c, c_more])) for (h, c), (h_more, c_more) in zip(states, more)]
 
     def join_context(self, context, more):
         """The encoder outputs of two batches, the shorter padded (masked out) to the longer source."""
