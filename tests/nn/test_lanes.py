@@ -58,7 +58,7 @@ def test_lanes_give_the_values_and_gradients_of_one_call(make, batch, with_lengt
 
 
 def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_states_only():
-    small, large = kit.LSTM(4, 32), kit.LSTM(4, 256)
+    small, medium, large = kit.LSTM(4, 32), kit.LSTM(4, 256), kit.LSTM(4, 512)
     assert kit.LSTM.lanes and not kit.SimpleRNN.lanes and not kit.GRU.lanes
     assert batch_slices(small, 128, 2, 1, True) == [(0, 32), (32, 64), (64, 96), (96, 128)]
     assert batch_slices(small, 128, 2, 1, False) == [(0, 64), (64, 128)]  # no gradients: only to fill the lanes
@@ -67,6 +67,9 @@ def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_sta
     assert batch_slices(small, 32, 2, 2, True) == [(0, 32)]  # two calls (directions) fill the lanes already
     assert batch_slices(small, 1, 2, 1, True) == [(0, 1)]
     assert batch_slices(small, 128, 1, 1, True) == [(0, 128)]  # one lane: one call
+    assert batch_slices(medium, 128, 2, 1, True) == [(0, 32), (32, 64), (64, 96), (96, 128)]
+    assert batch_slices(medium, 32, 2, 1, True) == [(0, 32)]  # only small states are cut to fill the lanes
+    assert batch_slices(medium, 128, 2, 1, False) == [(0, 128)]
     assert batch_slices(large, 128, 2, 1, True) == [(0, 128)]
 
 

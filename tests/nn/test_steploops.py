@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from lstmkit.nn import LSTM, Bidirectional, SimpleRNN, steploops
+from lstmkit.nn import lstm as lstm_module
 
 TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently from PyTorch's
 
@@ -156,5 +157,31 @@ def test_bidirectional_lstm_in_lanes_runs_the_compiled_loop_and_matches_onednn(m
         monkeypatch.setenv("LSTMKIT_STEP_LOOPS", loops)
         output = layer(x)
         results.append([output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])])
+    for ours, reference in zip(*results):
+        assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))
+
+
+def test_lstm_of_128_units_runs_compiled_in_lanes_only_and_matches_onednn(monkeypatch):
+    """A training batch of 64 cut into lanes' slices: each slice runs on one thread, where the loop
+    takes 128 units (on all threads oneDNN keeps them); the gradients equal oneDNN's."""
+    monkeypatch.delenv("LSTMKIT_LANES", raising=False)
+    assert steploops.lstm_max_units(one_thread=True) >= 128 > steploops.lstm_max_units(one_thread=False)
+    torch.manual_seed(0)
+    layer = LSTM(8, 128)
+    x = torch.randn(64, 12, 8, requires_grad=True)
+    ran = []
+    compiled_apply = lstm_module._CompiledLSTM.apply
+    monkeypatch.setattr(lstm_module._CompiledLSTM, "apply", lambda *args: ran.append(1) or compiled_apply(*args))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        results = []
+        for loops in ("compiled", "python"):
+            monkeypatch.setenv("LSTMKIT_STEP_LOOPS", loops)
+            output = layer(x)
+            results.append([output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])])
+    finally:
+        torch.set_num_threads(threads)
+    assert len(ran) == 2  # the two lanes' slices, each one compiled call
     for ours, reference in zip(*results):
         assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))

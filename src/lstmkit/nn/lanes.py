@@ -54,6 +54,12 @@ def lane_count(device: torch.device) -> int:
     return lanes
 
 
+def on_one_thread() -> bool:
+    """Whether a kernel called now runs on one thread: inside a lane, or with one intra-op thread."""
+    runtime = _openmp_runtime()
+    return torch.get_num_threads() == 1 or (runtime is not None and bool(runtime.omp_in_parallel()))
+
+
 def _in_lanes(lanes: int, jobs: list[Callable[[], object]]) -> list:
     """Runs the argument-less jobs on `lanes` threads of the OpenMP team (the calling thread is one),
     each thread taking the next job when done, with the caller's thread-local settings (grad and

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from . import steploops
-from .recurrent import Recurrent, final_state_gradient, loop_gradients, reverse_padded
+from .lanes import on_one_thread
+from .recurrent import Recurrent, final_state_gradient, loop_gradients, reverse_padded, time_major_inputs
 
 
 def lstm_gates(pre: torch.Tensor):
@@ -90,7 +91,7 @@ class _CompiledLSTM(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias):
         """x (batch, time, in), h0, c0 (batch, hidden) -> (outputs (batch, time, hidden), h_n, c_n)."""
-        gates = torch.matmul(x.transpose(0, 1), weight_ih.t()).add_(bias).contiguous()
+        gates = time_major_inputs(x, weight_ih, bias)
         h0, c0 = h0.contiguous(), c0.contiguous()
         outputs, cells = steploops.lstm_forward(gates, h0, c0, weight_hh.t().contiguous())
         ctx.set_materialize_grads(False)
@@ -265,7 +266,7 @@ class LSTM(Recurrent):
         if lengths is not None and int(lengths.min()) < x.shape[1] and need_state:
             # the final c of samples of different lengths: a packed batch stops each at its own end
             return lstm_packed(x, lengths, h0, c0, *weights)
-        if steploops.runs(x, self.hidden_size, steploops.LSTM_MAX_UNITS):
+        if steploops.runs(x, self.hidden_size, steploops.lstm_max_units(on_one_thread())):
             output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights)
         else:
             output, h_n, c_n = lstm_fused(x, h0, c0, *weights)

@@ -7,7 +7,7 @@ from torch import nn
 
 from . import steploops
 from .lanes import small_ops_threads
-from .recurrent import Recurrent, final_state_gradient, loop_gradients
+from .recurrent import Recurrent, final_state_gradient, loop_gradients, time_major_inputs
 
 
 class _SimpleRNNKernel(torch.autograd.Function):
@@ -23,7 +23,7 @@ class _SimpleRNNKernel(torch.autograd.Function):
         compiled = steploops.runs(x, weight_hh.shape[0], steploops.SIMPLERNN_MAX_UNITS)
         ctx.time_dim = 0 if compiled else 1  # the layout the loop keeps
         if ctx.time_dim == 0:  # one compiled call, its steps contiguous (time, batch, hidden)
-            outputs = torch.matmul(x.transpose(0, 1), weight_ih.t()).add_(bias).contiguous()
+            outputs = time_major_inputs(x, weight_ih, bias)
             steploops.simplernn_forward(outputs, h0.contiguous(), weight_hh.t().contiguous())
         else:
             outputs = _eager_forward(x, h0, weight_ih, weight_hh, bias)
