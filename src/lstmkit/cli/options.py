@@ -47,18 +47,22 @@ def add_train_options(parser: argparse.ArgumentParser, presets: dict, preset_hel
                         help="train in N processes on this machine, each on its share of every batch "
                              "(one process's result, dropout aside; see docs/DISTRIBUTED.md)")
     add_common(parser, device_default="auto", quiet=True)
-    add_config_options(parser, type(next(iter(presets.values()))))
+    add_config_options(parser, presets)
 
 
-def add_config_options(parser: argparse.ArgumentParser, config_class) -> None:
-    """--flag for each setting of `config_class` the command line offers, made from its declaration:
-    a number parsed against its limit, a word among its choices, a switch (--x/--no-x), a list.
-    Every default is None: config_from lays only what was given over the preset."""
+def add_config_options(parser: argparse.ArgumentParser, presets: dict) -> None:
+    """--flag for each setting of the presets' config the command line offers, made from its
+    declaration: a number parsed against its limit, a word among its choices, a switch (--x/--no-x),
+    a list; its help ends with the presets' values. Every default is None: config_from lays only what
+    was given over the preset."""
+    config_class = type(next(iter(presets.values())))
     for item in dataclasses.fields(config_class):
         declared = declaration(config_class, item.name)
         if not declared.get("flag", True):
             continue
-        options = {"help": declared.get("help") or None, "metavar": declared.get("metavar")}
+        values = preset_values(presets, item.name)
+        options = {"help": f"{declared['help']} ({values})" if declared.get("help") else f"({values})",
+                   "metavar": declared.get("metavar")}
         if declared.get("limit") is not None:
             options["type"] = flag_type(item.name, {item.name: declared["limit"]})
         elif declared.get("choices"):
@@ -68,6 +72,24 @@ def add_config_options(parser: argparse.ArgumentParser, config_class) -> None:
         elif str(item.type).startswith("list"):
             options["nargs"] = "+"
         parser.add_argument(flag(item.name), **{key: value for key, value in options.items() if value is not None})
+
+
+def preset_values(presets: dict, name: str) -> str:
+    """The value of setting `name` in each preset, as --help shows it: "default 0.001" where all
+    presets agree, else "lecture: 32, best: 64"."""
+    def shown(value) -> str:
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, (list, tuple)):
+            return " ".join(map(str, value))
+        return str(value)
+
+    values = {preset: shown(getattr(config, name)) for preset, config in sorted(presets.items())}
+    if len(set(values.values())) == 1:
+        return f"default {next(iter(values.values()))}"
+    return ", ".join(f"{preset}: {value}" for preset, value in values.items())
 
 
 def config_from(args, presets: dict):
