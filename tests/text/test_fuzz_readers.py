@@ -15,7 +15,7 @@ from lstmkit.tasks.textgen.chars import read_text
 from lstmkit.tasks.translate.pairs import read_pairs
 from lstmkit.tasks.sentiment.readers import read_labelled, read_unlabelled
 from lstmkit.errors import DataError
-from lstmkit.tasks.sentiment.vectors import load_word_vectors
+from lstmkit.tasks.sentiment.vectors import load_word_vectors, vector_size
 
 EXAMPLES = 500
 BIG_LINE = b"x" * 10_000_000  # a 10 MB line with no line end
@@ -145,3 +145,4 @@ def test_word_vectors(name, data, tmp_path_factory):
     path = tmp_path_factory.mktemp("vectors") / name
     path.write_bytes(data)
     one_line_or_parsed(load_word_vectors, path)
+    one_line_or_parsed(vector_size, path)  # what every process of a distributed run reads

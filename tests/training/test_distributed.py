@@ -57,7 +57,7 @@ def test_two_processes_resume_exactly_with_dropout(commands, tmp_path, train_cli
 
 
 def test_process_0_loads_the_pretrained_vectors_for_all(commands, tmp_path, train_cli):
-    vectors = tmp_path / "glove.txt"  # process 1 does not read it: it gets process 0's embedding
+    vectors = tmp_path / "glove.txt"  # process 1 reads its first line only: it gets process 0's embedding
     vectors.write_text("good 0.5 0.25 -1\nbad -0.5 1 2\n", encoding="utf-8")
     command = [*commands["sentiment"], "--pretrained", vectors, "--freeze-embedding"]
     assert train_cli(command, tmp_path / "one")[0] == 0

@@ -11,7 +11,7 @@ import torch
 from ...errors import DataError
 from ...text.batching import length_batches, padded_batches
 from .readers import LabelledTexts, read_labelled, read_unlabelled
-from .vectors import embedding_matrix, load_word_vectors, train_word2vec
+from .vectors import EXPECTED_VECTORS, embedding_matrix, load_word_vectors, train_word2vec, vector_size
 from ...text.vocabulary import Vocabulary
 from .config import SentimentConfig
 
@@ -104,10 +104,23 @@ def pretrain_word_vectors(data_path, dim: int, *, train_texts=None, unlabelled=N
     return vectors
 
 
+def sized_for_vectors(config: SentimentConfig, log) -> SentimentConfig:
+    """The config with a vectors file's size as its embedding_dim, read from the file's first line:
+    every process of a distributed run reads it there (the file, as the data, lies at the same path
+    on each machine), without a collective call and without loading the vectors."""
+    if config.pretrained in (None, "word2vec"):
+        return config
+    size = vector_size(config.pretrained)
+    if size != config.embedding_dim:
+        log(f"embedding dim set to {size}, the vectors' size")
+        config = dataclasses.replace(config, embedding_dim=size)
+    return config
+
+
 def pretrained_matrix(config: SentimentConfig, vocabulary: Vocabulary, data_path, train_texts, unlabelled,
-                       log) -> tuple[torch.Tensor, SentimentConfig]:
+                      log) -> torch.Tensor:
     """Steps 1-2 of the lecture's pretraining: word vectors from a large text, kept as an embedding
-    -> (the embedding matrix, the config with the vectors' size as its embedding_dim)."""
+    (config sized_for_vectors) -> the embedding matrix (vocabulary.size, embedding_dim)."""
     generator = torch.Generator().manual_seed(config.seed)
     if config.pretrained == "word2vec":
         vectors = pretrain_word_vectors(data_path, config.embedding_dim, train_texts=train_texts,
@@ -115,8 +128,8 @@ def pretrained_matrix(config: SentimentConfig, vocabulary: Vocabulary, data_path
     else:
         vectors = load_word_vectors(config.pretrained)
         if vectors.vector_size != config.embedding_dim:
-            log(f"embedding dim set to {vectors.vector_size}, the vectors' size")
-            config = dataclasses.replace(config, embedding_dim=vectors.vector_size)
+            raise DataError(f"{config.pretrained}: vectors of size {vectors.vector_size} after a first line of "
+                            f"size {config.embedding_dim}; expected {EXPECTED_VECTORS}")
     matrix, found = embedding_matrix(vectors, vocabulary, generator=generator)
     log(f"pretrained vectors for {found:,} of {len(vocabulary.kept):,} vocabulary words")
-    return matrix, config
+    return matrix

@@ -18,7 +18,7 @@ from ...training.run import LAST
 from . import vectors
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
-from .data import FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, split_validation
+from .data import FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, sized_for_vectors, split_validation
 from .model import SentimentModel, loss_and_correct, predict_logits
 from .readers import read_labelled
 
@@ -45,6 +45,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         pretraining = config.pretrained and not (resuming and run.file(LAST).is_file())
         if pretraining:
             need("gensim.models", vectors.FEATURE)
+            config = sized_for_vectors(config, log)
         splits.update(read_labelled(data_path, text_column=text_column, label_column=label_column,
                                     group_column=group_column))
         training_texts = splits.get("train") or splits["all"]
@@ -56,8 +57,7 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         pretrained = None
         # else the checkpoint has it; the other processes get process 0's vectors as training starts
         if pretraining and distributed.is_main():
-            pretrained, config = pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
-        config = distributed.from_main(config)  # a vectors file sets the embedding size
+            pretrained = pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
         train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
         validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
         made.update(vocabulary=vocabulary, config=config)

@@ -39,6 +39,21 @@ def train_word2vec(texts: list[str], dim: int, *, seed: int = 0, epochs: int = 5
     return model.wv
 
 
+def vector_size(path) -> int:
+    """The size of the vectors in a GloVe or word2vec file, from its first line (word2vec's `count
+    dim` header, or GloVe's first `word v1 v2 ...`); load_word_vectors checks the whole file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: word-vector file not found; expected {EXPECTED_VECTORS}")
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 20).split()
+    if len(first) == 2 and all(part.isdigit() for part in first):
+        return int(first[1])
+    if len(first) < 2:
+        raise DataError(f"{path}: no word vectors on its first line; expected {EXPECTED_VECTORS}")
+    return len(first) - 1
+
+
 def load_word_vectors(path) -> "object":
     """GloVe or word2vec file -> gensim KeyedVectors: text (`word v1 v2 ...` per line, after an
     optional `count dim` header, which is detected) or, for a .bin file, word2vec's binary format.

@@ -36,6 +36,7 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv)."""
     made = {}  # what prepare made, for the translator after training
+    config = with_defaults(config)
 
     def prepare(config: TranslateConfig, run, resuming: bool, target_device) -> Recipe:
         need("sacrebleu", SCORES_FEATURE)
@@ -71,7 +72,6 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
                      f"test pairs ({corpus.main}); vocabularies en {source.size:,}, "
                      f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
 
-    config = with_defaults(config)
     trained = run_training("translate", config, out, prepare, validate=validate_config, resume=resume,
                            device=device, progress=progress, log=log)
     translator = Translator(trained.model, made["config"], *made["vocabularies"], *made["limits"])
