@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-portability bench-peers bench-quality bench-gpu bench-scaling python browser clean
+.PHONY: run serve test test-portability models bench-peers bench-quality bench-gpu bench-scaling python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -15,13 +15,18 @@ $(BIN)/python: | python
 	$(PYTHON) -m venv $(VENV)
 
 # steploops.c is compiled by the install: an edit to it installs again
-$(VENV)/.installed: $(BIN)/python pyproject.toml src/lstmkit/nn/steploops.c
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# the trained models are a distribution of their own (models/, docs/MODELS.md), installed beside lstmkit
+$(VENV)/.installed: $(BIN)/python pyproject.toml src/lstmkit/nn/steploops.c models/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./models
 	touch $@
 
-# keeps its model in runs/demo (trained once; `lstmkit demo --out runs/demo --retrain` trains it anew)
+# samples from the installed char model (models/), and says how to serve the installed models and train one's own
 run: python $(VENV)/.installed
-	$(BIN)/lstmkit demo --out runs/demo
+	$(BIN)/lstmkit demo
+
+# the installed models behind the HTTP API and the web page (http://127.0.0.1:8000/)
+serve: python $(VENV)/.installed
+	$(BIN)/lstmkit serve
 
 # The browser tests drive a Chromium (pip cannot install browsers): LSTMKIT_CHROMIUM names one, else
 # Debian's chromium on the PATH, installed here when root. Checked before the long install.
@@ -73,6 +78,13 @@ bench-quality: python $(VENV)/.installed $(PEERS_OUT)/venv-keras/.installed
 # The prepared GPU check (bench/gpu.sh): the layer benchmark, a minute of each task's training and bench/serve.py,
 # all on cuda, each under a timeout; one table, also in bench/out/gpu/table.md. Without a CUDA device it says so
 # and exits 0. The venv's torch is a CPU build: PY=/path/to/python (a CUDA build of torch) make bench-gpu.
+# Retrains every shipped model from its card's command (hours; resumable: run it again to go on), checks
+# its metric against the card's within the stated noise, and packs it into models/lstmkit_models.
+# MODELS="imdb-lstm ..." for some of them.
+MODELS ?=
+models: python $(VENV)/.installed
+	$(BIN)/python models/build.py all $(MODELS)
+
 bench-gpu: python $(VENV)/.installed
 	PY="$${PY:-$(BIN)/python}" bash bench/gpu.sh
 

@@ -15,14 +15,19 @@ ARTIFACTS = Path(os.environ.get("LSTMKIT_ARTIFACTS", Path(__file__).parents[2] /
 CHROMIUM = os.environ.get("LSTMKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def url(served_runs):
-    process = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", served_runs["sentiment"],
-                                served_runs["textgen"], served_runs["attention"], "--port", "0"],
+def serving(*runs):
+    """A `lstmkit serve` of the runs on a free port -> (its process, its URL)."""
+    process = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", *runs, "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     assert "serving" in line, process.stderr.read()
-    yield "http://" + line.split("http://", 1)[1].split()[0]
+    return process, "http://" + line.split("http://", 1)[1].split()[0]
+
+
+@pytest.fixture(scope="module")
+def url(served_runs):
+    process, address = serving(served_runs["sentiment"], served_runs["textgen"], served_runs["attention"])
+    yield address
     process.terminate()
     assert process.wait(60) == 0
 
@@ -48,6 +53,22 @@ def page(browser, url):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def test_the_page_opens_on_a_task_that_is_served_and_says_how_to_serve_the_others(browser, served_runs):
+    process, address = serving(served_runs["textgen"])
+    try:
+        page = browser.new_page()
+        page.goto(address)
+        expect(page.locator("#tab-textgen")).to_have_attribute("aria-selected", "true")
+        expect(page.locator("#textgen")).to_be_visible()
+        expect(page.locator("select[data-task=sentiment] option")).to_have_text(
+            "no sentiment model is served: start lstmkit serve with a sentiment run, or with no run for the "
+            "installed models")
+        page.close()
+    finally:
+        process.terminate()
+        assert process.wait(60) == 0
 
 
 def test_sentiment_panel_shows_the_probability_and_colours_each_word(page):

@@ -16,7 +16,7 @@ from ..tasks import registry
 from ..training import distributed, interrupts, runlock
 from ..training.run import RunDirectory
 from ..version import __version__
-from . import export, inspecting, serve
+from . import export, inspecting, models, serve
 from .options import Parser
 
 
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         task.add_commands(verbs)
         if task.more_commands is not None:
             task.more_commands(commands)
-    for command in (inspecting, export, serve):
+    for command in (inspecting, export, models, serve):
         command.add(commands)
     return parser
 

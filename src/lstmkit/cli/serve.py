@@ -8,7 +8,8 @@ import os
 import signal
 import socket
 
-from ..errors import SettingsError
+from .. import catalogue
+from ..errors import RunError, SettingsError
 from ..limits import flag_type
 from .options import add_common
 
@@ -35,6 +36,7 @@ def _serve(args) -> None:
                                        f"--api-key KEY (or set {API_KEY_VARIABLE}), or serve on 127.0.0.1")
     settings = Settings(api_key=api_key, cors_origins=args.cors_origin,
                         max_batch=args.max_batch, max_pending=args.max_pending, request_timeout=args.request_timeout)
+    args.runs = args.runs or default_runs()
     models = load_models(args.runs, args.device)  # a bad run stops the start with one line
     listening = socket.create_server((args.host, args.port), family=_family(args.host))
     # connections accepted from it inherit this: without it a keep-alive client waited ~40 ms a response
@@ -68,6 +70,15 @@ def server_config(app):
     return uvicorn.Config(app, **SERVER_OPTIONS)
 
 
+def default_runs() -> list[str]:
+    """The installed catalogue's default model of each task: what `lstmkit serve` serves given no run."""
+    names = [model.name for model in catalogue.defaults()]
+    if not names:
+        raise RunError("no RUN given and no trained models installed; give run directories to serve, or "
+                       "install the catalogue: pip install lstmkit-models")
+    return names
+
+
 def _family(host: str):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -81,7 +92,9 @@ def _worker_settings(args, settings) -> str:
 
 def add(commands) -> None:
     serve = commands.add_parser("serve", help="serve trained runs over HTTP: a JSON API and a web page")
-    serve.add_argument("runs", nargs="+", metavar="RUN", help="run directories (any task) to serve")
+    serve.add_argument("runs", nargs="*", metavar="RUN",
+                       help="run directories (any task) or installed models' names to serve (default: the "
+                            "installed models' default of each task, `lstmkit models`)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; another address needs --api-key)")
     serve.add_argument("--port", type=flag_type("port"), default=8000, help="default 8000; 0: any free port")

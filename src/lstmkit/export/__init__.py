@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..api import load
+from ..catalogue import located
 from ..errors import DataError
 from ..text.tokens import PAD, START, STOP, UNKNOWN
 from ..training.run import RunDirectory, atomic_write
@@ -32,6 +33,7 @@ __all__ = ["FORMATS", "OPSET", "export_onnx", "graphs"]
 def graphs(run_path) -> dict[str, tuple[Graph, dict]]:
     """The run's graphs: {file name: (graph, its task-specific metadata)}; sentiment and textgen
     runs give one, named "model.onnx"."""
+    run_path = located(run_path)
     run = RunDirectory(run_path)
     task = run.load_config()["task"]
     predictor = load(run_path, "cpu")
@@ -68,6 +70,7 @@ def export_onnx(run_path, out) -> list[Path]:
     """Writes the run's graphs -> their paths. Sentiment and textgen: the file `out`; translate: the
     folder `out` (made if missing) with encoder.onnx and decoder-LANG.onnx for each target language."""
     onnx_module()  # a missing extra is said before the run is read
+    run_path = located(run_path)
     run = RunDirectory(run_path)
     saved, vocab = run.load_config(), run.load_vocab()
     found, out = graphs(run_path), Path(out)

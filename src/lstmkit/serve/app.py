@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from ..api import load
+from ..catalogue import located
 from ..errors import DataError
 from ..inspection import Inspection
 from ..tasks import registry
@@ -61,7 +62,7 @@ def load_models(run_dirs, device: str = "cpu") -> list[Served]:
     """Each run directory through lstmkit.load; a bad one raises RunError naming it (the CLI says
     it in one line and does not start). Names are the folders' names, made distinct."""
     served, names = [], set()
-    for run_dir in run_dirs:
+    for run_dir in map(located, run_dirs):
         predictor = load(run_dir, device)
         run = RunDirectory(run_dir)
         config = run.load_config()

@@ -27,6 +27,7 @@ from . import distributed
 from .device import resolve_device
 from .loop import NEEDS, FitOptions, fit
 from .optimizers import make_optimizer
+from ..catalogue import located
 from .run import RunDirectory
 
 RESUMABLE = ("epochs", "minutes", "patience", "lr_decay")
@@ -133,8 +134,9 @@ def train_recipe(recipe: Recipe, run: RunDirectory, resuming: bool, target: torc
 def load_trained(run_path, task: str, config_class, read_vocabulary: Callable[[dict, RunDirectory], Any],
                  make_model: Callable[[Any, Any], torch.nn.Module], device: str = "cpu"):
     """A trained run of `task` -> (model in eval mode on `device`, vocabulary, config, run).
-    read_vocabulary(vocab.json's data, run) -> the vocabulary; make_model(config, vocabulary)."""
-    run = RunDirectory(run_path)
+    read_vocabulary(vocab.json's data, run) -> the vocabulary; make_model(config, vocabulary).
+    `run_path` may name an installed model (catalogue.py)."""
+    run = RunDirectory(located(run_path))
     config = config_class(**run.load_task_config(task, config_class))
     vocabulary = run.load_vocab(lambda data: read_vocabulary(data, run))
     model = run.load_weights(make_model(config, vocabulary))

@@ -46,11 +46,17 @@ async function loadModels() {
     }));
     if (!select.options.length) {
       const option = document.createElement("option");
-      option.textContent = "no " + task + " model is served";
+      option.textContent = "no " + task + " model is served: start lstmkit serve with a " + task +
+        " run, or with no run for the installed models";
       option.value = "";
       select.append(option);
     }
   }
+  // open on a task that is served, if the one shown is not
+  const served = new Set(models.map((m) => m.task));
+  const shown = tabs.find((tab) => tab.getAttribute("aria-selected") === "true");
+  const first = tabs.find((tab) => served.has(tab.getAttribute("aria-controls")));
+  if (first && shown && !served.has(shown.getAttribute("aria-controls"))) selectTab(first, false);
 }
 
 // Tabs: click, or the arrow keys on the tab list.

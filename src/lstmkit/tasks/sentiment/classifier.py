@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from ...catalogue import located
 from ...errors import DataError, RunError
 from ...inspection import Inspection, inspect_layers
 from ...metrics import classification_report
@@ -144,7 +145,7 @@ def _warn_if_trained_on(run_paths, data: LabelledTexts) -> None:
     """Scores on the very texts a run trained on are not held-out scores: say so."""
     fingerprint = data.fingerprint()
     for path in _run_list(run_paths):
-        if RunDirectory(path).load_config().get("training_texts") == fingerprint:
+        if RunDirectory(located(path)).load_config().get("training_texts") == fingerprint:
             warnings.warn(f"{data.source} has no test split and holds the texts {path} trained on, so these "
                           f"numbers are not held-out ones; evaluate on texts kept out of training (a separate "
                           f"file, or a train/ and test/ layout)", stacklevel=3)

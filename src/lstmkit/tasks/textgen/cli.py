@@ -92,38 +92,74 @@ def add_verbs(verbs) -> None:
 
 
 def _demo(args) -> None:
-    import shutil
+    """Samples from the installed char model (seconds), or trains one for --minutes first: with
+    --out, --text or --retrain, or where no trained model is installed."""
     import tempfile
 
+    from ... import catalogue
     from ...api import load
     from .. import textgen
 
-    config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
+    installed = next((model for model in catalogue.defaults() if model.task == "textgen"), None)
     with tempfile.TemporaryDirectory() as scratch:
-        out = args.out or scratch
-        run = RunDirectory(out)
-        if args.retrain and run.exists():
-            run.load_task_config("textgen", textgen.TextgenConfig)  # only ever a textgen run is deleted
-            shutil.rmtree(out)
-        history = run.load_history() if run.exists() else []
-        if history and _demo_finished(history, config):
-            print(f"Using the demo model in {out} ({len(history)} epochs; --retrain trains it anew)")
+        if installed is not None and not (args.out or args.text or args.retrain):
+            print(f"The installed char model {installed.name}: {installed.summary} "
+                  f"({installed.metric['name']} {installed.metric['value']})")
+            generator = load(installed.name, task="textgen")
         else:
-            print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
-                  f"{args.minutes:g} minutes (fast mode: LSTM(256), every position predicts the next char)")
-            history = textgen.train(config, args.text, out, resume=run.exists(), progress=not args.quiet)["history"]
-        best = history[history[-1]["best_epoch"] - 1]
-        print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
-              f"after {len(history)} epochs")
-        generator = load(out, task="textgen")
+            generator = load(_demo_run(args, args.out or scratch), task="textgen")
         for temperature in (0.2, 0.5, 1.0):
             print(f"\n--- temperature {temperature} ---\n{textgen.LECTURE_SEED}", end="")
             generator.sample(textgen.LECTURE_SEED, args.length, temperature=temperature, seed=0,
                              on_text=lambda chars: print(chars, end="", flush=True))
             print()
+    lstmkit = _command_name()
     if args.out:
-        print(f"\nServe it, with the web page: lstmkit serve {shlex.quote(str(args.out))}\n"
+        print(f"\nServe it, with the web page: {lstmkit} serve {shlex.quote(str(args.out))}\n"
               f"then open http://127.0.0.1:8000/")
+    elif installed is not None:
+        print(f"\nServe the installed models, with the web page: {lstmkit} serve\nthen open http://127.0.0.1:8000/"
+              f"\nTrain a char model of your own (~2 minutes): {lstmkit} demo --out runs/demo")
+    else:
+        print(f"\nKeep a model to serve: {lstmkit} demo --out runs/demo")
+
+
+def _demo_run(args, out):
+    """The demo's run in `out`: the finished one there, else trained now -> `out`."""
+    import shutil
+
+    from .. import textgen
+
+    config = dataclasses.replace(textgen.PRESETS["fast"], minutes=args.minutes, epochs=100)
+    run = RunDirectory(out)
+    if args.retrain and run.exists():
+        run.load_task_config("textgen", textgen.TextgenConfig)  # only ever a textgen run is deleted
+        shutil.rmtree(out)
+    history = run.load_history() if run.exists() else []
+    if history and _demo_finished(history, config):
+        print(f"Using the demo model in {out} ({len(history)} epochs; --retrain trains it anew)")
+    else:
+        print(f"Training the char model on {args.text or 'the lecture Nietzsche text'} for about "
+              f"{args.minutes:g} minutes (fast mode: LSTM(256), every position predicts the next char)")
+        history = textgen.train(config, args.text, out, resume=run.exists(), progress=not args.quiet)["history"]
+    best = history[history[-1]["best_epoch"] - 1]
+    print(f"held-out loss {best['val_nats_per_char']:.3f} nats/char ({best['val_bits_per_char']:.3f} bits/char) "
+          f"after {len(history)} epochs")
+    return out
+
+
+def _command_name() -> str:
+    """How the user's shell reaches this lstmkit: `lstmkit` where it is on the PATH, else the script's path
+    (a venv that is not activated)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "lstmkit"
+    found = shutil.which("lstmkit")
+    if found and (not script.exists() or Path(found).resolve() == script.resolve()):
+        return "lstmkit"
+    return shlex.quote(str(script)) if script.exists() else "lstmkit"
 
 
 def _demo_finished(history: list[dict], config) -> bool:
@@ -132,13 +168,13 @@ def _demo_finished(history: list[dict], config) -> bool:
 
 
 def add_demo(commands) -> None:
-    demo = commands.add_parser("demo",
-                               help="train a char model (textgen's fast preset) for ~2 minutes and sample from it")
+    demo = commands.add_parser("demo", help="sample from the installed char model; or train one (textgen's fast "
+                                            "preset) for ~2 minutes first")
     demo.add_argument("--minutes", type=flag_type("minutes", LIMITS), default=2.0, help="training time (default 2)")
     demo.add_argument("--text", help="a UTF-8 text file (default: the shipped Nietzsche text)")
     demo.add_argument("--length", type=flag_type("length", LIMITS), default=300, help="characters per sample")
-    demo.add_argument("--out", metavar="RUN", help="keep the run here, and use it the next time instead of training "
-                                                   "again (default: a temporary folder)")
+    demo.add_argument("--out", metavar="RUN", help="train a model of your own and keep it here; the next time it is "
+                                                   "used instead of training again")
     demo.add_argument("--retrain", action="store_true", help="train anew even if --out holds a finished demo run")
     add_common(demo, device=False, quiet=True)
     demo.set_defaults(handler=_demo)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ...catalogue import located
 from ...dependencies import need
 from ...errors import DataError, RunError, SettingsError
 from ...generation.search import beam_decode, greedy_decode, sentences_per_batch
@@ -157,7 +158,7 @@ def read_vocabularies(data: dict, languages: list[str]) -> tuple[Vocabulary, dic
 
 def held_out_pairs(run_path, part: str = "test") -> list[tuple[str, str]]:
     """The run's own validation or test pairs (as preprocessed for it)."""
-    path = RunDirectory(run_path).file(f"{part}.tsv")
+    path = RunDirectory(located(run_path)).file(f"{part}.tsv")
     if not path.is_file():
         raise RunError(f"{run_path} has no {part}.tsv; expected a folder written by `lstmkit translate train`")
     return read_pairs(path).pairs

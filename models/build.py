@@ -1,0 +1,185 @@
+"""Trains, measures and packs the models lstmkit-models ships (models/recipes.json says how each is made).
+
+    python models/build.py [train|measure|check|pack|all] [NAME ...] [--data DIR] [--work DIR]
+
+- train: `lstmkit TASK train ... --resume` into WORK/NAME (continues a run cut short);
+- measure: the recipe's evaluate command on the trained run -> WORK/NAME/measured.json;
+- check: the measured metric against the shipped model's card, within the recipe's stated noise;
+- pack: the run's files into lstmkit_models/NAME/ with its card (card.md, and docs/models/NAME.md),
+  and catalogue.json with every file's sha256;
+- all (`make models`): train, measure, check where the model is shipped already, pack.
+No NAME: every model. Hours for all of them on a 2-core CPU; each step resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = HERE / "lstmkit_models"
+DOCS = HERE.parent / "docs" / "models"
+RECIPES = HERE / "recipes.json"
+FILES = ("config.json", "vocab.json", "model.safetensors", "history.jsonl", "measured.json")
+TASK_FILES = {"translate": ("validation.tsv", "test.tsv")}  # what evaluate reads beside the weights
+SHOWN_DATA = "../shared/data"  # how the cards write the data folder: this repository's layout
+
+
+def recipes() -> dict[str, dict]:
+    return {recipe["name"]: recipe for recipe in json.loads(RECIPES.read_text(encoding="utf-8"))["models"]}
+
+
+def command(recipe: dict, step: str, data: str, run: str) -> list[str]:
+    return [part.replace("{data}", data).replace("{run}", run) for part in recipe[step]]
+
+
+def lstmkit(arguments: list[str]) -> str:
+    """Runs the lstmkit of this interpreter -> its standard output; stops the build on a failure."""
+    print("$ lstmkit " + shlex.join(arguments), flush=True)
+    done = subprocess.run([sys.executable, "-m", "lstmkit", *arguments], stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"build: lstmkit {arguments[0]} {arguments[1]} failed (exit {done.returncode})")
+    return done.stdout
+
+
+def history(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "history.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def best_row(rows: list[dict]) -> dict:
+    return rows[rows[-1]["best_epoch"] - 1]
+
+
+def train(recipe: dict, data: str, work: Path) -> None:
+    lstmkit(command(recipe, "train", data, str(work / recipe["name"])) + ["--resume", "--quiet"])
+
+
+def measure(recipe: dict, data: str, work: Path) -> dict:
+    """The headline metric of the trained run: from its evaluate command's JSON, or from its history."""
+    run = work / recipe["name"]
+    metric = recipe["metric"]
+    if recipe.get("evaluate"):
+        report = json.loads(lstmkit(command(recipe, "evaluate", data, str(run))))
+        value = report[metric["key"]]
+        shown = shlex.join(["lstmkit", *command(recipe, "evaluate", SHOWN_DATA, recipe["name"])])
+    else:
+        value = best_row(history(run))[metric["history"]]
+        shown = shlex.join(["lstmkit", *command(recipe, "train", SHOWN_DATA, recipe["name"])]) + " (its best epoch)"
+    measured = {"name": metric["name"], "value": round(float(value), 4), "command": shown,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    (run / "measured.json").write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
+    return measured
+
+
+def shipped(name: str) -> dict | None:
+    catalogue = json.loads((PACKAGE / "catalogue.json").read_text(encoding="utf-8"))["models"]
+    return next((entry for entry in catalogue if entry["name"] == name), None)
+
+
+def check(recipe: dict, work: Path) -> bool:
+    """Whether the retrained model's metric is the shipped card's within the recipe's noise."""
+    entry = shipped(recipe["name"])
+    if entry is None:
+        print(f"check {recipe['name']}: not shipped yet; nothing to compare")
+        return True
+    measured = json.loads((work / recipe["name"] / "measured.json").read_text(encoding="utf-8"))["value"]
+    card, noise = entry["metric"]["value"], recipe["metric"]["noise"]
+    same = abs(measured - card) <= noise
+    print(f"check {recipe['name']}: {recipe['metric']['name']} {measured} retrained, {card} on its card "
+          f"(noise ±{noise}): {'same' if same else 'DIFFERENT'}")
+    return same
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    return "| | |\n|---|---|\n" + "".join(f"| {key} | {value} |\n" for key, value in rows)
+
+
+def render_card(recipe: dict, run: Path) -> str:
+    """The model card, from the recipe and the run's own files (config, history, measured metric)."""
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    rows, measured = history(run), json.loads((run / "measured.json").read_text(encoding="utf-8"))
+    best = best_row(rows)
+    trained = sum(row["seconds"] for row in rows)
+    held_out = ", ".join(f"{key} {value:.4f}" for key, value in best.items()
+                         if key.startswith("val_") and key != "val_seconds" and isinstance(value, float))
+    train_command = shlex.join(["lstmkit", *command(recipe, "train", SHOWN_DATA, recipe["name"])])
+    settings = ", ".join(f"{key} {json.dumps(value)}" for key, value in config["config"].items())
+    return (
+        f"# {recipe['name']} ({recipe['task']})\n\n{recipe['summary']}.\n\n"
+        + _table([("task", recipe["task"]), ("load it", f"`lstmkit.load(\"{recipe['name']}\")`"),
+                  ("trained with", f"`{train_command}`"),
+                  ("data", recipe["data"]), ("data licence", recipe["licence"]),
+                  ("training", f"{len(rows)} epochs, {trained / 60:.1f} minutes of training on "
+                               f"{measured['machine']} (lstmkit {config['lstmkit']}); the best epoch, {best['epoch']}, "
+                               f"is the model"),
+                  ("held-out at the best epoch", held_out)])
+        + f"\n## Measured\n\n| metric | value | command |\n|---|---|---|\n"
+        f"| {measured['name']} | **{measured['value']}** | `{measured['command']}` |\n"
+        f"\nRetrained by `make models MODELS={recipe['name']}`, the metric is expected within "
+        f"±{recipe['metric']['noise']} of this one (seeds and kernels round differently between machines).\n"
+        + "\n## Not good at\n\n" + "".join(f"- {item}\n" for item in recipe["weak"])
+        + f"\n## Settings\n\n{settings}\n")
+
+
+def pack(recipe: dict, work: Path) -> None:
+    """The trained run's files, with its card, into the package; its entry in catalogue.json."""
+    run, target = work / recipe["name"], PACKAGE / recipe["name"]
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in FILES + TASK_FILES.get(recipe["task"], ()):
+        shutil.copyfile(run / name, target / name)
+    card = render_card(recipe, target)
+    (target / "card.md").write_text(card, encoding="utf-8")
+    DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / f"{recipe['name']}.md").write_text(card, encoding="utf-8")
+    measured = json.loads((target / "measured.json").read_text(encoding="utf-8"))
+    entry = {"name": recipe["name"], "task": recipe["task"], "path": recipe["name"], "summary": recipe["summary"],
+             "metric": {"name": measured["name"], "value": measured["value"]}, "licence": recipe["licence"],
+             "default": recipe["default"],
+             "files": {path.name: sha256(path) for path in sorted(target.iterdir())}}
+    index = PACKAGE / "catalogue.json"
+    catalogue = json.loads(index.read_text(encoding="utf-8"))
+    order = list(recipes())
+    models = [other for other in catalogue["models"] if other["name"] != recipe["name"]] + [entry]
+    catalogue["models"] = sorted(models, key=lambda other: order.index(other["name"]))
+    index.write_text(json.dumps(catalogue, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"packed {recipe['name']}: {sum(p.stat().st_size for p in target.iterdir()) / 1e6:.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("train", "measure", "check", "pack", "all"))
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"), help="the datasets' folder")
+    parser.add_argument("--work", default=str(HERE / "work"), help="where the runs train")
+    args = parser.parse_args()
+    known = recipes()
+    if unknown := [name for name in args.names if name not in known]:
+        parser.error(f"no recipe for {', '.join(unknown)}; models/recipes.json has {', '.join(known)}")
+    work, same = Path(args.work), True
+    for recipe in [known[name] for name in args.names or known]:
+        if args.step in ("train", "all"):
+            train(recipe, args.data, work)
+        if args.step in ("measure", "all"):
+            measure(recipe, args.data, work)
+        if args.step in ("check", "all"):
+            same = check(recipe, work) and same
+        if args.step == "pack" or (args.step == "all" and same):
+            pack(recipe, work)
+    sys.exit(0 if same else 1)
+
+
+if __name__ == "__main__":
+    main()
