@@ -33,11 +33,18 @@ def lstm_gates(pre: torch.Tensor):
     return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
 
 
-def _onednn_low_precision(dtype: torch.dtype) -> bool:
+def onednn_low_precision(dtype: torch.dtype) -> bool:
     """Whether oneDNN runs `dtype` (bfloat16 or float16) kernels on this CPU."""
     if dtype == torch.bfloat16:
         return torch.ops.mkldnn._is_mkldnn_bf16_supported()
     return dtype == torch.float16 and torch.ops.mkldnn._is_mkldnn_fp16_supported()
+
+
+def bfloat16_pays(device: torch.device) -> bool:
+    """Whether bfloat16 matrix products beat float32 on `device`: on a GPU, and on a CPU with
+    bfloat16 kernels (AVX-512 BF16, AMX). Elsewhere they are emulated: the best translation preset's
+    output layer took 17x float32's time on an AVX2 CPU (2026-12-05, one thread)."""
+    return device.type != "cpu" or onednn_low_precision(torch.bfloat16)
 
 
 def _float32_where_onednn_lacks_autocast_dtype(kernel):
@@ -47,7 +54,7 @@ def _float32_where_onednn_lacks_autocast_dtype(kernel):
     @functools.wraps(kernel)
     def run(x, *args):
         if (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
-                and not _onednn_low_precision(torch.get_autocast_dtype("cpu"))):
+                and not onednn_low_precision(torch.get_autocast_dtype("cpu"))):
             with torch.autocast("cpu", enabled=False):
                 return kernel(x.float(), *(a.float() if a.is_floating_point() else a for a in args))
         return kernel(x, *args)

@@ -54,6 +54,21 @@ def test_every_combination_gives_logits_per_target_step(options):
     assert model(source, lengths, target_in[:, :2], "fra").shape == (2, 2, 7)
 
 
+@pytest.mark.parametrize("cpu_has_bfloat16", [True, False])
+def test_bf16_output_trains_in_bfloat16_only_where_that_is_faster(monkeypatch, cpu_has_bfloat16):
+    """Without bfloat16 kernels (an AVX2 CPU) bfloat16 products are emulated, 17x slower: the output
+    layer stays float32 there. Whether this CPU has them is set here, both ways."""
+    from lstmkit.nn import lstm
+
+    monkeypatch.setattr(lstm.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: cpu_has_bfloat16)
+    model = Seq2Seq(tiny(level="word", embedding_dim=4, bf16_output=True), 11, {"deu": 13})
+    source, lengths = pad_right([[4, 5, 6], [7]])
+    target_in = torch.tensor([[2, 4, 5], [2, 6, 0]])
+    expected = torch.bfloat16 if cpu_has_bfloat16 else torch.float32
+    assert model.train()(source, lengths, target_in, "deu").dtype == expected
+    assert model.eval()(source, lengths, target_in, "deu").dtype == torch.float32
+
+
 def test_lecture_model_is_an_encoder_lstm_and_a_decoder_lstm_on_one_hot_chars():
     model = Seq2Seq(PRESETS["lecture"], 70, {"deu": 90})
     lstm = lambda inputs, units: 4 * units * (units + inputs) + 4 * units  # noqa: E731  the lecture's count

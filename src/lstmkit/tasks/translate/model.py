@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ...nn import LSTM, Bidirectional, Dense, Embedding
-from ...nn.lstm import join_states, linear_t, select_states, stacked_step
+from ...nn.lstm import bfloat16_pays, join_states, linear_t, select_states, stacked_step
 from ...nn.recurrent import time_mask
 from ...nn import one_hot
 from ...generation.steps import Step
@@ -79,7 +79,8 @@ class Decoder(nn.Module):
         for layer, state in zip(self.layers, states):
             x, _ = layer(x, initial_state=state)
         x = self.attend(x, memory, memory_mask)[0]
-        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.bf16_output and self.training):
+        bf16 = self.bf16_output and self.training and bfloat16_pays(x.device)
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=bf16):
             return self.output(x)
 
     def attend(self, queries, memory, memory_mask):
