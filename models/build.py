@@ -1,14 +1,16 @@
 """Trains, measures and packs the models lstmkit-models ships (models/recipes.json says how each is made).
 
-    python models/build.py [train|measure|check|pack|all] [NAME ...] [--data DIR] [--work DIR]
+    python models/build.py [train|stage|check|pack|all] [NAME ...] [--data DIR] [--work DIR]
 
 - train: `lstmkit TASK train ... --resume` into WORK/NAME (continues a run cut short);
-- measure: the recipe's evaluate command on the trained run -> WORK/NAME/measured.json;
-- check: the measured metric against the shipped model's card, within the recipe's stated noise;
-- pack: the run's files into lstmkit_models/NAME/ with its card (card.md, and docs/models/NAME.md),
+- stage: the run's files as they ship into WORK/NAME.staged (weights in bfloat16 where the recipe
+  says so), measured there with the recipe's evaluate command -> measured.json;
+- check: the staged metric against the shipped model's card, within the recipe's stated noise;
+- pack: the staged files into lstmkit_models/NAME/ with its card (card.md, and docs/models/NAME.md),
   and catalogue.json with every file's sha256;
-- all (`make models`): train, measure, check where the model is shipped already, pack.
-No NAME: every model. Hours for all of them on a 2-core CPU; each step resumes.
+- all (`make models`): train, stage, check, and pack where the check holds (or nothing is shipped yet).
+No NAME: every shipped model (a planned one by its name). Hours for all of them on a 2-core CPU; each
+step resumes.
 """
 
 from __future__ import annotations
@@ -24,17 +26,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+from safetensors.torch import load_file, save_file
+
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE / "lstmkit_models"
 DOCS = HERE.parent / "docs" / "models"
 RECIPES = HERE / "recipes.json"
-FILES = ("config.json", "vocab.json", "model.safetensors", "history.jsonl", "measured.json")
+FILES = ("config.json", "vocab.json", "model.safetensors", "history.jsonl")  # a run's, as they ship
 TASK_FILES = {"translate": ("validation.tsv", "test.tsv")}  # what evaluate reads beside the weights
 SHOWN_DATA = "../shared/data"  # how the cards write the data folder: this repository's layout
 
 
-def recipes() -> dict[str, dict]:
-    return {recipe["name"]: recipe for recipe in json.loads(RECIPES.read_text(encoding="utf-8"))["models"]}
+def recipes(planned: bool = False) -> dict[str, dict]:
+    """The shipped models' recipes by name, in catalogue order; with `planned`, those to ship once trained too."""
+    listed = json.loads(RECIPES.read_text(encoding="utf-8"))
+    return {recipe["name"]: recipe for recipe in listed["models"] + (listed.get("planned", []) if planned else [])}
 
 
 def command(recipe: dict, step: str, data: str, run: str) -> list[str]:
@@ -62,21 +69,45 @@ def train(recipe: dict, data: str, work: Path) -> None:
     lstmkit(command(recipe, "train", data, str(work / recipe["name"])) + ["--resume", "--quiet"])
 
 
-def measure(recipe: dict, data: str, work: Path) -> dict:
-    """The headline metric of the trained run: from its evaluate command's JSON, or from its history."""
-    run = work / recipe["name"]
+def stage(recipe: dict, data: str, work: Path) -> Path:
+    """The trained run's files as they ship, in WORK/NAME.staged, with their measured metric."""
+    run, staged = work / recipe["name"], work / f"{recipe['name']}.staged"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    for name in FILES + TASK_FILES.get(recipe["task"], ()):
+        if (run / name).exists():
+            shutil.copyfile(run / name, staged / name)
+    if recipe.get("weights") == "bfloat16":  # float32 tensors stored at half the size; they load as float32
+        tensors = load_file(staged / "model.safetensors")
+        save_file({key: value.bfloat16() if value.dtype == torch.float32 else value for key, value in tensors.items()},
+                  staged / "model.safetensors")
+    measure(recipe, data, staged)
+    return staged
+
+
+def measure(recipe: dict, data: str, staged: Path) -> dict:
+    """The headline metric of the staged model: its evaluate command's JSON, or its history's."""
     metric = recipe["metric"]
     if recipe.get("evaluate"):
-        report = json.loads(lstmkit(command(recipe, "evaluate", data, str(run))))
+        report = json.loads(lstmkit(command(recipe, "evaluate", data, str(staged))))
         value = report[metric["key"]]
         shown = shlex.join(["lstmkit", *command(recipe, "evaluate", SHOWN_DATA, recipe["name"])])
     else:
-        value = best_row(history(run))[metric["history"]]
+        value = best_row(history(staged))[metric["history"]]
         shown = shlex.join(["lstmkit", *command(recipe, "train", SHOWN_DATA, recipe["name"])]) + " (its best epoch)"
-    measured = {"name": metric["name"], "value": round(float(value), 4), "command": shown,
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
-    (run / "measured.json").write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
+    measured = {"name": metric["name"], "value": round(float(value), 4), "command": shown, "machine": machine()}
+    (staged / "measured.json").write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
     return measured
+
+
+def machine() -> str:
+    """This CPU as the cards name it: its model (from /proc/cpuinfo where there is one) and cores."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def shipped(name: str) -> dict | None:
@@ -90,7 +121,7 @@ def check(recipe: dict, work: Path) -> bool:
     if entry is None:
         print(f"check {recipe['name']}: not shipped yet; nothing to compare")
         return True
-    measured = json.loads((work / recipe["name"] / "measured.json").read_text(encoding="utf-8"))["value"]
+    measured = json.loads((work / f"{recipe['name']}.staged" / "measured.json").read_text(encoding="utf-8"))["value"]
     card, noise = entry["metric"]["value"], recipe["metric"]["noise"]
     same = abs(measured - card) <= noise
     print(f"check {recipe['name']}: {recipe['metric']['name']} {measured} retrained, {card} on its card "
@@ -134,12 +165,10 @@ def render_card(recipe: dict, run: Path) -> str:
 
 
 def pack(recipe: dict, work: Path) -> None:
-    """The trained run's files, with its card, into the package; its entry in catalogue.json."""
-    run, target = work / recipe["name"], PACKAGE / recipe["name"]
+    """The staged files, with the card, into the package; the model's entry in catalogue.json."""
+    staged, target = work / f"{recipe['name']}.staged", PACKAGE / recipe["name"]
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for name in FILES + TASK_FILES.get(recipe["task"], ()):
-        shutil.copyfile(run / name, target / name)
+    shutil.copytree(staged, target)
     card = render_card(recipe, target)
     (target / "card.md").write_text(card, encoding="utf-8")
     DOCS.mkdir(parents=True, exist_ok=True)
@@ -151,7 +180,7 @@ def pack(recipe: dict, work: Path) -> None:
              "files": {path.name: sha256(path) for path in sorted(target.iterdir())}}
     index = PACKAGE / "catalogue.json"
     catalogue = json.loads(index.read_text(encoding="utf-8"))
-    order = list(recipes())
+    order = list(recipes(planned=True))
     models = [other for other in catalogue["models"] if other["name"] != recipe["name"]] + [entry]
     catalogue["models"] = sorted(models, key=lambda other: order.index(other["name"]))
     index.write_text(json.dumps(catalogue, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -160,25 +189,25 @@ def pack(recipe: dict, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("train", "measure", "check", "pack", "all"))
+    parser.add_argument("step", choices=("train", "stage", "check", "pack", "all"))
     parser.add_argument("names", nargs="*", metavar="NAME")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"), help="the datasets' folder")
     parser.add_argument("--work", default=str(HERE / "work"), help="where the runs train")
     args = parser.parse_args()
-    known = recipes()
+    known = recipes(planned=True)
     if unknown := [name for name in args.names if name not in known]:
         parser.error(f"no recipe for {', '.join(unknown)}; models/recipes.json has {', '.join(known)}")
-    work, same = Path(args.work), True
-    for recipe in [known[name] for name in args.names or known]:
+    work, all_same = Path(args.work), True
+    for recipe in [known[name] for name in args.names or recipes()]:
         if args.step in ("train", "all"):
             train(recipe, args.data, work)
-        if args.step in ("measure", "all"):
-            measure(recipe, args.data, work)
-        if args.step in ("check", "all"):
-            same = check(recipe, work) and same
+        if args.step in ("stage", "all"):
+            stage(recipe, args.data, work)
+        same = check(recipe, work) if args.step in ("check", "all") else True
         if args.step == "pack" or (args.step == "all" and same):
             pack(recipe, work)
-    sys.exit(0 if same else 1)
+        all_same = all_same and same
+    sys.exit(0 if all_same else 1)
 
 
 if __name__ == "__main__":

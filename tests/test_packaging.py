@@ -10,7 +10,9 @@ import re
 import subprocess
 import sys
 import tarfile
+import time
 import tomllib
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -175,7 +177,9 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
         return done.stdout
 
     run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT, cwd=ROOT)
+    run(sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", dist, ROOT / "models", cwd=ROOT)
     wheel, sdist = next(dist.glob("lstmkit-*.whl")), next(dist.glob("lstmkit-*.tar.gz"))
+    models_wheel = next(dist.glob("lstmkit_models-*.whl"))
     assert "lstmkit-0.1.0.dist-info/licenses/LICENSE" in zipfile.ZipFile(wheel).namelist()
     assert "lstmkit/data/nietzsche.txt" in zipfile.ZipFile(wheel).namelist()
     assert {"lstmkit-0.1.0/LICENSE", "lstmkit-0.1.0/src/lstmkit/data/nietzsche.txt",
@@ -183,7 +187,7 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
     assert any(name.startswith("lstmkit/nn/_steploops.") for name in zipfile.ZipFile(wheel).namelist())
     run(sys.executable, "-m", "venv", venv)
     python, lstmkit = venv / "bin" / "python", venv / "bin" / "lstmkit"
-    run(python, "-m", "pip", "install", "--quiet", "--no-compile", wheel)  # no .pyc up front: half the time
+    run(python, "-m", "pip", "install", "--quiet", "--no-compile", wheel, models_wheel)  # no .pyc: half the time
     run(python, "-m", "pip", "check")
     where = run(python, "-c", "import lstmkit, lstmkit.data; print(lstmkit.__file__); print(lstmkit.data.nietzsche_path())")
     assert all(line.startswith(str(venv)) for line in where.split())  # the installed package and its data
@@ -222,3 +226,36 @@ def test_the_wheel_installs_in_a_new_venv_and_every_task_runs_from_another_folde
     assert all(int(size) > 500 for size in sizes.split()), sizes
     # and the installed command itself, on a run it made
     assert run(lstmkit, "textgen", "sample", "textgen", "--length", 20, "--seed", 0).strip()
+    _the_installed_models_answer(python, lstmkit, run, venv)
+
+
+def _the_installed_models_answer(python, lstmkit, run, venv):
+    """The models wheel: its models are listed from the venv, the default sentiment model is sure of
+    plain reviews, and `lstmkit serve` with no RUN answers every task it serves within 15 s."""
+    listed = json.loads(run(lstmkit, "models", "--json"))
+    assert listed and all(model["path"].startswith(str(venv)) for model in listed)
+    default = next(model["name"] for model in listed if model["default"] and model["task"] == "sentiment")
+    probabilities = run(python, "-c", f"import lstmkit; c = lstmkit.load({default!r}); print(*[r['probability'] for r in "
+                                      "c.predict(['A wonderful film, superb acting and a moving story', "
+                                      "'Dull, boring and a waste of two hours'])])")
+    assert all(float(p) >= 0.9 for p in probabilities.split()), probabilities
+    server = subprocess.Popen([lstmkit, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        started = time.monotonic()
+        line = server.stdout.readline()
+        assert "serving" in line, server.stderr.read()
+        url = "http://" + line.split("http://", 1)[1].split()[0]
+        requests = {"sentiment": ("/v1/sentiment", {"texts": ["a fine film"]}),
+                    "textgen": ("/v1/generate", {"seed_text": "the ", "length": 10}),
+                    "translate": ("/v1/translate", {"sentences": ["I love you."]})}
+        served = {model["task"] for model in listed if model["default"]}
+        for task in sorted(served):
+            path, body = requests[task]
+            request = urllib.request.Request(url + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=15) as response:
+                assert response.status == 200 and json.loads(response.read())
+        assert time.monotonic() - started < 15
+    finally:
+        server.terminate()
+        assert server.wait(60) == 0

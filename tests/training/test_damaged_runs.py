@@ -146,3 +146,20 @@ def test_a_run_of_another_task_is_refused(task, trained, commands, inputs, capfd
 def test_resuming_into_another_tasks_run_is_refused(trained, commands, train_cli):
     code, _, errors = train_cli(commands["sentiment"], trained["textgen"], "--resume")
     assert code == 2 and "holds a 'textgen' run, not a sentiment one" in errors
+
+
+def test_weights_stored_in_bfloat16_load_as_the_models_float32(trained_runs, tmp_path):
+    """lstmkit-models stores its largest model's weights in bfloat16 (half the size): they load as the
+    float32 model they round to; a float64 tensor is still refused."""
+    import lstmkit
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_runs["textgen"], run)
+    weights = load_file(run / "model.safetensors")
+    save_file({key: value.bfloat16() for key, value in weights.items()}, run / "model.safetensors")
+    model = lstmkit.load(run).model
+    for key, value in model.state_dict().items():
+        assert value.dtype == torch.float32 and torch.equal(value, weights[key].bfloat16().float())
+    save_file({key: value.double() for key, value in weights.items()}, run / "model.safetensors")
+    with pytest.raises(Exception, match="does not fit the run's model"):
+        lstmkit.load(run)

@@ -37,5 +37,5 @@ def _models(args) -> None:
 def add(commands) -> None:
     models = commands.add_parser("models", help="list the trained models installed with lstmkit, or print one's card")
     models.add_argument("name", nargs="?", metavar="NAME", help="a model's name: print its card")
-    models.add_argument("--json", action="store_true", help="print JSON (a list of models, or one with its card)")
+    models.add_argument("--json", action="store_true", help="print JSON")  # a list of models, or one with its card
     models.set_defaults(handler=_models)

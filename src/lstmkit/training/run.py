@@ -325,7 +325,8 @@ class RunDirectory:
 
     def load_weights(self, model: torch.nn.Module, name: str = BEST) -> torch.nn.Module:
         """The weights of file `name` into `model`; RunError naming the file unless they are
-        exactly the model's tensors (names, shapes, dtypes)."""
+        exactly the model's tensors (names, shapes, dtypes; a float32 tensor may be stored as
+        bfloat16, half the size, as the largest shipped models are: it loads as float32)."""
         path = self._require(name)
         try:
             tensors = load_file(path, device="cpu")
@@ -337,6 +338,8 @@ class RunDirectory:
         if unknown := sorted(set(tensors) - set(expected)):
             raise RunError(f"{path} does not fit the run's model: unknown tensor {', '.join(unknown[:3])}; {EXPECTED}")
         for key, tensor in tensors.items():
+            if tensor.dtype == torch.bfloat16 and expected[key].dtype == torch.float32:
+                tensors[key] = tensor = tensor.float()
             if tensor.shape != expected[key].shape or tensor.dtype != expected[key].dtype:
                 raise RunError(f"{path} does not fit the run's model: {key} is {tensor.dtype} {tuple(tensor.shape)}, "
                                f"expected {expected[key].dtype} {tuple(expected[key].shape)}")
