@@ -34,23 +34,7 @@ def use(name: str) -> None:
 
 def measure(model_name: str, batch: int, reps: int) -> None:
     torch.manual_seed(0)
-    module, loss_fn = bench_torch.build(model_name, "lstmkit")
-    optimizer = torch.optim.RMSprop(module.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-    generator = torch.Generator().manual_seed(0)
-    inputs, targets = bench_torch.synthetic(model_name, 8 * batch, generator)
-
-    def step(phase: str) -> None:
-        index = torch.randint(0, targets.shape[0], (batch,), generator=generator)
-        x = [tensor[index] for tensor in inputs]
-        if phase == "training":
-            module.train()
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(module(*x), targets[index]).backward()
-            optimizer.step()
-        else:
-            module.eval()
-            with torch.inference_mode():
-                module(*x).sum().item()
+    step = bench_torch.stepper(model_name, "lstmkit", batch, torch.Generator().manual_seed(0))
 
     for phase in ("training", "inference"):
         seconds = {name: [] for name in SETTINGS}

@@ -135,6 +135,30 @@ def synthetic(model: str, count: int, generator):
             ids(c["decoder_vocab"], count, c["decoder_length"]))
 
 
+def stepper(model: str, impl: str, batch: int, generator):
+    """`model` as `impl` builds it, with RMSprop and a pool of synthetic samples -> step(phase): one
+    training step ("training") or forward ("inference") on a random batch of the pool."""
+    module, loss_fn = build(model, impl)
+    optimizer = torch.optim.RMSprop(module.parameters(), lr=specs.learning_rate(model), alpha=specs.RMSPROP["rho"],
+                                    eps=specs.RMSPROP["epsilon"])
+    inputs, targets = synthetic(model, POOL_BATCHES * batch, generator)
+
+    def step(phase: str) -> None:
+        index = torch.randint(0, targets.shape[0], (batch,), generator=generator)
+        x = [tensor[index] for tensor in inputs]
+        if phase == "training":
+            module.train()
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(module(*x), targets[index]).backward()
+            optimizer.step()
+        else:
+            module.eval()
+            with torch.inference_mode():
+                module(*x).sum().item()
+
+    return step
+
+
 def main():
     args = measure.arguments(__doc__.splitlines()[0],
                              lambda p: p.add_argument("--impl", choices=("torch", "lstmkit"), required=True))

@@ -32,29 +32,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    built = {}
+    generator, built = torch.Generator().manual_seed(0), {}
     for impl in ("torch", "lstmkit"):
         torch.manual_seed(0)
-        module, loss_fn = bench_torch.build(args.model, impl)
-        optimizer = torch.optim.RMSprop(module.parameters(), lr=specs.learning_rate(args.model),
-                                        alpha=specs.RMSPROP["rho"], eps=specs.RMSPROP["epsilon"])
-        built[impl] = module, loss_fn, optimizer
-    generator = torch.Generator().manual_seed(0)
-    inputs, targets = bench_torch.synthetic(args.model, bench_torch.POOL_BATCHES * args.batch, generator)
+        built[impl] = bench_torch.stepper(args.model, impl, args.batch, generator)
 
     def step(impl: str) -> None:
-        module, loss_fn, optimizer = built[impl]
-        index = torch.randint(0, targets.shape[0], (args.batch,), generator=generator)
-        x = [tensor[index] for tensor in inputs]
-        if args.phase == "training":
-            module.train()
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(module(*x), targets[index]).backward()
-            optimizer.step()
-        else:
-            module.eval()
-            with torch.inference_mode():
-                module(*x).sum().item()
+        built[impl](args.phase)
 
     seconds = {impl: [] for impl in built}
     with flush_denormals():
