@@ -245,7 +245,7 @@ def _the_installed_models_answer(python, lstmkit, run, venv):
         started = time.monotonic()
         line = server.stdout.readline()
         assert "serving" in line, server.stderr.read()
-        url = "http://" + line.split("http://", 1)[1].split()[0]
+        url = "http://" + line.split("http://", 1)[1].split()[0].rstrip("/")
         requests = {"sentiment": ("/v1/sentiment", {"texts": ["a fine film"]}),
                     "textgen": ("/v1/generate", {"seed_text": "the ", "length": 10}),
                     "translate": ("/v1/translate", {"sentences": ["I love you."]})}
