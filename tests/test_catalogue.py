@@ -124,3 +124,11 @@ def test_demo_samples_from_the_installed_char_model_without_training(installed, 
     assert out.startswith(f"The installed char model {default.name}: ") and "Training" not in out
     assert out.count("--- temperature") == 3
     assert "serve" in out and "demo --out runs/demo" in out  # how to serve them, and how to train one's own
+
+
+def test_a_broken_catalogue_package_is_one_error_naming_it(installed, run_cli):
+    (installed / "__init__.py").write_text("raise ImportError('half installed')\n")
+    code, out, err = run_cli("models")
+    assert code == 2 and out == ""
+    assert err == ("lstmkit: error: the model catalogue my_models (entry point mine of lstmkit.models) cannot be "
+                   "imported: ImportError: half installed\n")

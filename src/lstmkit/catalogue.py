@@ -70,7 +70,11 @@ def catalogue() -> dict[str, Model]:
     """Every installed model by name, the catalogues in the order their packages are found."""
     models = {}
     for entry in sorted(metadata.entry_points(group=GROUP), key=lambda entry: entry.name):
-        module = entry.load()
+        try:
+            module = entry.load()
+        except Exception as error:  # a broken catalogue package: one line naming it
+            raise RunError(f"the model catalogue {entry.value} (entry point {entry.name} of {GROUP}) cannot be "
+                           f"imported: {type(error).__name__}: {error}") from None
         for model in _read_index(Path(module.__file__).parent, entry.value):
             models.setdefault(model.name, model)
     return models
