@@ -48,10 +48,12 @@ def command(recipe: dict, step: str, data: str, run: str) -> list[str]:
     return [part.replace("{data}", data).replace("{run}", run) for part in recipe[step]]
 
 
-def lstmkit(arguments: list[str]) -> str:
-    """Runs the lstmkit of this interpreter -> its standard output; stops the build on a failure."""
+def lstmkit(arguments: list[str], capture: bool = True) -> str:
+    """Runs the lstmkit of this interpreter -> its standard output (shown instead, without `capture`);
+    stops the build on a failure."""
     print("$ lstmkit " + shlex.join(arguments), flush=True)
-    done = subprocess.run([sys.executable, "-m", "lstmkit", *arguments], stdout=subprocess.PIPE, text=True)
+    done = subprocess.run([sys.executable, "-m", "lstmkit", *arguments], stdout=subprocess.PIPE if capture else None,
+                          text=True)
     if done.returncode != 0:
         sys.exit(f"build: lstmkit {arguments[0]} {arguments[1]} failed (exit {done.returncode})")
     return done.stdout
@@ -66,7 +68,7 @@ def best_row(rows: list[dict]) -> dict:
 
 
 def train(recipe: dict, data: str, work: Path) -> None:
-    lstmkit(command(recipe, "train", data, str(work / recipe["name"])) + ["--resume", "--quiet"])
+    lstmkit(command(recipe, "train", data, str(work / recipe["name"])) + ["--resume", "--quiet"], capture=False)
 
 
 def stage(recipe: dict, data: str, work: Path) -> Path:
