@@ -39,15 +39,22 @@ def train_word2vec(texts: list[str], dim: int, *, seed: int = 0, epochs: int = 5
     return model.wv
 
 
+def _first_line(path: Path, limit: int) -> tuple[list[bytes], bool]:
+    """The fields of a vectors file's first line (at most `limit` bytes of it), and whether they are
+    word2vec's `count dim` header; DataError if the file is missing."""
+    if not path.is_file():
+        raise DataError(f"{path}: word-vector file not found; expected {EXPECTED_VECTORS}")
+    with open(path, "rb") as handle:
+        first = handle.readline(limit).split()
+    return first, len(first) == 2 and all(part.isdigit() for part in first)
+
+
 def vector_size(path) -> int:
     """The size of the vectors in a GloVe or word2vec file, from its first line (word2vec's `count
     dim` header, or GloVe's first `word v1 v2 ...`); load_word_vectors checks the whole file."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: word-vector file not found; expected {EXPECTED_VECTORS}")
-    with open(path, "rb") as handle:
-        first = handle.readline(1 << 20).split()
-    if len(first) == 2 and all(part.isdigit() for part in first):
+    first, has_header = _first_line(path, 1 << 20)
+    if has_header:
         return int(first[1])
     if len(first) < 2:
         raise DataError(f"{path}: no word vectors on its first line; expected {EXPECTED_VECTORS}")
@@ -59,14 +66,10 @@ def load_word_vectors(path) -> "object":
     optional `count dim` header, which is detected) or, for a .bin file, word2vec's binary format.
     DataError (one line naming the file) for anything else, and for vectors that are not finite."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: word-vector file not found; expected {EXPECTED_VECTORS}")
     binary = path.suffix.lower() == ".bin"
-    with open(path, "rb") as handle:
-        first = handle.readline(1024).split()
+    first, has_header = _first_line(path, 1024)
     if not first:
         raise DataError(f"{path}: no word vectors in it; expected {EXPECTED_VECTORS}")
-    has_header = len(first) == 2 and all(part.isdigit() for part in first)
     if binary and not has_header:
         raise DataError(f"{path}: a .bin file without a 'count dim' first line; expected {EXPECTED_VECTORS}")
     if has_header:  # gensim allocates count x dim floats up front: the file must be able to hold them
