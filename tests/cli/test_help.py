@@ -1,10 +1,14 @@
-"""`lstmkit TASK train --help` shows what each setting is in every preset."""
+"""`lstmkit TASK train --help` shows what each setting is in every preset; every --help ends with
+examples that parse; an error with a usual cause says the fix."""
 
+import argparse
 import re
+import shlex
 
 import pytest
 
 from lstmkit.cli import main
+from lstmkit.cli.command import build_parser
 from lstmkit.cli.options import preset_values
 from lstmkit.tasks.sentiment.config import PRESETS
 
@@ -37,3 +41,47 @@ def test_preset_values_reads_none_lists_and_agreement():
     assert preset_values(presets, "x") == "a: 0.5, b: none"
     assert preset_values(presets, "y") == "default 1 2"
     assert preset_values(presets, "z") == "default 3"
+
+
+def commands(parser, words=()):
+    """(words, parser) of every command that runs something: `lstmkit sentiment train`, `lstmkit serve`, ..."""
+    subparsers = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    if not subparsers:
+        yield words, parser
+    for action in subparsers:
+        for name, child in action.choices.items():
+            yield from commands(child, (*words, name))
+
+
+LEAF_COMMANDS = list(commands(build_parser()))
+
+
+def test_commands_are_found():
+    found = {" ".join(words) for words, _ in LEAF_COMMANDS}
+    assert {"sentiment train", "textgen sample", "translate run", "serve", "models", "demo"} <= found
+
+
+@pytest.mark.parametrize("words", [words for words, _ in LEAF_COMMANDS], ids=" ".join)
+def test_every_commands_help_ends_with_examples_that_parse(capsys, words):
+    """Each --help ends with examples, and each example is a command line the parser accepts as that command."""
+    assert main([*words, "--help"]) == 0
+    out = capsys.readouterr().out
+    shown = out[out.index("\nexamples:\n") + len("\nexamples:\n"):].splitlines()
+    assert shown and all(line.startswith("  lstmkit ") and "  # " in line for line in shown)
+    for line in shown:
+        argv = shlex.split(line.split("  # ")[0])[1:]
+        args = build_parser().parse_args(argv)
+        assert [args.command, *filter(None, [getattr(args, "verb", None)])] == list(words), line
+
+
+@pytest.mark.parametrize("argv, told", [
+    (["sentiment", "evaluate", "imdb-lstm", "--data", "{tmp}/aclImdb_v1.tar.gz"],
+     "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"),
+    (["translate", "train", "--pairs", "{tmp}/deu-eng.zip", "--out", "{tmp}/run"],
+     "https://www.manythings.org/anki/deu-eng.zip"),
+    (["sentiment", "predict", "{tmp}/no-run", "A film."], "`lstmkit models` lists them"),
+])
+def test_an_error_with_a_usual_cause_says_the_fix(capsys, tmp_path, argv, told):
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and told in error

@@ -17,7 +17,7 @@ from ..training import distributed, interrupts, runlock
 from ..training.run import RunDirectory
 from ..version import __version__
 from . import export, inspecting, models, serve
-from .options import Parser
+from .options import Parser, examples
 
 
 def _summary(args) -> None:
@@ -44,12 +44,17 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="lstmkit", description="The LSTM lecture as a toolkit.")
+    parser = Parser(prog="lstmkit", description="The LSTM lecture as a toolkit.",
+                    epilog=examples(("lstmkit demo", "text from the installed char model, in seconds"),
+                                    ("lstmkit models", "the trained models installed with lstmkit"),
+                                    ("lstmkit sentiment train --help", "a command's options and examples")))
     parser.add_argument("--version", action=_Version, help="the versions of lstmkit, torch and Python, and CUDA")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    show = commands.add_parser("summary", help="print a lecture model's Keras-style summary")
+    show = commands.add_parser("summary", help="print a lecture model's Keras-style summary",
+                               epilog=examples(("lstmkit summary imdb-lstm", "layers, output shapes and parameter "
+                                                                           "counts, as the lecture shows them")))
     show.add_argument("model", choices=sorted(LECTURE_MODELS), metavar="MODEL",
                       help="one of: " + ", ".join(sorted(LECTURE_MODELS)))
     show.set_defaults(handler=_summary)

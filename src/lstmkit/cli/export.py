@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import MissingDependency
+from .options import examples
 
 MISSING = "lstmkit export needs the onnx extra: pip install 'lstmkit[onnx]'"
 
@@ -24,7 +25,10 @@ def _export(args) -> int:
 
 def add(commands) -> None:
     export = commands.add_parser("export", help="write a trained run as ONNX graphs, for onnxruntime and other "
-                                                "programs (vocabulary and settings in their metadata)")
+                                                "programs (vocabulary and settings in their metadata)",
+                                 epilog=examples(("lstmkit export imdb-lstm --out imdb-lstm.onnx", "one graph"),
+                                                 ("lstmkit export runs/de --out onnx-de",
+                                                  "a translator: onnx-de/encoder.onnx, onnx-de/decoder-deu.onnx")))
     export.add_argument("run", metavar="RUN", help="a run directory of any task")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="the file format (default onnx)")
     export.add_argument("--out", required=True, metavar="PATH",

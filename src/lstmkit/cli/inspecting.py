@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import SettingsError
 from ..limits import flag_type
-from .options import add_common
+from .options import add_common, examples
 
 
 def _inspect(args) -> None:
@@ -43,7 +43,11 @@ def _units(text: str | None) -> list[int] | None:
 
 
 def add(commands) -> None:
-    inspect = commands.add_parser("inspect", help="the LSTM's gates and cell state over a text, as a picture or JSON")
+    inspect = commands.add_parser("inspect", help="the LSTM's gates and cell state over a text, as a picture or JSON",
+                                  epilog=examples(('lstmkit inspect nietzsche-fast "the will to power" --out gates.png',
+                                                   "heat maps of the 8 most active units"),
+                                                  ('lstmkit inspect imdb-lstm "A moving film." --units 0,5',
+                                                   "two units' gate values, as JSON")))
     inspect.add_argument("run", metavar="RUN", help="a run directory of any task")
     inspect.add_argument("text", metavar="TEXT", help="the text to read (translate runs: English)")
     inspect.add_argument("--out", metavar="PNG", help="save heat maps of the forget, input and output gates and the "

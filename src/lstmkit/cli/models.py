@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import catalogue
-from .options import print_json
+from .options import examples, print_json
 
 
 def _megabytes(count: int) -> str:
@@ -35,7 +35,10 @@ def _models(args) -> None:
 
 
 def add(commands) -> None:
-    models = commands.add_parser("models", help="list the trained models installed with lstmkit, or print one's card")
+    models = commands.add_parser("models", help="list the trained models installed with lstmkit, or print one's card",
+                                 epilog=examples(("lstmkit models", "name, task, size, metric and licence of each"),
+                                                 ("lstmkit models imdb-best", "its card: how it was trained and "
+                                                                              "measured, what it is not good at")))
     models.add_argument("name", nargs="?", metavar="NAME", help="a model's name: print its card")
     models.add_argument("--json", action="store_true", help="print JSON")  # a list of models, or one with its card
     models.set_defaults(handler=_models)

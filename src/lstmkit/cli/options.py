@@ -17,10 +17,21 @@ from ..training.run import RunDirectory
 
 
 class Parser(argparse.ArgumentParser):
-    """A bad argument is one line, exit 2 (argparse prints the whole usage block first)."""
+    """A bad argument is one line, exit 2 (argparse prints the whole usage block first); the
+    examples that end a command's --help keep their lines."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
+def examples(*shown: tuple[str, str]) -> str:
+    """The end of a command's --help: each (command line, what it does) as a line to copy."""
+    width = max(len(line) for line, _ in shown)
+    return "examples:\n" + "\n".join(f"  {line.ljust(width)}  # {what}" for line, what in shown)
 
 
 def add_common(parser: argparse.ArgumentParser, *, device: bool = True, device_default: str = "cpu",

@@ -11,7 +11,7 @@ import socket
 from .. import catalogue
 from ..errors import RunError, SettingsError
 from ..limits import flag_type
-from .options import add_common
+from .options import add_common, examples
 
 API_KEY_VARIABLE = "LSTMKIT_API_KEY"  # the key from the environment: not visible in `ps` as a flag is
 
@@ -91,7 +91,10 @@ def _worker_settings(args, settings) -> str:
 
 
 def add(commands) -> None:
-    serve = commands.add_parser("serve", help="serve trained runs over HTTP: a JSON API and a web page")
+    serve = commands.add_parser("serve", help="serve trained runs over HTTP: a JSON API and a web page",
+                                epilog=examples(("lstmkit serve", "the installed models; the page at http://127.0.0.1:8000/"),
+                                                ("lstmkit serve runs/imdb nietzsche-fast --port 8080",
+                                                 "your run beside an installed model")))
     serve.add_argument("runs", nargs="*", metavar="RUN",
                        help="run directories (any task) or installed models' names to serve (default: the "
                             "installed models' default of each task, `lstmkit models`)")

@@ -49,6 +49,7 @@ CONFIG, VOCAB, BEST, LAST, TRAINER, HISTORY, CURVES = (
 NEXT = ".next"  # suffix of a checkpoint file written but not committed yet
 FORMAT = 1  # the run directory's format: a run of a newer format is refused, not misread
 EXPECTED = "expected a folder written by `lstmkit ... train --out`"
+NOT_A_RUN = f"{EXPECTED}, or an installed model's name (`lstmkit models` lists them)"
 
 
 _UMASK = os.umask(0)
@@ -253,8 +254,9 @@ class RunDirectory:
     def _require(self, name: str) -> Path:
         path = self.file(name)
         if not path.is_file():
-            what = "is not a run directory (no config.json)" if name == CONFIG else f"has no {name}"
-            raise RunError(f"{self.path} {what}; {EXPECTED}")
+            if name == CONFIG:
+                raise RunError(f"{self.path} is not a run directory (no config.json); {NOT_A_RUN}")
+            raise RunError(f"{self.path} has no {name}; {EXPECTED}")
         return path
 
     def _load_json(self, name: str):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from ...cli.options import add_common, add_train_options, config_from, print_json, print_report, read_inputs
+from ...cli.options import add_common, add_train_options, config_from, examples, print_json, print_report, read_inputs
 from ...limits import flag_type
 from . import LIMITS
+from .readers import IMDB_URL
+
+IMDB = "aclImdb_v1.tar.gz"  # the archive as IMDB_URL downloads it
 
 
 def _train(args) -> None:
@@ -61,22 +64,32 @@ def _vectors(args) -> None:
 def add_verbs(verbs) -> None:
     _add_train(verbs)
 
-    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts")
-    vectors.add_argument("--data", required=True, metavar="PATH", help="aclImdb .tar.gz or folder")
+    vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts",
+                               epilog=examples((f"lstmkit sentiment vectors --data {IMDB} --dim 100 --out imdb-w2v.txt",
+                                                "word2vec on the unlabelled and training reviews")))
+    vectors.add_argument("--data", required=True, metavar="PATH", help=f"aclImdb .tar.gz or folder ({IMDB_URL})")
     vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
     vectors.add_argument("--dim", type=flag_type("dim", LIMITS), default=32, help="vector size (default 32)")
     vectors.add_argument("--seed", type=flag_type("seed", LIMITS), default=0)
     vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
     vectors.set_defaults(handler=_vectors)
 
-    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix")
+    evaluate = verbs.add_parser("evaluate", help="accuracy, precision/recall/F1 and confusion matrix",
+                                epilog=examples((f"lstmkit sentiment evaluate imdb-best --data {IMDB}",
+                                                 "the installed model on IMDB's 25,000 test reviews"),
+                                                ("lstmkit sentiment evaluate runs/mine --data test.csv --json",
+                                                 "your run on a labelled CSV, as JSON")))
     evaluate.add_argument("run", metavar="RUN")
     _ensemble_option(evaluate)
     _data_options(evaluate)
     add_common(evaluate, as_json=True)
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = verbs.add_parser("predict", help="label and probability for texts")
+    predict = verbs.add_parser("predict", help="label and probability for texts",
+                               epilog=examples(('lstmkit sentiment predict imdb-best "A moving film." "Dull."',
+                                                "the label and probability of each text"),
+                                               ("lstmkit sentiment predict runs/mine --file reviews.txt --json",
+                                                "one text per line, as JSON")))
     predict.add_argument("run", metavar="RUN")
     predict.add_argument("texts", nargs="*", metavar="TEXT",
                          help="texts to classify; none or '-': one per line from --file or stdin")
@@ -89,7 +102,11 @@ def add_verbs(verbs) -> None:
 def _add_train(verbs) -> None:
     from .config import PRESETS
 
-    train = verbs.add_parser("train", help="train a classifier")
+    train = verbs.add_parser("train", help="train a classifier",
+                             epilog=examples((f"lstmkit sentiment train --data {IMDB} --out runs/imdb",
+                                              "the lecture's Embedding -> LSTM(32) -> Dense(1)"),
+                                             ("lstmkit sentiment train --data reviews.csv --preset best --out runs/mine",
+                                              "your own labelled CSV (text, label), the best recipe")))
     _data_options(train)
     train.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup for --pretrained word2vec "
                                                              "(default: --data)")
@@ -100,7 +117,8 @@ def _add_train(verbs) -> None:
 
 def _data_options(parser, required=True):
     parser.add_argument("--data", required=required, metavar="PATH",
-                        help="aclImdb .tar.gz or folder, a folder of class sub-folders, or CSV/TSV/JSONL")
+                        help=f"aclImdb .tar.gz or folder ({IMDB_URL}), a folder of class "
+                             "sub-folders, or CSV/TSV/JSONL")
     parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
     parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
 

@@ -36,6 +36,7 @@ CSV_FIELD_LIMIT = 2**31 - 1  # the largest limit a C long takes on every platfor
 EXPECTED_LABELLED = ("an aclImdb .tar.gz, an extracted aclImdb folder, a folder of class sub-folders, "
                      "or a CSV/TSV/JSONL file")
 EXPECTED_UNLABELLED = "an aclImdb .tar.gz or an extracted aclImdb folder holding train/unsup/*.txt"
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"  # 84 MB, read in place
 ACL_LAYOUT = "members aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
 MOVIE_ID = re.compile(r"tt\d+")  # an IMDb title id, in aclImdb's urls_<class>.txt lines
 
@@ -112,7 +113,7 @@ def read_unlabelled(path) -> list[str]:
 def _existing(path, expected: str) -> Path:
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"{path} not found; expected {expected}")
+        raise DataError(f"{path} not found; expected {expected} (IMDB's reviews: {IMDB_URL}, 84 MB)")
     return path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from ...cli.options import add_common, add_train_options, config_from, print_json
+from ...cli.options import add_common, add_train_options, config_from, examples, print_json
 from ...limits import flag_type
 from ...training.run import RunDirectory
 from . import LIMITS
@@ -66,27 +66,40 @@ def add_verbs(verbs) -> None:
     from ...generation.sampling import STRATEGIES
     from .config import LECTURE_SEED, PRESETS as TEXTGEN_PRESETS
 
-    train = verbs.add_parser("train", help="train a character model on a text file")
+    train = verbs.add_parser("train", help="train a character model on a text file",
+                             epilog=examples(("lstmkit textgen train --out runs/nietzsche",
+                                              "the fast recipe on the Nietzsche text that ships with lstmkit"),
+                                             ("lstmkit textgen train --text mybook.txt --minutes 10 --out runs/mybook",
+                                              "your own UTF-8 text, for ten minutes")))
     train.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the shipped Nietzsche text)")
     add_train_options(train, TEXTGEN_PRESETS, preset_help="default: fast, or --mode's preset when only --mode is given")
     train.set_defaults(preset=None, handler=_train)
 
-    sample = verbs.add_parser("sample", help="generate text from a trained run")
+    sample = verbs.add_parser("sample", help="generate text from a trained run",
+                              epilog=examples(("lstmkit textgen sample nietzsche-fast --temperature 0.5 --seed 0",
+                                               "400 characters from the installed model, reproducibly"),
+                                              ('lstmkit textgen sample runs/mybook --seed-text "Once upon" --top-p 0.9',
+                                               "your run, nucleus sampling")))
     sample.add_argument("run", metavar="RUN")
-    sample.add_argument("--seed-text", default=LECTURE_SEED)
-    sample.add_argument("--length", type=flag_type("length", LIMITS), default=400)
-    sample.add_argument("--strategy", choices=STRATEGIES)
-    sample.add_argument("--temperature", type=flag_type("temperature", LIMITS), default=1.0)
-    sample.add_argument("--top-k", type=flag_type("top_k", LIMITS))
-    sample.add_argument("--top-p", type=flag_type("top_p", LIMITS))
+    sample.add_argument("--seed-text", default=LECTURE_SEED, help="the text the sample continues")
+    sample.add_argument("--length", type=flag_type("length", LIMITS), default=400, help="characters to generate (default 400)")
+    sample.add_argument("--strategy", choices=STRATEGIES, help="how the next character is drawn (default: temperature, "
+                                                                "or the one --top-k / --top-p name)")
+    sample.add_argument("--temperature", type=flag_type("temperature", LIMITS), default=1.0,
+                        help="below 1: safer, repetitive; above 1: bolder (default 1.0)")
+    sample.add_argument("--top-k", type=flag_type("top_k", LIMITS), help="draw among the K likeliest characters")
+    sample.add_argument("--top-p", type=flag_type("top_p", LIMITS),
+                        help="draw among the likeliest characters that hold probability P")
     sample.add_argument("--num", type=flag_type("num", LIMITS), default=1, help="samples at once")
     sample.add_argument("--seed", type=flag_type("seed", LIMITS), help="random seed, for a reproducible sample")
     add_common(sample, device=False, as_json=True)
     sample.set_defaults(handler=_sample)
 
-    evaluate = verbs.add_parser("evaluate", help="nats/char and bits/char on a text")
+    evaluate = verbs.add_parser("evaluate", help="nats/char and bits/char on a text",
+                                epilog=examples(("lstmkit textgen evaluate nietzsche-fast --text held-out.txt",
+                                                 "how well the model predicts a text it did not see")))
     evaluate.add_argument("run", metavar="RUN")
-    evaluate.add_argument("--text", required=True, metavar="FILE")
+    evaluate.add_argument("--text", required=True, metavar="FILE", help="a UTF-8 text to score")
     add_common(evaluate, as_json=True)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -177,4 +190,6 @@ def add_demo(commands) -> None:
                                                    "used instead of training again")
     demo.add_argument("--retrain", action="store_true", help="train anew even if --out holds a finished demo run")
     add_common(demo, device=False, quiet=True)
+    demo.epilog = examples(("lstmkit demo", "samples from the installed char model at three temperatures"),
+                           ("lstmkit demo --out runs/demo", "trains a char model of your own for ~2 minutes first"))
     demo.set_defaults(handler=_demo)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from ...cli.options import add_common, add_train_options, config_from, print_json, read_inputs
+from ...cli.options import add_common, add_train_options, config_from, examples, print_json, read_inputs
 from ...limits import flag_type
 from . import LIMITS
+from .pairs import ANKI_URL
 
 
 def _train(args) -> None:
@@ -71,7 +72,11 @@ def _evaluate(args) -> None:
 def add_verbs(verbs) -> None:
     _add_train(verbs)
 
-    run = verbs.add_parser("run", help="translate sentences")
+    run = verbs.add_parser("run", help="translate sentences",
+                           epilog=examples(('lstmkit translate run en-de "I love you." "Where is the station?"',
+                                            "the installed English-German model"),
+                                           ("lstmkit translate run runs/de --file sentences.txt --beam 5",
+                                            "your run, one sentence per line, beam search")))
     run.add_argument("run", metavar="RUN")
     run.add_argument("texts", nargs="*", metavar="SENTENCE", help="none or '-': one per line from --file or stdin")
     run.add_argument("--file", help="one sentence per line ('-': stdin)")
@@ -79,7 +84,11 @@ def add_verbs(verbs) -> None:
     _decoding_options(run)
     run.set_defaults(handler=_run)
 
-    evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file")
+    evaluate = verbs.add_parser("evaluate", help="BLEU, chrF and exact match on the test split or a pairs file",
+                                epilog=examples(("lstmkit translate evaluate en-de --beam 5",
+                                                 "the installed model on its held-out test pairs"),
+                                                ("lstmkit translate evaluate runs/de --pairs mine.tsv --json",
+                                                 "your run on a pairs file of your own, as JSON")))
     evaluate.add_argument("run", metavar="RUN")
     evaluate.add_argument("--pairs", metavar="FILE",
                           help="score every pair of this file (default: the run's test split)")
@@ -91,9 +100,14 @@ def add_verbs(verbs) -> None:
 def _add_train(verbs) -> None:
     from .config import PRESETS as TRANSLATE_PRESETS
 
-    train = verbs.add_parser("train", help="train a translation model on sentence pairs")
+    train = verbs.add_parser("train", help="train a translation model on sentence pairs",
+                             epilog=examples(("lstmkit translate train --pairs deu-eng.zip --out runs/de",
+                                              "the lecture's seq2seq on the Anki pairs"),
+                                             ("lstmkit translate train --pairs deu-eng.zip --preset best --minutes 60 "
+                                              "--out runs/de-best", "the best recipe, for an hour")))
     train.add_argument("--pairs", required=True, metavar="FILE",
-                       help="English<TAB>translation lines (a manythings.org/anki file, .txt/.tsv or its .zip)")
+                       help=f"English<TAB>translation lines (a manythings.org/anki file, .txt/.tsv or its .zip: "
+                            f"{ANKI_URL})")
     train.add_argument("--bidirectional", action="store_true", help="the same as --encoder bilstm")
     add_train_options(train, TRANSLATE_PRESETS)
     train.set_defaults(handler=_train)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ...errors import DataError
 
+ANKI_URL = "https://www.manythings.org/anki/deu-eng.zip"  # English-German; other languages beside it
 EXPECTED_PAIRS = "a UTF-8 file of English<TAB>translation lines (manythings.org/anki .txt/.tsv, or its .zip)"
 
 
@@ -50,7 +51,7 @@ def read_pairs(path) -> PairFile:
 
 def _read_text(path: Path) -> str:
     if not path.is_file():
-        raise DataError(f"{path}: not found; expected {EXPECTED_PAIRS}")
+        raise DataError(f"{path}: not found; expected {EXPECTED_PAIRS}, e.g. {ANKI_URL}")
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
