@@ -1,0 +1,69 @@
+"""lstmkit.stats: means over seeds with Student's t interval, and paired comparisons."""
+
+import pytest
+from scipy import stats as scipy_stats
+
+from lstmkit.stats import compare, describe, t_975
+
+
+@pytest.mark.parametrize("df", [1, 2, 4, 9, 29, 30, 31, 40, 100, 1000])
+def test_t_quantile_is_students(df):
+    assert t_975(df) == pytest.approx(scipy_stats.t.ppf(0.975, df), abs=1e-3)
+
+
+def test_describe_gives_the_t_interval_of_the_mean():
+    values = [87.56, 87.96, 87.11, 87.01, 87.98]
+    spread = describe(values)
+    low, high = scipy_stats.t.interval(0.95, len(values) - 1, loc=spread.mean, scale=scipy_stats.sem(values))
+    assert (spread.n, spread.mean) == (5, pytest.approx(87.524))
+    assert spread.sd == pytest.approx(scipy_stats.tstd(values))
+    assert (spread.low, spread.high) == (pytest.approx(low, abs=1e-3), pytest.approx(high, abs=1e-3))
+    assert str(spread).startswith("87.52 ± ")
+
+
+def test_a_paired_comparison_removes_what_the_seed_does_to_both():
+    lstm = {0: 87.6, 1: 88.0, 2: 87.1, 3: 87.0, 4: 88.0}
+    shifted = {seed: value - 0.3 + 0.01 * seed for seed, value in lstm.items()}  # same seeds' noise, 0.3 lower
+    assert compare(lstm, shifted).larger_than_noise  # the seeds' spread (sd 0.5) would hide 0.3 unpaired
+    unpaired = describe(lstm.values()), describe(shifted.values())
+    assert unpaired[0].low < unpaired[1].high
+    noise = {0: 87.9, 1: 87.5, 2: 87.4, 3: 87.3, 4: 87.7}
+    comparison = compare(lstm, noise)
+    assert not comparison.larger_than_noise and "within the noise" in str(comparison)
+
+
+def test_only_the_seeds_both_ran_are_compared():
+    assert compare({0: 1.0, 1: 2.0, 5: 100.0}, {0: 0.0, 1: 0.5, 2: 9.0}).difference.n == 2
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda: describe([1.0]), "at least 2 values"),
+    (lambda: describe([1.0, float("nan")]), "finite"),
+    (lambda: compare({0: 1.0, 1: 2.0}, {1: 1.0, 2: 2.0}), "at least 2 seeds"),
+    (lambda: t_975(0), "degrees of freedom"),
+])
+def test_too_little_to_say_anything_is_an_error(call, said):
+    with pytest.raises(ValueError, match=said):
+        call()
+
+
+def test_the_sentiment_claims_table_reads_runs_and_draws_them(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "sentiment_claims.py"
+    spec = importlib.util.spec_from_file_location("sentiment_claims", path)
+    claims = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(claims)
+    lstm = [0.876, 0.880, 0.871, 0.870, 0.880]
+    runs = [{"row": "lstm", "seed": seed, "test_accuracy": value} for seed, value in enumerate(lstm)]
+    runs += [{"row": "simplernn", "seed": seed, "test_accuracy": value - 0.012 + 0.001 * seed}
+             for seed, value in enumerate(lstm)]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(run) + "\n" for run in runs))
+    claims.main(["--results", str(results), "--plot", str(tmp_path / "rows.png")])
+    lines = claims.table(claims.accuracies(results))
+    assert lines[2].startswith("| SimpleRNN(32) | 0, 1, 2, 3, 4 | 86.54 ± ")
+    assert "| SimpleRNN(32) | +1.00 ± " in lines[3] and lines[3].endswith("**larger than the noise** |")
+    assert (tmp_path / "rows.png").stat().st_size > 10_000
