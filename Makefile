@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run serve test test-portability models bench-peers bench-quality bench-gpu bench-scaling python browser clean
+.PHONY: run serve test docs test-portability models bench-peers bench-quality bench-gpu bench-scaling python browser clean
 
 # said before anything is made: the wheels pinned in pyproject.toml are for Python 3.11 and newer
 python:
@@ -43,6 +43,12 @@ browser:
 
 test: python browser $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+# The documentation site (mkdocs.yml) into site/: offline, --strict (a broken link or reference fails it). The CLI
+# reference, the settings tables and the tutorials are made as it builds (tools/docs_hooks.py); the tutorials run
+# unless LSTMKIT_TUTORIALS_RENDERED names a folder of rendered ones. NO_MKDOCS_2_WARNING: the theme's banner.
+docs: python $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 # the suite under settings that change the CPU kernels, the threads, the locale and the time zone
 test-portability: python $(VENV)/.installed
@@ -95,4 +101,4 @@ bench-scaling: python $(VENV)/.installed
 	$(BIN)/python bench/scaling.py $(SCALING_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts site
