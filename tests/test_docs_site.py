@@ -1,6 +1,6 @@
 """The documentation site (mkdocs.yml) builds offline with --strict, as `make docs` builds it, and holds
-what it promises: every tutorial with its figures, every command of the real parser with its options,
-and the API reference made from lstmkit.load's docstring."""
+what it promises: every tutorial with its figures, every command of the real parser with its options
+and examples, and the API reference made from lstmkit.load's docstring."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_every_tutorial_is_a_page_with_its_figures(site, rendered_tutorials):
                 assert (page.parent / source).resolve().is_file(), f"{stem} shows {source}, which is not in the site"
 
 
-def test_the_cli_reference_lists_every_command_with_its_options(site):
+def test_the_cli_reference_lists_every_command_with_its_options_and_examples(site):
     page = sections((site / "reference" / "cli" / "index.html").read_text(encoding="utf-8"))
     walked = list(commands(build_parser()))
     assert len(walked) > 10
@@ -89,6 +89,8 @@ def test_the_cli_reference_lists_every_command_with_its_options(site):
                 continue
             for option in action.option_strings or [action.metavar if isinstance(action.metavar, str) else action.dest]:
                 assert option in said, f"{name}: {option} is not in its section of the CLI reference"
+        for line in (parser.epilog or "").splitlines()[1:]:  # the examples --help ends with, after "examples:"
+            assert re.sub(r"\s+", "", line) in re.sub(r"\s+", "", said), f"{name}: example {line.strip()!r} is missing"
 
 
 def test_the_api_reference_holds_the_docstring_of_lstmkit_load(site):

@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -181,6 +182,12 @@ def cli_reference() -> str:
                     lines += [_cell(said), ""]
             usage = sub.format_usage().strip()
             lines += ["```text", usage, "```", ""]
+            if sub.epilog:  # the examples --help ends with
+                first, _, rest = sub.epilog.strip().partition("\n")
+                if first.rstrip(":").lower() == "examples" and rest:
+                    lines += ["Examples:", "", "```bash", textwrap.dedent(rest), "```", ""]
+                else:
+                    lines += ["```text", sub.epilog.strip(), "```", ""]
             children = _subcommands(sub)
             if children:
                 lines += ["| command | what it does |", "|---|---|"]
