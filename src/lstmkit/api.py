@@ -12,10 +12,12 @@ from .training.run import RunDirectory
 def load(run_dir, device: str = "cpu", *, ensemble=(), task: str | None = None):
     """The run's predictor, by its task (tasks/ declares each); `run_dir` is a run directory or the
     name of an installed model (`lstmkit models` lists them):
+
     - sentiment -> `SentimentClassifier` (predict, explain, inspect); `ensemble`: more runs of the
       same classes whose probabilities are averaged with this one's;
     - textgen -> `TextGenerator` (generate, sample, inspect);
     - translate -> `Translator` (translate, inspect).
+
     RunError (one line naming the file) if `run_dir` is not a complete run of lstmkit, or not one
     of `task` when given."""
     run_dir, ensemble = located(run_dir), [located(member) for member in ensemble]

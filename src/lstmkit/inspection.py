@@ -16,7 +16,7 @@ VALUES = ("f", "i", "o", "candidate", "c", "h")  # forget, input, output gate; c
 
 @dataclass(frozen=True)
 class Inspection:
-    """tokens[t] is what step t read; layers[k][name] is a (steps, units) array for each name in
+    """`tokens[t]` is what step t read; `layers[k][name]` is a (steps, units) array for each name in
     VALUES, of the layer called names[k] ("layer 1", or "layer 1 forward"/"layer 1 backward")."""
 
     tokens: list[str]
