@@ -1,6 +1,10 @@
-"""Small made-up data the tests of several modules share."""
+"""Small made-up data the tests of several modules share, and the tutorials rendered once."""
 
+import importlib.util
+import os
 import random
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +124,30 @@ def number_pairs_fixture():
 def small_split():
     """translate train's options for a small pairs file: 40 pairs held out for test and validation."""
     return SMALL
+
+
+@pytest.fixture(scope="session")
+def tutorial_renderer():
+    """tutorials/render.py as a module (the tutorials folder is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "tutorials" / "render.py"
+    spec = importlib.util.spec_from_file_location("lstmkit_tutorials_render", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up while it is made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def rendered_tutorials(tutorial_renderer, tmp_path_factory):
+    """Every tutorial rendered once at the small size into one folder: {stem: render.Rendered}.
+    Their runs go to a folder of their own (LSTMKIT_TUTORIAL_OUT), not among the pages."""
+    before = os.environ.get("LSTMKIT_TUTORIAL_OUT")
+    os.environ["LSTMKIT_TUTORIAL_OUT"] = str(tmp_path_factory.mktemp("tutorial-runs"))
+    try:
+        rendered = tutorial_renderer.render_all(tmp_path_factory.mktemp("tutorials"))
+    finally:
+        if before is None:
+            del os.environ["LSTMKIT_TUTORIAL_OUT"]
+        else:
+            os.environ["LSTMKIT_TUTORIAL_OUT"] = before
+    return {page.path.stem: page for page in rendered}
