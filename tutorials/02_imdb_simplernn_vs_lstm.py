@@ -45,7 +45,7 @@ else:
     data, EPOCHS = small_aclimdb(ARCHIVE), 2  # the first 400 training and 200 test reviews of each class
 NUM_WORDS = 10_000  # the vocabulary: the most frequent words of the training reviews
 MAXLEN = 500  # words per review; a longer one keeps its last 500
-print(f"size {SIZE}: {EPOCHS} epochs on {data}")
+print(f"size {SIZE}: {EPOCHS} epochs on {'the whole archive' if SIZE == 'full' else 'a slice of the archive'}")
 
 # %% [markdown]
 # ## Prepare the data

@@ -14,8 +14,8 @@
 # **temperature** sets the trade-off between the two.
 #
 # Training takes minutes, so this tutorial trains a small run for a few seconds (at
-# `LSTMKIT_TUTORIAL_SIZE=full`: the lecture's recipe on the whole text, 2 epochs, about 2 minutes on a
-# 2-core CPU) and writes with the trained models that ship with lstmkit.
+# `LSTMKIT_TUTORIAL_SIZE=full`: the lecture's recipe on the whole text, 2 epochs, a few minutes on
+# a 2-core CPU) and writes with the trained models that ship with lstmkit.
 
 # %%
 import dataclasses
@@ -90,7 +90,8 @@ print(f"\nthis run writes: {LECTURE_SEED}{trained.sample(LECTURE_SEED, 120, temp
 # Neither lstmkit nor Keras reaches the lecture's 1.6746 in one epoch on that machine; both get
 # there in the second. lstmkit's fast recipe (`--preset fast`: a 32-d embedding, LSTM(256), every
 # position of 64-character windows predicting its next character, Adam) reached 1.67 nats/char in
-# 12.8 s of training against the lecture recipe's 135.0 s, and 1.3416 after 19 epochs.
+# 12.8 s of training against the lecture recipe's 135.0 s, and 1.3416 after 19 epochs
+# (`.venv/bin/python bench/textgen.py`, the two taking turns in one process; same day and machine).
 #
 # ## The trained models
 #
