@@ -351,3 +351,25 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path, data, run_c
     process.stdout.close()  # as `| head -1` does
     err = process.stderr.read()
     assert process.wait(timeout=60) == 141 and err == ""
+
+
+@pytest.mark.filterwarnings("ignore:.*only 20 validation texts")  # 100 texts, on purpose
+def test_train_texts_trains_on_a_seeded_sample_and_keeps_the_whole_vocabulary(tmp_path, data, run_cli):
+    from lstmkit.tasks.sentiment.data import sample_texts
+    from lstmkit.tasks.sentiment.readers import read_labelled
+    from lstmkit.text.vocabulary import Vocabulary
+    from lstmkit.text.words import IMDB_SPECIALS
+
+    texts = read_labelled(data)["train"]
+    sample = sample_texts(texts, 100, seed=1)
+    assert len(sample) == 100 and set(sample.texts) <= set(texts.texts)
+    assert sample.texts == sample_texts(texts, 100, seed=1).texts != sample_texts(texts, 100, seed=2).texts
+    assert sample_texts(texts, len(texts) + 5, seed=1) is texts
+    code, out, err = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "run", "--epochs", 1,
+                             "--train-texts", 100, "--seed", 1, "--embedding-dim", 8, "--units", 8)
+    assert code == 0, err
+    assert "80 training / 20 validation texts" in out
+    every_text = Vocabulary.fit(texts.texts, "imdb", specials=IMDB_SPECIALS, max_size=10_000)
+    assert RunDirectory(tmp_path / "run").load_vocab(lambda saved: saved["tokens"]) == every_text.kept
+    code, _, err = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "bad", "--train-texts", 1)
+    assert code == 2 and "--train-texts" in err

@@ -30,6 +30,9 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
     freeze_embedding: bool = setting(False)
     unfreeze_after: int | None = setting(None, "make a frozen embedding trainable from this epoch on",
                                          limit=whole(0, 100_000), metavar="EPOCHS")
+    train_texts: int | None = setting(None, "train and validate on a seeded sample of this many labelled training "
+                                            "texts (a learning curve); the vocabulary still counts them all",
+                                      limit=whole(2, 1_000_000_000), metavar="N")
     val_split: float = setting(0.2, "the part of the training texts that validates (never the test texts)",
                                limit=Limit(0, 1, open_low=True, open_high=True))
     val_by_group: bool = setting(False, "keep each group (aclImdb: each movie) wholly in training or in "

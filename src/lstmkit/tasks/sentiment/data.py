@@ -75,12 +75,15 @@ def split_validation(data: LabelledTexts, fraction: float, seed: int,
     cut = len(order) - max(1, round(len(order) * fraction))
     while by_group and 0 < cut < len(order) and data.groups[order[cut - 1]] == data.groups[order[cut]]:
         cut -= 1  # the group at the cut goes to validation whole
+    return data.rows(order[:cut]), data.rows(order[cut:])
 
-    def pick(rows):
-        groups = None if data.groups is None else [data.groups[r] for r in rows]
-        return LabelledTexts([data.texts[r] for r in rows], [data.labels[r] for r in rows], data.source, groups)
 
-    return pick(order[:cut]), pick(order[cut:])
+def sample_texts(data: LabelledTexts, count: int, seed: int) -> LabelledTexts:
+    """A seeded sample of `count` of the texts, in their order (all of them if there are no more)."""
+    if count >= len(data):
+        return data
+    chosen = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:count]
+    return data.rows(sorted(chosen.tolist()))
 
 
 def batches_of(prepared: Prepared, config: SentimentConfig, generator=None, batch_size=None) -> list:

@@ -58,6 +58,11 @@ class LabelledTexts:
         """The distinct class names, sorted."""
         return sorted(set(self.labels))
 
+    def rows(self, rows: list[int]) -> LabelledTexts:
+        """These texts, in this order."""
+        groups = None if self.groups is None else [self.groups[row] for row in rows]
+        return LabelledTexts([self.texts[row] for row in rows], [self.labels[row] for row in rows], self.source, groups)
+
     def fingerprint(self) -> str:
         """A short hash of the texts and labels, in order: the same data read from any path or copy."""
         digest = hashlib.sha256()

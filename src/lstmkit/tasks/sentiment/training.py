@@ -18,7 +18,8 @@ from ...training.run import LAST
 from . import vectors
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
-from .data import FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, sized_for_vectors, split_validation
+from .data import (FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, sample_texts, sized_for_vectors,
+                   split_validation)
 from .model import SentimentModel, loss_and_correct, predict_logits
 from .readers import read_labelled
 
@@ -108,7 +109,8 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, train_data: Prepare
 def _split(training_texts, config: SentimentConfig):
     """-> (training part, validation part, the config with the texts' classes). DataError for a
     single class; a warning when few texts pick the best epoch."""
-    train_part, validation_part = split_validation(training_texts, config.val_split, config.seed, config.val_by_group)
+    labelled = sample_texts(training_texts, config.train_texts, config.seed) if config.train_texts else training_texts
+    train_part, validation_part = split_validation(labelled, config.val_split, config.seed, config.val_by_group)
     config = dataclasses.replace(config, classes=training_texts.classes)
     if len(validation_part.texts) < FEW_VALIDATION_TEXTS:
         warnings.warn(f"{training_texts.source}: only {len(validation_part.texts)} validation texts, so the best "
