@@ -67,3 +67,26 @@ def test_the_sentiment_claims_table_reads_runs_and_draws_them(tmp_path):
     assert lines[2].startswith("| SimpleRNN(32) | 0, 1, 2, 3, 4 | 86.54 ± ")
     assert "| SimpleRNN(32) | +1.00 ± " in lines[3] and lines[3].endswith("**larger than the noise** |")
     assert (tmp_path / "rows.png").stat().st_size > 10_000
+
+
+def test_the_pretraining_curve_says_where_frozen_vectors_stop_helping(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "pretraining_curve.py"
+    spec = importlib.util.spec_from_file_location("pretraining_curve", path)
+    curve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(curve)
+    ahead = {250: 0.10, 25_000: 0.0}  # frozen vectors: 10 points ahead with few labels, level with all of them
+    runs = [{"embedding": embedding, "size": size, "seed": seed,
+             "test_accuracy": 0.7 + (ahead[size] if embedding == "frozen" else 0) + 0.01 * seed + 0.001 * (seed == 1)
+             * (embedding == "frozen")}
+            for size in ahead for seed in range(3) for embedding in curve.EMBEDDINGS]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(run) + "\n" for run in runs))
+    lines = curve.report(curve.accuracies(results), tmp_path / "curve.png")
+    assert lines[2].startswith("| 250 | 71.00 ± ") and "larger than the noise" in lines[2]
+    assert "within the noise" in lines[3]
+    assert lines[5] == "frozen word2vec ahead of scratch by more than the noise at n = 250"
+    assert (tmp_path / "curve.png").stat().st_size > 10_000

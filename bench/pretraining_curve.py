@@ -1,0 +1,156 @@
+"""A learning curve on IMDB: how much pretrained word vectors help as the labelled reviews grow.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/pretraining_curve.py train [--seeds 0 1 2] [--sizes 250 ... 25000]
+    .venv/bin/python bench/pretraining_curve.py report [--plot docs/pretraining_curve.png]
+
+For each number n of labelled training reviews (`--train-texts n`, 20% of them validating) and each
+seed, three embeddings under the lecture's model (Embedding(10000, 32) -> LSTM(32) -> Dense(1),
+RMSprop, 10 epochs, batch 32 so that the small sets still take steps), scored on the same 25,000
+test reviews:
+  scratch    the embedding learned from the labelled reviews alone;
+  frozen     word2vec vectors (32-d, trained once on the 50,000 unlabelled and the 25,000 training
+             reviews, labels unused), kept frozen;
+  finetuned  the same vectors, trained further with the rest.
+`train` resumes: finished runs (those with evaluation.json) are skipped; every run appends a line to
+runs/curve/results.jsonl. `report` prints each point's mean ± 95% interval over seeds (lstmkit.stats),
+the paired difference of frozen and finetuned against scratch, the largest n where frozen is ahead by
+more than the noise, and draws the curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from lstmkit.stats import compare, describe
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
+OUT = ROOT / "runs" / "curve"
+SIZES = (250, 500, 1_000, 2_500, 5_000, 25_000)
+EMBEDDINGS = {
+    "scratch": [],
+    "frozen": ["--pretrained", "{vectors}", "--freeze-embedding"],
+    "finetuned": ["--pretrained", "{vectors}"],
+}
+RECIPE = ["--preset", "lecture", "--batch-size", "32", "--quiet"]
+
+
+def lstmkit(*arguments) -> str:
+    done = subprocess.run([sys.executable, "-m", "lstmkit", *map(str, arguments)], capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+    if done.returncode != 0:
+        sys.exit(f"pretraining_curve: lstmkit {' '.join(map(str, arguments[:2]))} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def train(seeds: list[int], sizes: list[int], data: Path) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    vectors = OUT / "w2v32.txt"
+    if not vectors.exists():  # once, for every run: the unlabelled and training reviews, no label read
+        lstmkit("sentiment", "vectors", "--data", data, "--dim", 32, "--seed", 0, "--out", f"{vectors}.part")
+        os.replace(f"{vectors}.part", vectors)
+    for size in sizes:
+        for seed in seeds:
+            for embedding, options in EMBEDDINGS.items():
+                run = OUT / f"{embedding}-n{size}-s{seed}"
+                if (run / "evaluation.json").exists():
+                    continue
+                started = time.monotonic()
+                lstmkit("sentiment", "train", "--data", data, "--out", run, "--seed", seed, "--train-texts", size,
+                        *RECIPE, *[option.replace("{vectors}", str(vectors)) for option in options])
+                seconds = time.monotonic() - started
+                evaluation = json.loads(lstmkit("sentiment", "evaluate", run, "--data", data, "--json"))
+                (run / "evaluation.json").write_text(json.dumps(evaluation), encoding="utf-8")
+                line = {"embedding": embedding, "size": size, "seed": seed, "test_accuracy": evaluation["accuracy"],
+                        "train_seconds": round(seconds)}
+                with open(OUT / "results.jsonl", "a", encoding="utf-8") as results:
+                    results.write(json.dumps(line) + "\n")
+                print(json.dumps(line), flush=True)
+
+
+def accuracies(path: Path) -> dict[tuple[str, int], dict[int, float]]:
+    """{(embedding, n): {seed: test accuracy in %}}."""
+    found = defaultdict(dict)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        run = json.loads(line)
+        found[run["embedding"], run["size"]][run["seed"]] = 100 * run["test_accuracy"]
+    return found
+
+
+def report(found: dict, plot: Path | None) -> list[str]:
+    sizes = sorted({size for _, size in found})
+    lines = ["| labelled reviews n | " + " | ".join(EMBEDDINGS) + " | frozen − scratch | finetuned − scratch |",
+             "|---|" + "---|" * (len(EMBEDDINGS) + 2)]
+    helping = []
+    for size in sizes:
+        cells = [f"{size:,}"]
+        for embedding in EMBEDDINGS:
+            seeds = found.get((embedding, size), {})
+            cells.append(str(describe(seeds.values())) if len(seeds) >= 2 else "")
+        for embedding in ("frozen", "finetuned"):
+            pair = found.get((embedding, size), {}), found.get(("scratch", size), {})
+            if len(set(pair[0]) & set(pair[1])) >= 2:
+                comparison = compare(*pair)
+                cells.append(str(comparison))
+                if embedding == "frozen" and comparison.larger_than_noise and comparison.difference.mean > 0:
+                    helping.append(size)
+            else:
+                cells.append("")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"frozen word2vec ahead of scratch by more than the noise at n = {', '.join(f'{n:,}' for n in helping)}"
+                 if helping else "frozen word2vec is nowhere ahead of scratch by more than the noise")
+    if plot:
+        _draw(found, sizes, plot)
+        lines.append(str(plot))
+    return lines
+
+
+def _draw(found: dict, sizes: list[int], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for embedding in EMBEDDINGS:
+        points = [(size, describe(found[embedding, size].values())) for size in sizes
+                  if len(found.get((embedding, size), {})) >= 2]
+        axes.errorbar([size for size, _ in points], [s.mean for _, s in points],
+                      yerr=[s.half_width for _, s in points], marker="o", capsize=3, label=embedding)
+    axes.set_xscale("log")
+    axes.set_xlabel("labelled training reviews n (20% of them validate)")
+    axes.set_ylabel("IMDB test accuracy (%), 25,000 reviews")
+    axes.set_title("Pretrained word vectors against n: mean ± 95% CI over seeds", fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    steps = parser.add_subparsers(dest="step", required=True)
+    training = steps.add_parser("train")
+    training.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    training.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    training.add_argument("--data", type=Path, default=DATA)
+    reporting = steps.add_parser("report")
+    reporting.add_argument("--results", type=Path, default=OUT / "results.jsonl")
+    reporting.add_argument("--plot", type=Path)
+    args = parser.parse_args(argv)
+    if args.step == "train":
+        train(args.seeds, args.sizes, args.data)
+    else:
+        print("\n".join(report(accuracies(args.results), args.plot)))
+
+
+if __name__ == "__main__":
+    main()
