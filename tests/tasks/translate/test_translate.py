@@ -54,6 +54,24 @@ def test_every_combination_gives_logits_per_target_step(options):
     assert model(source, lengths, target_in[:, :2], "fra").shape == (2, 2, 7)
 
 
+def test_label_smoothing_spreads_the_training_targets_only():
+    from lstmkit.tasks.translate.training import batch_loss_on
+
+    torch.manual_seed(0)
+    model = Seq2Seq(tiny(), 11, {"deu": 13})
+    source, lengths = pad_right([[4, 5, 6], [7]])
+    target_out = torch.tensor([[4, 5, STOP], [6, STOP, PAD]])
+    target_in = torch.tensor([[2, 4, 5], [2, 6, PAD]])
+    batch = (source, lengths, target_in, target_out, torch.zeros(2, dtype=torch.long))
+    logits = model(source, lengths, target_in, "deu").flatten(0, 1)[target_out.flatten() != PAD]
+    targets = target_out.flatten()[target_out.flatten() != PAD]
+    log_p = torch.log_softmax(logits, -1)
+    plain, smoothed = (batch_loss_on(["deu"], "cpu", smoothing)(model, batch)[0] for smoothing in (0.0, 0.2))
+    expected = (0.8 * -log_p.gather(1, targets[:, None]).mean() - 0.2 * log_p.mean(1).mean())
+    assert plain.item() == pytest.approx(-log_p.gather(1, targets[:, None]).mean().item(), rel=1e-5)
+    assert smoothed.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
 @pytest.mark.parametrize("cpu_has_bfloat16", [True, False])
 def test_bf16_output_trains_in_bfloat16_only_where_that_is_faster(monkeypatch, cpu_has_bfloat16):
     """Without bfloat16 kernels (an AVX2 CPU) bfloat16 products are emulated, 17x slower: the output

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ...errors import SettingsError
-from ...limits import COUNT, LIMITS, SEED, whole
+from ...limits import COUNT, LIMITS, SEED, Limit, whole
 from ...settings import TrainingConfig, check_config, setting
 
 LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
@@ -39,6 +39,9 @@ class TranslateConfig(TrainingConfig):  # frozen: the presets are values no trai
     test_pairs: int = setting(5000, "pairs of the main file held out for test", limit=COUNT)
     validation_pairs: int = setting(2000, limit=COUNT)
     bleu_sentences: int = setting(1000, "validation sentences translated every epoch", limit=COUNT)
+    label_smoothing: float = setting(0.0, "training's targets: this much probability spread over the other tokens "
+                                          "(validation loss stays plain cross-entropy)",
+                                     limit=Limit(0, 1, open_high=True))
     bf16_output: bool = setting(False, "output layer in bfloat16 while training, where that is faster: on a GPU, "
                                        "or a CPU with AVX-512 BF16 or AMX (~3.5x); float32 elsewhere")
     # TrainingConfig's, with this task's defaults

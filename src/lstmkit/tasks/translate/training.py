@@ -19,13 +19,15 @@ from .model import Seq2Seq
 from .translator import Translator, group_references, read_vocabularies, score
 
 
-def batch_loss_on(languages: list[str], device):
-    """batch_loss(model, batch) -> (mean cross-entropy per target token, {"count"}). No token accuracy:
-    its argmax over the vocabulary costs as much as the softmax."""
+def batch_loss_on(languages: list[str], device, label_smoothing: float = 0.0):
+    """batch_loss(model, batch) -> (mean cross-entropy per target token, against targets smoothed by
+    `label_smoothing`, {"count"}). No token accuracy: its argmax over the vocabulary costs as much as
+    the softmax."""
     def batch_loss(model, batch):
         source, lengths, target_in, target_out, language = (t.to(device) for t in batch)
         logits = model(source, lengths, target_in, languages[int(language[0])])
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD)
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD,
+                                           label_smoothing=label_smoothing)
         return loss, {"count": int((target_out != PAD).sum())}
 
     return batch_loss
@@ -54,15 +56,15 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
         max_source = max(len(s) for part in encoded for s, _ in part)
         max_output = max(len(t) for part in encoded for _, t in part) + 10
         validation = corpus.part(corpus.main, "validation")
-        batch_loss = batch_loss_on(languages, target_device)
         validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output),
-                               batch_loss)
+                               batch_loss_on(languages, target_device))
         made.update(config=config, vocabularies=(source, targets), limits=(max_source, max_output))
         return Recipe(
             "translate", config, lambda: Seq2Seq(config, source.size, {language: targets[language].size
                                                                       for language in languages}),
             batches=lambda epoch, generator: LanguageMix(encoded, config.batch_size, generator),
-            batch_loss=batch_loss, validate=validate, monitor="val_bleu", mode="max",
+            batch_loss=batch_loss_on(languages, target_device, config.label_smoothing), validate=validate,
+            monitor="val_bleu", mode="max",
             vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
             facts={"pairs": str(path), "languages": languages, "max_source": max_source, "max_output": max_output},
             files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
