@@ -36,6 +36,7 @@ RECIPES = HERE / "recipes.json"
 FILES = ("config.json", "vocab.json", "model.safetensors", "history.jsonl")  # a run's, as they ship
 TASK_FILES = {"translate": ("validation.tsv", "test.tsv")}  # what evaluate reads beside the weights
 SHOWN_DATA = "../shared/data"  # how the cards write the data folder: this repository's layout
+REPOSITORY = HERE.parent  # {repo}: data kept in this repository (bench/data), which cards show relative to it
 
 
 def recipes(planned: bool = False) -> dict[str, dict]:
@@ -44,8 +45,11 @@ def recipes(planned: bool = False) -> dict[str, dict]:
     return {recipe["name"]: recipe for recipe in listed["models"] + (listed.get("planned", []) if planned else [])}
 
 
-def command(recipe: dict, step: str, data: str, run: str) -> list[str]:
-    return [part.replace("{data}", data).replace("{run}", run) for part in recipe[step]]
+def command(recipe: dict, step: str, data: str, run: str, repository: str = str(REPOSITORY)) -> list[str]:
+    """The recipe's `step` command (a list of arguments) with its folders filled in ("." for the
+    repository: paths relative to it)."""
+    inside = "" if repository == "." else f"{repository}/"
+    return [part.replace("{data}", data).replace("{run}", run).replace("{repo}/", inside) for part in recipe[step]]
 
 
 def lstmkit(arguments: list[str], capture: bool = True) -> str:
@@ -97,9 +101,17 @@ def measure(recipe: dict, data: str, staged: Path) -> dict:
     else:
         value = best_row(history(staged))[metric["history"]]
         shown = shlex.join(["lstmkit", *command(recipe, "train", SHOWN_DATA, recipe["name"])]) + " (its best epoch)"
-    measured = {"name": metric["name"], "value": round(float(value), 4), "command": shown, "machine": machine()}
+    measured = {"name": metric["name"], "value": round(float(value), 4), "command": shown, "machine": machine(),
+                "more": [measure_more(other, data, staged, recipe["name"]) for other in recipe.get("also_measured", [])]}
     (staged / "measured.json").write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
     return measured
+
+
+def measure_more(other: dict, data: str, staged: Path, name: str) -> dict:
+    """One more metric of the staged model, from its own evaluate command (another domain, longer texts)."""
+    report = json.loads(lstmkit(command(other, "evaluate", data, str(staged))))
+    return {"name": other["name"], "value": round(float(report[other["key"]]), 4),
+            "command": shlex.join(["lstmkit", *command(other, "evaluate", SHOWN_DATA, name, ".")])}
 
 
 def machine() -> str:
@@ -160,7 +172,8 @@ def render_card(recipe: dict, run: Path) -> str:
                   ("held-out at the best epoch", held_out)])
         + f"\n## Measured\n\n| metric | value | command |\n|---|---|---|\n"
         f"| {measured['name']} | **{measured['value']}** | `{measured['command']}` |\n"
-        f"\nRetrained by `make models MODELS={recipe['name']}`, the metric is expected within "
+        + "".join(f"| {other['name']} | {other['value']} | `{other['command']}` |\n" for other in measured.get("more", []))
+        + f"\nRetrained by `make models MODELS={recipe['name']}`, the metric is expected within "
         f"±{recipe['metric']['noise']} of this one (seeds and kernels round differently between machines).\n"
         + "\n## Not good at\n\n" + "".join(f"- {item}\n" for item in recipe["weak"])
         + f"\n## Settings\n\n{settings}\n")

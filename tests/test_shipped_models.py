@@ -32,6 +32,9 @@ def test_its_files_match_their_sha256_and_its_card_comes_from_them(name):
     assert (folder / catalogue.CARD).read_text(encoding="utf-8") == build.render_card(RECIPES[name], folder)
     measured = json.loads((folder / "measured.json").read_text(encoding="utf-8"))
     assert model.metric == {"name": measured["name"], "value": measured["value"]}
+    # every further metric its recipe asks for was measured on these very files
+    assert [other["name"] for other in measured.get("more", [])] == \
+        [other["name"] for other in RECIPES[name].get("also_measured", [])]
     assert (build.DOCS / f"{name}.md").read_text(encoding="utf-8") == catalogue.card(name)
 
 
@@ -46,7 +49,9 @@ def _answers(name: str):
         text = "".join(predictor.generate("the ", 50, seed=0))
         assert len(text) == 50
         return text
-    return predictor.translate(["I love you."])[0]
+    translation = predictor.translate(["I love you."])[0]
+    assert "liebe" in translation.lower(), translation  # "Ich liebe dich." / "Ich liebe Sie."
+    return translation
 
 
 @pytest.mark.parametrize("name", list(RECIPES))
