@@ -1,6 +1,10 @@
 """One vocabulary type for characters, words and translation tokens: special tokens, unknown
 tokens, save and load (and the vocabularies that runs of earlier versions saved)."""
 
+import base64
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -8,6 +12,9 @@ from lstmkit.tasks.sentiment.data import encode_last
 from lstmkit.text.tokens import PAD, PAIR_SPECIALS, START, STOP, UNKNOWN
 from lstmkit.text.vocabulary import Vocabulary
 from lstmkit.text.words import IMDB_SPECIALS
+
+ANKI = Path(__file__).resolve().parents[3] / "shared" / "data" / "anki" / "deu-eng.tsv"
+ANKI_ENGLISH = [line.split("\t")[0] for line in ANKI.read_text(encoding="utf-8").splitlines()[::40]]
 
 
 def imdb(texts, num_words):
@@ -59,11 +66,38 @@ def test_char_tokens_round_trip(text):
 @pytest.mark.parametrize("vocabulary", [
     Vocabulary.fit(["café naïve 日本 café"], "imdb", specials=IMDB_SPECIALS, max_size=10),
     Vocabulary.fit(["Ça va? 🙂"], "char", order="code point"),
-    Vocabulary.fit(["Wir sind müde."], "word", specials=PAIR_SPECIALS["word"])], ids=["imdb", "char", "word"])
+    Vocabulary.fit(["Wir sind müde."], "word", specials=PAIR_SPECIALS["word"]),
+    Vocabulary.fit(ANKI_ENGLISH[:2_000], "subword", specials=PAIR_SPECIALS["subword"], max_size=600)],
+    ids=["imdb", "char", "word", "subword"])
 def test_every_vocabulary_round_trips_through_json(vocabulary):
-    again = Vocabulary.from_json(vocabulary.to_json())
+    again = Vocabulary.from_json(json.loads(json.dumps(vocabulary.to_json())))
     assert (again.tokenizer, again.specials, again.tokens) == (vocabulary.tokenizer, vocabulary.specials,
                                                                vocabulary.tokens)
+    sentence = "Tom wasn't sure whether the unbelievable museum opens tomorrow."
+    assert again.encode(sentence, skip_unknown=True) == vocabulary.encode(sentence, skip_unknown=True)
+
+
+def test_subwords_spell_rare_words_from_pieces_learned_the_same_way_every_time():
+    vocabulary = Vocabulary.fit(ANKI_ENGLISH[:2_000], "subword", specials=PAIR_SPECIALS["subword"], max_size=600)
+    assert vocabulary.size <= 600 and vocabulary.ids == {"pad": PAD, "unknown": UNKNOWN, "start": START, "stop": STOP}
+    assert vocabulary.kept == Vocabulary.fit(ANKI_ENGLISH[:2_000], "subword", specials=PAIR_SPECIALS["subword"],
+                                             max_size=600).kept
+    sentence = "Tom wasn't sure whether the unbelievable museum opens tomorrow."
+    pieces = vocabulary.split(sentence)
+    assert len(pieces) > len(sentence.split()) and "".join(pieces).replace("\u2581", " ").strip() == sentence
+    assert UNKNOWN not in vocabulary.encode(sentence)  # every word spelled from known pieces
+    assert vocabulary.decode(vocabulary.encode(sentence) + [STOP, 9]) == sentence
+    assert UNKNOWN in vocabulary.encode("Tom ♞")  # a character it never saw
+
+
+def test_a_subword_vocabulary_keeps_its_model():
+    with pytest.raises(ValueError, match="comes with its SentencePiece model"):
+        Vocabulary("subword", ["\u2581a"], PAIR_SPECIALS["subword"])
+    saved = Vocabulary.fit(ANKI_ENGLISH[:500], "subword", specials=PAIR_SPECIALS["subword"], max_size=300).to_json()
+    with pytest.raises(ValueError, match="not a SentencePiece model"):
+        Vocabulary.from_json({**saved, "model": base64.b64encode(b"not a model").decode()})
+    with pytest.raises(ValueError):  # not base64 at all
+        Vocabulary.from_json({**saved, "model": "%%%"})
 
 
 def test_vocabularies_saved_by_earlier_versions_load_with_the_same_ids():

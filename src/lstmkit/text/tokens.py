@@ -9,6 +9,7 @@ import re
 # The lecture's char-level dictionaries start a target with '\t' and end it with '\n'.
 PAIR_SPECIALS = {"char": {"pad": "<pad>", "unknown": "<unk>", "start": "\t", "stop": "\n"},
                  "word": {"pad": "<pad>", "unknown": "<unk>", "start": "<start>", "stop": "<stop>"}}
+PAIR_SPECIALS["subword"] = PAIR_SPECIALS["word"]
 PAD, UNKNOWN, START, STOP = 0, 1, 2, 3
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")  # words (with inner apostrophes) and single punctuation marks
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}»“’]|['’]s\b|n't\b)")

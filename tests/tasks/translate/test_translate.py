@@ -278,3 +278,21 @@ def test_a_model_that_never_stops_is_cut_at_its_length_guard():
     beam = beam_decode(Seq2SeqSteps(model, "deu"), source, lengths, max_steps=100, beam=3)
     for ids in (greedy, beam):
         assert (ids != PAD).sum(1).tolist() == [2 * 1 + 20, 2 * 3 + 20], ids
+
+
+@pytest.mark.filterwarnings("ignore:input .* tokens; cut")  # the lecture's sentences, in number words' pieces
+def test_subword_level_learns_its_pieces_trains_and_translates(numbers, tmp_path, run_cli, small_split):
+    out = tmp_path / "subword"
+    code, said, err = run_cli("translate", "train", "--pairs", numbers, "--out", out, "--level", "subword",
+                              "--source-vocab", 40, "--target-vocab", 40, "--hidden", 16, "--epochs", 2, "--quiet",
+                              *small_split)
+    assert code == 0, err
+    assert "subword level" in said
+    translator = load(out)
+    source = translator.source
+    assert source.tokenizer == "subword" and source.size <= 40 and source.model
+    assert len(source.split("twenty three")) >= 2  # a number word spelled from pieces
+    code, said, err = run_cli("translate", "run", out, "one two three", "--beam", 3)
+    assert code == 0 and "\u2581" not in said  # pieces joined back into words
+    code, said, _ = run_cli("translate", "evaluate", out, "--json")
+    assert code == 0 and 0 <= json.loads(said)["bleu"] <= 100

@@ -14,8 +14,9 @@ LECTURE_EXAMPLES = ("go to sleep", "do you agree", "we will fight")
 
 @dataclass(frozen=True)
 class TranslateConfig(TrainingConfig):  # frozen: the presets are values no training can change
-    level: str = setting("char", "char: one-hot characters (the lecture); word: word embeddings",
-                         choices=("char", "word"))
+    level: str = setting("char", "char: one-hot characters (the lecture); word: word embeddings; subword: "
+                                 "embeddings of word pieces learned from the pairs (SentencePiece)",
+                         choices=("char", "word", "subword"))
     encoder: str = setting("lstm", "bilstm: each direction hidden/2 units, the decoder's state both joined",
                            choices=("lstm", "bilstm"))
     attention: bool = setting(False, "Luong attention")
@@ -28,7 +29,7 @@ class TranslateConfig(TrainingConfig):  # frozen: the presets are values no trai
     strip_punctuation: bool = setting(True, "drop punctuation (the lecture's preprocessing)")
     max_length: int = setting(0, "leave out training pairs with a longer side (tokens)",
                               limit=whole(0, 100_000, "0: keep all"))
-    source_vocab: int = setting(20_000, "English tokens kept", limit=COUNT)
+    source_vocab: int = setting(20_000, "English tokens kept (subword: pieces learned)", limit=COUNT)
     target_vocab: int = setting(20_000, "tokens kept per target language", limit=COUNT)
     also: list[str] = setting(help="more <lang>-eng files: multi-task, one shared encoder, a decoder per language",
                               factory=list, metavar="FILE")
@@ -65,9 +66,9 @@ WORD_EMBEDDING = 256  # word ids go through an embedding; the best preset's size
 
 
 def with_defaults(config: TranslateConfig) -> TranslateConfig:
-    """The config with the defaults that depend on other settings filled in: a word-level model
+    """The config with the defaults that depend on other settings filled in: a word or subword model
     without an embedding size gets WORD_EMBEDDING."""
-    if config.level == "word" and not config.embedding_dim:
+    if config.level != "char" and not config.embedding_dim:
         return dataclasses.replace(config, embedding_dim=WORD_EMBEDDING)
     return config
 

@@ -11,7 +11,7 @@ from ...dependencies import need
 from ...errors import DataError
 from ...metrics import SCORES_FEATURE
 from ...text.tokens import PAD, PAIR_SPECIALS
-from ...text.vocabulary import Vocabulary
+from ...text.vocabulary import SUBWORD_FEATURE, Vocabulary
 from ...training.recipe import Recipe, best_epoch, run_training
 from .config import TranslateConfig, validate_config, with_defaults
 from .data import LanguageMix, encode_pairs, pair_batches, read_corpus
@@ -42,6 +42,8 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
 
     def prepare(config: TranslateConfig, run, resuming: bool, target_device) -> Recipe:
         need("sacrebleu", SCORES_FEATURE)
+        if config.level == "subword":
+            need("sentencepiece", SUBWORD_FEATURE)
         path = run.saved("pairs", str) if resuming else pairs_path
         corpus = read_corpus(path, config, log)
         languages = list(corpus.files)
