@@ -85,3 +85,17 @@ def test_an_error_with_a_usual_cause_says_the_fix(capsys, tmp_path, argv, told):
     assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and told in error
+
+
+def test_a_port_in_use_says_to_pick_another(capsys):
+    import socket
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = taken.getsockname()[1]
+        assert main(["serve", "imdb-lstm", "--port", str(port)]) == 2
+    finally:
+        taken.close()
+    error = capsys.readouterr().err
+    assert error == f"lstmkit: error: --port {port} is in use on 127.0.0.1 (another lstmkit serve?): give another " \
+                    f"--port, or --port 0 for any free one\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import os
@@ -38,7 +39,7 @@ def _serve(args) -> None:
                         max_batch=args.max_batch, max_pending=args.max_pending, request_timeout=args.request_timeout)
     args.runs = args.runs or default_runs()
     models = load_models(args.runs, args.device)  # a bad run stops the start with one line
-    listening = socket.create_server((args.host, args.port), family=_family(args.host))
+    listening = _listen(args.host, args.port)
     # connections accepted from it inherit this: without it a keep-alive client waited ~40 ms a response
     listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     host, port = listening.getsockname()[:2]
@@ -77,6 +78,20 @@ def default_runs() -> list[str]:
         raise RunError("no RUN given and no trained models installed; give run directories to serve, or "
                        "install the catalogue: pip install lstmkit-models")
     return names
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket; a port already taken, or one that needs root, says what to do."""
+    try:
+        return socket.create_server((host, port), family=_family(host))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SettingsError("port", f"{port} is in use on {host} (another lstmkit serve?): give another "
+                                        f"--port, or --port 0 for any free one") from None
+        if error.errno == errno.EACCES:
+            raise SettingsError("port", f"{port} needs root on this system: give a port above 1023") from None
+        raise SettingsError("host", f"{host}:{port} cannot be listened on ({os.strerror(error.errno)}); expected an "
+                                    f"address of this machine, such as 127.0.0.1") from None
 
 
 def _family(host: str):
