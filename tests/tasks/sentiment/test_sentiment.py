@@ -373,3 +373,33 @@ def test_train_texts_trains_on_a_seeded_sample_and_keeps_the_whole_vocabulary(tm
     assert RunDirectory(tmp_path / "run").load_vocab(lambda saved: saved["tokens"]) == every_text.kept
     code, _, err = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "bad", "--train-texts", 1)
     assert code == 2 and "--train-texts" in err
+
+
+@pytest.mark.filterwarnings("ignore:.*only 24 validation texts")  # the 120-text table, on purpose
+def test_init_from_starts_from_a_runs_weights_vocabulary_and_shape(tmp_path, data, run_cli):
+    from safetensors.torch import load_file
+
+    assert train(run_cli, data, tmp_path / "source", "--epochs", 1)[0] == 0
+    # the same classes: every tensor is taken; a learning rate of ~0 keeps them
+    code, out, err = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "tuned", "--epochs", 1,
+                             "--init-from", tmp_path / "source", "--units", 8, "--lr", 1e-12, "--quiet")
+    assert code == 0, err
+    assert f"starting from {tmp_path / 'source'}: its vocabulary" in out and "`units` 16" in out
+    source, tuned = (load_file(tmp_path / name / "model.safetensors") for name in ("source", "tuned"))
+    assert source.keys() == tuned.keys()
+    assert all(torch.allclose(source[name], tuned[name], atol=1e-6) for name in source)
+    assert (tmp_path / "source" / "vocab.json").read_text() == (tmp_path / "tuned" / "vocab.json").read_text()
+    # three classes: the output layer is new, the rest starts from the source
+    table = tmp_path / "three.csv"
+    rows = ["text,label"] + [f"{word} film {word},{label}" for word, label in
+                             [("wonderful", "good"), ("awful", "bad"), ("fine", "okay")] * 40]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = run_cli("sentiment", "train", "--data", table, "--out", tmp_path / "three", "--epochs", 1,
+                           "--init-from", tmp_path / "source", "--freeze-embedding", "--quiet")
+    assert code == 0, err
+    three = load_file(tmp_path / "three" / "model.safetensors")
+    assert three["output.weight"].shape[0] == 3
+    assert torch.equal(three["embedding.weight"], source["embedding.weight"])  # frozen: as the source left it
+    code, _, err = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "none", "--init-from",
+                           tmp_path / "nowhere")
+    assert code == 2 and "nowhere is not a run directory" in err

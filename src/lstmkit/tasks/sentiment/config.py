@@ -28,6 +28,9 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
     pretrained: str | None = setting(None, "'word2vec' trains vectors on the unlabelled and the training texts; or "
                                            "a GloVe/word2vec text file", metavar="word2vec|FILE")
     freeze_embedding: bool = setting(False)
+    init_from: str | None = setting(None, "start from this sentiment run's weights, vocabulary and model shape (a run "
+                                          "directory or an installed model's name): fine-tuning it on the data",
+                                    metavar="RUN")
     unfreeze_after: int | None = setting(None, "make a frozen embedding trainable from this epoch on",
                                          limit=whole(0, 100_000), metavar="EPOCHS")
     train_texts: int | None = setting(None, "train and validate on a seeded sample of this many labelled training "

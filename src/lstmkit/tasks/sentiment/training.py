@@ -8,13 +8,14 @@ import warnings
 
 import torch
 
+from ...catalogue import located
 from ...dependencies import need
 from ...errors import DataError
 from ...text.vocabulary import Vocabulary
 from ...text.words import IMDB_SPECIALS
 from ...training import distributed
 from ...training.recipe import Recipe, best_epoch, run_training
-from ...training.run import LAST
+from ...training.run import LAST, RunDirectory
 from . import vectors
 from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
@@ -43,7 +44,10 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     splits, made = {}, {}  # what prepare read and made, for the test report after training
 
     def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device) -> Recipe:
-        pretraining = config.pretrained and not (resuming and run.file(LAST).is_file())
+        starting = config.init_from is not None and not resuming
+        if starting:
+            config, vocabulary, initial = start_from(config, log)
+        pretraining = config.pretrained and not config.init_from and not (resuming and run.file(LAST).is_file())
         if pretraining:
             need("gensim.models", vectors.FEATURE)
             config = sized_for_vectors(config, log)
@@ -52,9 +56,10 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         training_texts = splits.get("train") or splits["all"]
         train_part, validation_part, config = _split(training_texts, config)
         # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
-        vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
-                      else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS,
-                                          max_size=config.num_words))
+        if not starting:
+            vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
+                          else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS,
+                                              max_size=config.num_words))
         pretrained = None
         # else the checkpoint has it; the other processes get process 0's vectors as training starts
         if pretraining and distributed.is_main():
@@ -62,8 +67,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
         train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
         validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
         made.update(vocabulary=vocabulary, config=config)
-        return _recipe(config, vocabulary, pretrained, train_data, validation_data, target,
-                       {"data": str(data_path), "training_texts": training_texts.fingerprint()})
+        return _recipe(config, vocabulary, pretrained, initial if starting else None, train_data, validation_data,
+                       target, {"data": str(data_path), "training_texts": training_texts.fingerprint()})
 
     trained = run_training("sentiment", config, out, prepare, validate=validate_config, resume=resume,
                            device=device, progress=progress, log=log)
@@ -77,15 +82,20 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
     return result
 
 
-def _recipe(config: SentimentConfig, vocabulary, pretrained, train_data: Prepared, validation_data: Prepared,
-            target: torch.device, facts: dict) -> Recipe:
-    """The sentiment model, its batches, loss and validation for train_recipe."""
+def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | None, train_data: Prepared,
+            validation_data: Prepared, target: torch.device, facts: dict) -> Recipe:
+    """The sentiment model (with `initial`'s tensors where names and shapes agree), its batches,
+    loss and validation for train_recipe."""
     validation_batches = batches_of(validation_data, config, batch_size=512)
 
     def make_model():
         model = SentimentModel(config, vocabulary.size, len(config.classes))
         if pretrained is not None:
             model.embedding.load_pretrained(pretrained)
+        if initial is not None:  # the output layer only where it says the same classes
+            taken = {name: tensor for name, tensor in initial["tensors"].items()
+                     if initial["classes"] == config.classes or not name.startswith("output.")}
+            model.load_state_dict({**model.state_dict(), **taken})
         return model
 
     def validate(model):
@@ -104,6 +114,24 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, train_data: Prepare
         facts=facts, describe=f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
                               f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}",
         on_epoch_start=on_epoch_start, optimizer_options={"adam_eps": ADAM_EPS})
+
+
+SHAPE = ("num_words", "embedding_dim", "rnn", "units", "layers", "bidirectional", "pooling")  # what weights fit
+
+
+def start_from(config: SentimentConfig, log) -> tuple[SentimentConfig, Vocabulary, dict]:
+    """The run `config.init_from` names -> (config with its model's shape, its vocabulary, {"classes",
+    "tensors": its weights by name}). Its output layer is taken only for the same classes (_recipe)."""
+    source = RunDirectory(located(config.init_from))
+    saved = source.load_task_config("sentiment", SentimentConfig)
+    vocabulary = source.load_vocab(Vocabulary.from_json)
+    shaped = SentimentConfig(**saved)
+    model = source.load_weights(SentimentModel(shaped, vocabulary.size, len(shaped.classes)))
+    changed = [f"`{name}` {saved[name]}" for name in SHAPE if saved[name] != getattr(config, name)]
+    log(f"starting from {config.init_from}: its vocabulary ({vocabulary.size:,}) and weights"
+        + (f"; its shape: {', '.join(changed)}" if changed else ""))
+    initial = {"classes": shaped.classes, "tensors": model.state_dict()}
+    return dataclasses.replace(config, **{name: saved[name] for name in SHAPE}), vocabulary, initial
 
 
 def _split(training_texts, config: SentimentConfig):
