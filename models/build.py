@@ -87,6 +87,8 @@ def stage(recipe: dict, data: str, work: Path) -> Path:
         tensors = load_file(staged / "model.safetensors")
         save_file({key: value.bfloat16() if value.dtype == torch.float32 else value for key, value in tensors.items()},
                   staged / "model.safetensors")
+    for path in staged.iterdir():  # readable by all, as a package's files are (a run's own are its owner's)
+        path.chmod(0o644)
     measure(recipe, data, staged)
     return staged
 
