@@ -67,11 +67,11 @@ def plot(found: dict[str, dict[int, float]], out: Path) -> None:
     for y, row in enumerate(rows):
         axes.scatter(list(found[row].values()), [y] * len(found[row]), color="0.6", s=12, zorder=2)
     axes.errorbar([s.mean for s in spreads], range(len(rows)), xerr=[s.half_width for s in spreads], fmt="o",
-                  color="C0", capsize=4, zorder=3, label="mean ± 95% CI")
+                  color="C0", capsize=4, zorder=3)
     axes.set_yticks(range(len(rows)), [ROWS[row][0] for row in rows])
     axes.invert_yaxis()
-    axes.set_xlabel("IMDB test accuracy (%), 25,000 reviews; grey: one seed each")
-    axes.legend(loc="lower right")
+    axes.set_xlabel("IMDB test accuracy (%), 25,000 reviews")
+    axes.set_title("blue: mean ± 95% confidence interval over seeds; grey: one seed each", fontsize=10)
     axes.grid(axis="x", alpha=0.3)
     figure.tight_layout()
     figure.savefig(out, dpi=120)
