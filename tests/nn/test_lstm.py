@@ -1,5 +1,7 @@
 """The LSTM: fused and reference paths agree, match torch.nn.LSTM, and follow the lecture's equations."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -187,6 +189,17 @@ def test_flush_denormals_restores_the_previous_setting():
             assert (tiny * 1.0).item() != 0.0
         assert (tiny * 1.0).item() == 0.0
     assert (tiny * 1.0).item() != 0.0
+
+
+def test_the_openmp_runtime_flushed_is_torchs_even_beside_another():
+    import sentencepiece  # noqa: F401 - its wheel brings a libgomp of its own, which sorts first by path
+
+    from lstmkit.nn.denormals import _openmp_runtime
+
+    loaded = [line.split()[-1] for line in open("/proc/self/maps") if "sentencepiece.libs/libgomp" in line]
+    assert loaded, "sentencepiece's own OpenMP runtime should be loaded for this test to mean anything"
+    _openmp_runtime.cache_clear()
+    assert Path(_openmp_runtime()._name).resolve().parent == Path(torch.__file__).resolve().parent / "lib"
 
 
 def test_flush_denormals_reaches_the_worker_threads():

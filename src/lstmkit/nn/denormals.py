@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import os
+from pathlib import Path
 
 import torch
 
@@ -30,13 +32,15 @@ def denormals_flushed() -> bool:
 
 @functools.cache
 def _openmp_runtime():
-    """The OpenMP library this process has loaded (PyTorch's), or None."""
+    """PyTorch's OpenMP library, or None. Other packages may load their own copy (sentencepiece's
+    wheel does), whose threads are not PyTorch's: the one inside torch's folder comes first."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "/lib" in line and "omp" in line.rsplit("/", 1)[-1]}
     except OSError:  # not Linux
         return None
-    for path in sorted(paths):
+    torch_folder = str(Path(torch.__file__).resolve().parent) + os.sep
+    for path in sorted(paths, key=lambda path: (not str(Path(path).resolve()).startswith(torch_folder), path)):
         try:
             library = ctypes.CDLL(path)  # already loaded: the same runtime and thread pool
             library.GOMP_parallel  # noqa: B018 - raises AttributeError where absent
