@@ -84,8 +84,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
 
 def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | None, train_data: Prepared,
             validation_data: Prepared, target: torch.device, facts: dict) -> Recipe:
-    """The sentiment model (with `initial`'s tensors where names and shapes agree), its batches,
-    loss and validation for train_recipe."""
+    """The sentiment model (starting from `initial`'s tensors, its output layer only for the same
+    classes), its batches, loss and validation for train_recipe."""
     validation_batches = batches_of(validation_data, config, batch_size=512)
 
     def make_model():
