@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -62,6 +63,7 @@ def train(seeds: list[int], sizes: list[int], data: Path) -> None:
                 run = OUT / f"{embedding}-n{size}-s{seed}"
                 if (run / "evaluation.json").exists():
                     continue
+                shutil.rmtree(run, ignore_errors=True)  # a run cut short: trained again from its start
                 started = time.monotonic()
                 lstmkit("sentiment", "train", "--data", data, "--out", run, "--seed", seed, "--train-texts", size,
                         *RECIPE, *[option.replace("{vectors}", str(vectors)) for option in options])
