@@ -66,7 +66,9 @@ class Imdb(nn.Module):
 
 
 class Char(nn.Module):
-    """One-hot chars (batch, 60, 57) -> logits of the next char (batch, 57)."""
+    """One-hot chars (batch, 60, 57) -> logits of the next char (batch, 57). lstmkit's LSTM takes the
+    chars as one-hot ids (batch, 60), as lstmkit's own char model does: the same model and values,
+    its input's part of the gates a lookup instead of a product with a one-hot vector."""
 
     def __init__(self, impl: str):
         super().__init__()
@@ -120,28 +122,30 @@ def build(model: str, impl: str):
     return Seq2Seq(impl), lambda out, target: nn.functional.cross_entropy(out.flatten(0, 1), target.flatten())
 
 
-def synthetic(model: str, count: int, generator):
-    """-> (inputs tuple, targets) of `count` samples."""
+def synthetic(model: str, count: int, generator, impl: str = "torch"):
+    """-> (inputs tuple, targets) of `count` samples, as `impl`'s model takes them."""
     ids = lambda high, *shape: torch.randint(0, high, shape, generator=generator)  # noqa: E731
     one_hot = lambda high, *shape: nn.functional.one_hot(ids(high, *shape), high).float()  # noqa: E731
     if model.startswith("imdb"):
         return (ids(specs.IMDB["vocab"], count, specs.IMDB["length"]),), ids(2, count).float()
     if model == "char_lstm":
         c = specs.CHAR
-        return (one_hot(c["vocab"], count, c["length"]),), ids(c["vocab"], count)
+        chars = ids(c["vocab"], count, c["length"])
+        return (chars if impl == "lstmkit" else nn.functional.one_hot(chars, c["vocab"]).float(),), ids(c["vocab"], count)
     c = specs.SEQ2SEQ
     return ((one_hot(c["encoder_vocab"], count, c["encoder_length"]),
              one_hot(c["decoder_vocab"], count, c["decoder_length"])),
             ids(c["decoder_vocab"], count, c["decoder_length"]))
 
 
-def stepper(model: str, impl: str, batch: int, generator):
-    """`model` as `impl` builds it, with RMSprop and a pool of synthetic samples -> step(phase): one
-    training step ("training") or forward ("inference") on a random batch of the pool."""
+def stepper(model: str, impl: str, batch: int, generator, inputs_as: str | None = None):
+    """`model` as `impl` builds it, with RMSprop and a pool of synthetic samples made as `inputs_as`
+    (default: impl) takes them -> step(phase): one training step ("training") or forward
+    ("inference") on a random batch of the pool."""
     module, loss_fn = build(model, impl)
     optimizer = torch.optim.RMSprop(module.parameters(), lr=specs.learning_rate(model), alpha=specs.RMSPROP["rho"],
                                     eps=specs.RMSPROP["epsilon"])
-    inputs, targets = synthetic(model, POOL_BATCHES * batch, generator)
+    inputs, targets = synthetic(model, POOL_BATCHES * batch, generator, inputs_as or impl)
 
     def step(phase: str) -> None:
         index = torch.randint(0, targets.shape[0], (batch,), generator=generator)
@@ -168,7 +172,7 @@ def main():
     module, loss_fn = build(args.model, args.impl)
     optimizer = torch.optim.RMSprop(module.parameters(), lr=specs.learning_rate(args.model),
                                     alpha=specs.RMSPROP["rho"], eps=specs.RMSPROP["epsilon"])
-    inputs, targets = synthetic(args.model, POOL_BATCHES * args.batch, generator)
+    inputs, targets = synthetic(args.model, POOL_BATCHES * args.batch, generator, args.impl)
 
     def batch():
         index = torch.randint(0, targets.shape[0], (args.batch,), generator=generator)

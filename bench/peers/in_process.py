@@ -2,9 +2,11 @@
 (the order swapped each rep): what is left of a gap once the noise between processes is gone.
 
     .venv/bin/python bench/peers/in_process.py --model char_lstm --batch 32 [--phase training|inference] [--reps 11]
+        [--against torch|one-hot]
 
 Both run with denormals flushed (the peers table leaves PyTorch's default). Prints samples/s (median
-over the reps) and lstmkit / PyTorch.
+over the reps) and lstmkit / PyTorch. `--against one-hot` puts lstmkit's char model fed one-hot
+vectors (its path before it read one-hot ids) in PyTorch's place.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ def main() -> None:
     parser.add_argument("--phase", choices=("training", "inference"), default="training")
     parser.add_argument("--reps", type=int, default=11)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--against", choices=("torch", "one-hot"), default="torch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     generator, built = torch.Generator().manual_seed(0), {}
     for impl in ("torch", "lstmkit"):
         torch.manual_seed(0)
-        built[impl] = bench_torch.stepper(args.model, impl, args.batch, generator)
+        model_of = impl if args.against == "torch" else "lstmkit"  # "torch": the baseline, fed torch's inputs
+        built[impl] = bench_torch.stepper(args.model, model_of, args.batch, generator, inputs_as=impl)
 
     def step(impl: str) -> None:
         built[impl](args.phase)

@@ -224,6 +224,8 @@ def test_flush_denormals_reaches_the_worker_threads():
     (lambda layer: layer(torch.randn(2, 3, 4), lengths=torch.tensor([3, 4])), r"lengths must lie in \[1, 3\]"),
     (lambda layer: layer(torch.randn(2, 3, 4), lengths=torch.tensor([3])), r"lengths must be integers of shape \(2,\)"),
     (lambda layer: layer(torch.zeros(2, 3, 4, dtype=torch.long)), "floating-point"),
+    (lambda layer: layer(torch.tensor([[0, 4]])), r"one-hot ids in \[0, 4\) \(its input_size\), got ids 0..4"),
+    (lambda layer: layer(torch.tensor([[-1, 2]])), r"got ids -1..2"),
 ])
 def test_bad_shapes_raise_value_errors_naming_the_expected_shape(call, message):
     with pytest.raises(ValueError, match=message):
@@ -280,3 +282,48 @@ def test_bfloat16_autocast_runs_on_any_cpu(lengths):
     with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16):
         output, _ = layer(x, lengths=lengths)
     torch.testing.assert_close(output.float(), expected.detach(), rtol=0, atol=3e-2)  # bfloat16: 8 bits
+
+
+@pytest.mark.parametrize("hidden, batch, threads", [(16, 5, 1), (128, 32, 2), (128, 64, 2), (256, 8, 2)])
+@pytest.mark.parametrize("grad", [False, True])
+def test_one_hot_ids_give_the_values_and_gradients_of_one_hot_vectors(hidden, batch, threads, grad):
+    """Ids (batch, time) read as a lookup (the compiled loop, in lanes) or made one-hot (oneDNN's kernel
+    at 256 units) give what the one-hot float input gives, within float32 rounding (1e-5 relative)."""
+    torch.manual_seed(0)
+    layer = LSTM(57, hidden, return_sequences=True, return_state=True)
+    ids = torch.randint(0, 57, (batch, 12))
+    state = tuple(torch.randn(batch, hidden) for _ in range(2))
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        results = []
+        for inputs in (ids, nn.functional.one_hot(ids, 57).float()):
+            with torch.set_grad_enabled(grad):
+                output, (h, c) = layer(inputs, state)
+                values = [output, h, c]
+                if grad:
+                    values += torch.autograd.grad(output.square().sum() + c.sum(), list(layer.parameters()))
+            results.append(values)
+    finally:
+        torch.set_num_threads(saved)
+    for ours, expected in zip(*results):
+        assert (ours - expected).abs().max().item() <= 1e-5 * max(1.0, expected.abs().max().item())
+
+
+def test_one_hot_ids_where_the_layer_needs_vectors():
+    """Dropout, the reference path, lengths, a Bidirectional and a SimpleRNN take ids as one-hot vectors."""
+    from lstmkit.nn import Bidirectional, SimpleRNN
+    torch.manual_seed(0)
+    ids = torch.randint(0, 10, (3, 8))
+    vectors = nn.functional.one_hot(ids, 10).float()
+    lengths = torch.tensor([8, 2, 5])
+    bidirectional, lstm, simple = Bidirectional(LSTM(10, 6, return_state=True)), LSTM(10, 6), SimpleRNN(10, 4)
+    for ours, expected in [(bidirectional(ids, lengths=lengths)[0], bidirectional(vectors, lengths=lengths)[0]),
+                           (lstm.reference(ids), lstm(vectors)), (simple(ids), simple(vectors))]:
+        assert torch.allclose(ours, expected, atol=1e-6)
+    layer = LSTM(10, 6, dropout=0.5)
+    torch.manual_seed(1)
+    dropped = layer(ids)
+    torch.manual_seed(1)
+    assert torch.equal(dropped, layer(vectors))  # the same mask, drawn on the one-hot vectors
+    assert torch.allclose(layer.eval()(ids), layer.reference(vectors), atol=1e-6)

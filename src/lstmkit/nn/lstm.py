@@ -97,7 +97,8 @@ class _CompiledLSTM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias):
-        """x (batch, time, in), h0, c0 (batch, hidden) -> (outputs (batch, time, hidden), h_n, c_n)."""
+        """x (batch, time, in) or one-hot ids (batch, time), h0, c0 (batch, hidden) -> (outputs
+        (batch, time, hidden), h_n, c_n)."""
         gates = time_major_inputs(x, weight_ih, bias)
         h0, c0 = h0.contiguous(), c0.contiguous()
         outputs, cells = steploops.lstm_forward(gates, h0, c0, weight_hh.t().contiguous())
@@ -189,6 +190,7 @@ class LSTM(Recurrent):
     state_names = ("h", "c")
     torch_type = nn.LSTM
     lanes = True  # oneDNN's fused kernel: one thread per call side by side beats all threads on one call
+    reads_ids = True
 
     def __init__(self, input_size: int, hidden_size: int, **options):
         super().__init__(input_size, hidden_size, **options)
@@ -270,10 +272,15 @@ class LSTM(Recurrent):
 
     def _run_fused(self, x, state, lengths, need_state, weights):
         h0, c0 = state
-        if lengths is not None and int(lengths.min()) < x.shape[1] and need_state:
+        packed = lengths is not None and int(lengths.min()) < x.shape[1] and need_state
+        compiled = not packed and steploops.runs(x if x.is_floating_point() else h0, self.hidden_size,
+                                                 steploops.lstm_max_units(on_one_thread()))
+        if not (compiled or x.is_floating_point()):
+            x = self.one_hot(x)  # only the compiled loop reads one-hot ids as a lookup
+        if packed:
             # the final c of samples of different lengths: a packed batch stops each at its own end
             return lstm_packed(x, lengths, h0, c0, *weights)
-        if steploops.runs(x, self.hidden_size, steploops.lstm_max_units(on_one_thread())):
+        if compiled:
             output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights)
         else:
             output, h_n, c_n = lstm_fused(x, h0, c0, *weights)

@@ -44,15 +44,18 @@ LANE_BATCH = 32  # the most samples one call gets when training in lanes: slices
 # on the 2-core EPYC, 2026-12-05).
 LANE_MAX_HIDDEN = 256
 LANE_SPLIT_HIDDEN = 64  # up to this state size a batch is cut to give every lane work
+# One-hot ids skip the input's product, and lanes' compiled loops on them beat one oneDNN call on
+# all threads up to 128 units (the char LSTM(128), in-process A/B, docs/RESULTS.md "One-hot ids").
+LANE_SPLIT_HIDDEN_IDS = 128
 
 
-def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool) -> list[tuple[int, int]]:
+def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool, ids: bool = False) -> list[tuple[int, int]]:
     """Where run_recurrent cuts `layer`'s batch: [(start, end)] (docs/RESULTS.md, "Lanes"). A forward
     without gradients costs no more per sample on large batches: it is cut only to fill the lanes."""
     if lanes < 2 or layer.hidden_size > LANE_MAX_HIDDEN:
         return [(0, batch)]
     pieces = math.ceil(batch / LANE_BATCH) if training else 1
-    if layer.hidden_size <= LANE_SPLIT_HIDDEN:
+    if layer.hidden_size <= (LANE_SPLIT_HIDDEN_IDS if ids else LANE_SPLIT_HIDDEN):
         pieces = max(pieces, math.ceil(lanes / calls))
     size = math.ceil(batch / min(batch, pieces))
     return [(start, min(batch, start + size)) for start in range(0, batch, size)]
@@ -74,7 +77,8 @@ def run_recurrent(calls: list) -> list:
         if layer.implementation == "reference":
             plans.append((layer, lengths, time, layer._run_reference(x, state, lengths), None))
             continue
-        slices = batch_slices(layer, x.shape[0], lanes, len(calls), torch.is_grad_enabled())
+        slices = batch_slices(layer, x.shape[0], lanes, len(calls), torch.is_grad_enabled(),
+                              ids=not x.is_floating_point())
         plans.append((layer, lengths, time, None, slice(len(jobs), len(jobs) + len(slices))))
         weights = layer._weights()
         for start, end in slices:
@@ -115,8 +119,12 @@ def final_state_gradient(state: torch.Tensor, grad_outputs, grad_final) -> torch
 
 def time_major_inputs(x: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """x (batch, time, in) -> x_t·W_ihᵀ + b (time, batch, gates·hidden), contiguous, as one matrix
-    product: a product over the transposed view runs as one small product per step."""
+    product: a product over the transposed view runs as one small product per step. One-hot ids x
+    (batch, time) gather their rows of W_ihᵀ + b instead."""
     batch, time = x.shape[:2]
+    if not x.is_floating_point():
+        table = torch.add(weight_ih.t(), bias)  # (in, gates·hidden): what each id adds
+        return table.index_select(0, x.t().reshape(-1)).view(time, batch, -1)
     return torch.addmm(bias, x.transpose(0, 1).reshape(time * batch, -1), weight_ih.t()).view(time, batch, -1)
 
 
@@ -125,7 +133,8 @@ def loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim: int
     gradients of x (or None), h0 (or None), W_ih, W_hh and the bias. grad_pre (…, gates·hidden) and
     outputs (…, hidden) run along `time_dim` (0: time-major, 1: batch-major); x is batch-major.
     grad_pre reaches the input through W_ih, h0 through W_hh, and the weights through the step's
-    input and the state before it: h0 for the first step, the outputs shifted by one after it."""
+    input and the state before it: h0 for the first step, the outputs shifted by one after it.
+    One-hot ids x (batch, time) get no gradient; W_ih's sums their steps' rows of grad_pre."""
     if time_dim == 0:
         x = x.transpose(0, 1)
     steps, width = grad_pre.shape[time_dim], grad_pre.shape[-1]
@@ -139,7 +148,11 @@ def loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim: int
     grad_weight_hh = (grad_pre.narrow(time_dim, 1, steps - 1).reshape(-1, width).t()
                       @ outputs.narrow(time_dim, 0, steps - 1).reshape(-1, outputs.shape[-1])
                       + first.t() @ h0)
-    return grad_x, grad_h0, flat.t() @ x.reshape(-1, x.shape[-1]), grad_weight_hh, flat.sum(0)
+    if x.is_floating_point():
+        grad_weight_ih = flat.t() @ x.reshape(-1, x.shape[-1])
+    else:
+        grad_weight_ih = flat.new_zeros(weight_ih.shape[1], width).index_add_(0, x.reshape(-1), flat).t()
+    return grad_x, grad_h0, grad_weight_ih, grad_weight_hh, flat.sum(0)
 
 
 def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
@@ -148,7 +161,10 @@ def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
 
 
 class Recurrent(nn.Module):
-    """Base of the recurrent layers. Inputs are `(batch, time, features)`.
+    """Base of the recurrent layers. Inputs are `(batch, time, features)`, or integer ids
+    `(batch, time)` in [0, input_size) that stand for one-hot vectors (the lecture's char models):
+    an LSTM reads each id's column of W_ih instead of multiplying by a one-hot vector, where its
+    compiled loop runs (docs/MODELS.md); elsewhere the ids become one-hot vectors first.
 
     forward(inputs, initial_state=None, lengths=None) returns
       - `(batch, time, hidden)` if return_sequences else the last output `(batch, hidden)`;
@@ -164,6 +180,7 @@ class Recurrent(nn.Module):
 
     state_names: tuple[str, ...] = ("h",)
     lanes = False  # whether run_recurrent runs this layer's fused calls side by side (lanes.py)
+    reads_ids = False  # whether _run_fused takes one-hot ids as they are (else _prepare makes the vectors)
 
     def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
                  return_state: bool = False, dropout: float = 0.0, go_backwards: bool = False,
@@ -248,17 +265,26 @@ class Recurrent(nn.Module):
             self.implementation = saved
 
     def _prepare(self, inputs, initial_state, lengths):
-        """Checks shapes, applies input dropout; -> (x, state tuple, lengths or None)."""
+        """Checks shapes, applies input dropout; -> (x, state tuple, lengths or None). One-hot ids
+        stay ids where _run_fused reads them (no dropout to apply)."""
         self._check_input(inputs)
         batch = inputs.shape[0]
         lengths = self._check_lengths(lengths, batch, inputs.shape[1], inputs.device)
+        dropping = self.training and self.dropout > 0
+        if not inputs.is_floating_point() and (dropping or self.implementation == "reference"
+                                                or not self.reads_ids):
+            inputs = self.one_hot(inputs)
         state = self._initial_state(initial_state, batch, inputs)
-        if self.training and self.dropout > 0:
+        if dropping:
             # Keras drops input features with one mask per sequence, the same at every step.
             keep = torch.full((batch, 1, self.input_size), 1 - self.dropout, device=inputs.device,
                               dtype=inputs.dtype)
             inputs = inputs * torch.bernoulli(keep) / (1 - self.dropout)
         return inputs, state, lengths
+
+    def one_hot(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (batch, time) -> one-hot vectors (batch, time, input_size) in the weights' dtype."""
+        return nn.functional.one_hot(ids, self.input_size).to(self.weight_ih.dtype)
 
     def _run(self, x, state, lengths, need_state):
         """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
@@ -283,6 +309,9 @@ class Recurrent(nn.Module):
         name = type(self).__name__
         if not isinstance(inputs, torch.Tensor):
             raise ValueError(f"{name} expects a tensor of shape {expected}, got {type(inputs).__name__}")
+        if inputs.dim() == 2 and not inputs.is_floating_point() and inputs.dtype != torch.bool:
+            self._check_ids(inputs)
+            return
         if inputs.dim() != 3:
             raise ValueError(f"{name} expects a 3-D input of shape {expected}, "
                              f"got {inputs.dim()}-D shape {tuple(inputs.shape)}")
@@ -292,7 +321,16 @@ class Recurrent(nn.Module):
             raise ValueError(f"{name} expects at least one sample and one time step, got {tuple(inputs.shape)}")
         if not inputs.is_floating_point():
             raise ValueError(f"{name} expects a floating-point input, got {inputs.dtype} "
-                             "(token ids go through an Embedding first)")
+                             f"(one-hot ids come as (batch, time); other token ids go through an Embedding first)")
+
+    def _check_ids(self, ids):
+        name = type(self).__name__
+        if ids.shape[0] == 0 or ids.shape[1] == 0:
+            raise ValueError(f"{name} expects at least one sample and one time step, got {tuple(ids.shape)}")
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= self.input_size:
+            raise ValueError(f"{name} reads 2-D integer input as one-hot ids in [0, {self.input_size}) "
+                             f"(its input_size), got ids {low}..{high}")
 
     def _check_lengths(self, lengths, batch, time, device):
         if lengths is None:
@@ -309,7 +347,7 @@ class Recurrent(nn.Module):
     def _initial_state(self, initial_state, batch, inputs) -> tuple[torch.Tensor, ...]:
         shape = (batch, self.hidden_size)
         if initial_state is None:
-            zeros = inputs.new_zeros(shape)
+            zeros = (inputs if inputs.is_floating_point() else self.weight_ih).new_zeros(shape)
             return tuple(zeros for _ in self.state_names)
         parts = (initial_state,) if isinstance(initial_state, torch.Tensor) else tuple(initial_state)
         names = ", ".join(self.state_names)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ...errors import DataError
-from ...nn import LSTM, Dense, Embedding, one_hot
+from ...nn import LSTM, Dense, Embedding
 from ...generation.language_model import LanguageModelSteps
 from ...text.vocabulary import Vocabulary
 from .chars import segment_batches
@@ -32,7 +32,7 @@ class CharModel(nn.Module):
         return torch.eye(self.vocab, device=self.output.weight.device)  # one-hot inputs
 
     def forward(self, ids: torch.Tensor, last_only: bool = False) -> torch.Tensor:
-        x = self.embedding(ids) if self.embedding is not None else one_hot(ids, self.vocab)
+        x = self.embedding(ids) if self.embedding is not None else ids  # the LSTM reads ids as one-hot vectors
         for index, layer in enumerate(self.recurrent):
             if last_only and index == len(self.recurrent) - 1:
                 x = layer.outputs_and_state(x)[1][0]  # the last step's h only: (batch, hidden)
