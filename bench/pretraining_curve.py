@@ -3,6 +3,10 @@
     OMP_NUM_THREADS=1 .venv/bin/python bench/pretraining_curve.py train [--seeds 0 1 2] [--sizes 250 ... 25000]
     .venv/bin/python bench/pretraining_curve.py report [--plot docs/pretraining_curve.png]
 
+    # the two ends on SST-2 (bench/data/sst2), with the vectors trained on IMDB's reviews
+    OMP_NUM_THREADS=1 .venv/bin/python bench/pretraining_curve.py train --data bench/data/sst2/train.csv \
+        --test-data bench/data/sst2/test.csv --vectors runs/curve/w2v32.txt --out runs/curve-sst2 --sizes 250 6920
+
 For each number n of labelled training reviews (`--train-texts n`, 20% of them validating) and each
 seed, three embeddings under the lecture's model (Embedding(10000, 32) -> LSTM(32) -> Dense(1),
 RMSprop, 10 epochs, batch 32 so that the small sets still take steps), scored on the same 25,000
@@ -51,16 +55,16 @@ def lstmkit(*arguments) -> str:
     return done.stdout
 
 
-def train(seeds: list[int], sizes: list[int], data: Path) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    vectors = OUT / "w2v32.txt"
+def train(seeds: list[int], sizes: list[int], data: Path, test_data: Path, vectors: Path | None, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    vectors = vectors or out / "w2v32.txt"
     if not vectors.exists():  # once, for every run: the unlabelled and training reviews, no label read
         lstmkit("sentiment", "vectors", "--data", data, "--dim", 32, "--seed", 0, "--out", f"{vectors}.part")
         os.replace(f"{vectors}.part", vectors)
     for size in sizes:
         for seed in seeds:
             for embedding, options in EMBEDDINGS.items():
-                run = OUT / f"{embedding}-n{size}-s{seed}"
+                run = out / f"{embedding}-n{size}-s{seed}"
                 if (run / "evaluation.json").exists():
                     continue
                 shutil.rmtree(run, ignore_errors=True)  # a run cut short: trained again from its start
@@ -68,11 +72,11 @@ def train(seeds: list[int], sizes: list[int], data: Path) -> None:
                 lstmkit("sentiment", "train", "--data", data, "--out", run, "--seed", seed, "--train-texts", size,
                         *RECIPE, *[option.replace("{vectors}", str(vectors)) for option in options])
                 seconds = time.monotonic() - started
-                evaluation = json.loads(lstmkit("sentiment", "evaluate", run, "--data", data, "--json"))
+                evaluation = json.loads(lstmkit("sentiment", "evaluate", run, "--data", test_data, "--json"))
                 (run / "evaluation.json").write_text(json.dumps(evaluation), encoding="utf-8")
                 line = {"embedding": embedding, "size": size, "seed": seed, "test_accuracy": evaluation["accuracy"],
                         "train_seconds": round(seconds)}
-                with open(OUT / "results.jsonl", "a", encoding="utf-8") as results:
+                with open(out / "results.jsonl", "a", encoding="utf-8") as results:
                     results.write(json.dumps(line) + "\n")
                 print(json.dumps(line), flush=True)
 
@@ -143,13 +147,16 @@ def main(argv=None) -> None:
     training = steps.add_parser("train")
     training.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     training.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    training.add_argument("--data", type=Path, default=DATA)
+    training.add_argument("--data", type=Path, default=DATA, help="the labelled training texts")
+    training.add_argument("--test-data", type=Path, help="the texts scored (default: --data's test set)")
+    training.add_argument("--vectors", type=Path, help="word vectors to use (default: trained on --data once)")
+    training.add_argument("--out", type=Path, default=OUT)
     reporting = steps.add_parser("report")
     reporting.add_argument("--results", type=Path, default=OUT / "results.jsonl")
     reporting.add_argument("--plot", type=Path)
     args = parser.parse_args(argv)
     if args.step == "train":
-        train(args.seeds, args.sizes, args.data)
+        train(args.seeds, args.sizes, args.data, args.test_data or args.data, args.vectors, args.out)
     else:
         print("\n".join(report(accuracies(args.results), args.plot)))
 

@@ -63,3 +63,15 @@ def test_the_default_sentiment_model_is_sure_of_plain_reviews():
     name = next(model.name for model in catalogue.defaults() if model.task == "sentiment")
     positive, negative = _answers(name)
     assert positive >= 0.9 and negative >= 0.9
+
+
+@pytest.mark.filterwarnings("ignore:.*validation texts")  # 40 validation sentences, on purpose
+def test_the_small_preset_fine_tunes_the_installed_imdb_best(tmp_path, run_cli):
+    """`--preset small` starts from imdb-best's shape, vocabulary and weights (SST-2 sentences here)."""
+    sentences = Path(__file__).parents[1] / "bench" / "data" / "sst2" / "train.csv"
+    code, out, err = run_cli("sentiment", "train", "--preset", "small", "--data", sentences, "--out", tmp_path / "run",
+                             "--train-texts", 200, "--epochs", 1)
+    assert code == 0, err
+    assert "starting from imdb-best: its vocabulary (30,000)" in out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
+    assert saved["sentiment"]["units"] == 64 and saved["sentiment"]["bidirectional"] is True
