@@ -74,4 +74,4 @@ def test_the_small_preset_fine_tunes_the_installed_imdb_best(tmp_path, run_cli):
     assert code == 0, err
     assert "starting from imdb-best: its vocabulary (30,000)" in out
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
-    assert saved["sentiment"]["units"] == 64 and saved["sentiment"]["bidirectional"] is True
+    assert saved["config"]["units"] == 64 and saved["config"]["bidirectional"] is True
