@@ -90,7 +90,7 @@ def accuracies(path: Path) -> dict[tuple[str, int], dict[int, float]]:
     return found
 
 
-def report(found: dict, plot: Path | None) -> list[str]:
+def report(found: dict, plot: Path | None, scored: str = "IMDB test accuracy (%), 25,000 reviews") -> list[str]:
     sizes = sorted({size for _, size in found})
     lines = ["| labelled reviews n | " + " | ".join(EMBEDDINGS) + " | frozen − scratch | finetuned − scratch |",
              "|---|" + "---|" * (len(EMBEDDINGS) + 2)]
@@ -114,12 +114,12 @@ def report(found: dict, plot: Path | None) -> list[str]:
     lines.append(f"frozen word2vec ahead of scratch by more than the noise at n = {', '.join(f'{n:,}' for n in helping)}"
                  if helping else "frozen word2vec is nowhere ahead of scratch by more than the noise")
     if plot:
-        _draw(found, sizes, plot)
+        _draw(found, sizes, plot, scored)
         lines.append(str(plot))
     return lines
 
 
-def _draw(found: dict, sizes: list[int], out: Path) -> None:
+def _draw(found: dict, sizes: list[int], out: Path, scored: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,8 +132,8 @@ def _draw(found: dict, sizes: list[int], out: Path) -> None:
         axes.errorbar([size for size, _ in points], [s.mean for _, s in points],
                       yerr=[s.half_width for _, s in points], marker="o", capsize=3, label=embedding)
     axes.set_xscale("log")
-    axes.set_xlabel("labelled training reviews n (20% of them validate)")
-    axes.set_ylabel("IMDB test accuracy (%), 25,000 reviews")
+    axes.set_xlabel("labelled training texts n (20% of them validate)")
+    axes.set_ylabel(scored)
     axes.set_title("Pretrained word vectors against n: mean ± 95% CI over seeds", fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend()
@@ -154,11 +154,12 @@ def main(argv=None) -> None:
     reporting = steps.add_parser("report")
     reporting.add_argument("--results", type=Path, default=OUT / "results.jsonl")
     reporting.add_argument("--plot", type=Path)
+    reporting.add_argument("--scored", default="IMDB test accuracy (%), 25,000 reviews", help="the plot's y label")
     args = parser.parse_args(argv)
     if args.step == "train":
         train(args.seeds, args.sizes, args.data, args.test_data or args.data, args.vectors, args.out)
     else:
-        print("\n".join(report(accuracies(args.results), args.plot)))
+        print("\n".join(report(accuracies(args.results), args.plot, args.scored)))
 
 
 if __name__ == "__main__":
