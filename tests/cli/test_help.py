@@ -20,11 +20,13 @@ def help_text(capsys, *argv) -> str:
 
 def test_train_help_shows_each_presets_value(capsys):
     text = help_text(capsys, "sentiment", "train")
-    lecture, best = PRESETS["lecture"], PRESETS["best"]
-    assert f"--lr LR learning rate (best: {best.lr}, lecture: {lecture.lr})" in text
-    assert f"--units UNITS units per recurrent layer (best: {best.units}, lecture: {lecture.units})" in text
+    lecture, best, small = PRESETS["lecture"], PRESETS["best"], PRESETS["small"]
+    assert f"--lr LR learning rate (best: {best.lr}, lecture: {lecture.lr}, small: {small.lr})" in text
+    assert (f"--units UNITS units per recurrent layer (best: {best.units}, lecture: {lecture.units}, "
+            f"small: {small.units})") in text
     assert "--seed SEED (default 0)" in text  # the presets agree
-    assert "(best: on, lecture: off)" in text  # a switch
+    assert "(best: on, lecture: off, small: on)" in text  # a switch
+    assert "(best: none, lecture: none, small: imdb-best)" in text  # small starts from the installed model
 
 
 @pytest.mark.parametrize("task", ["textgen", "translate"])
