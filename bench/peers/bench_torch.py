@@ -131,7 +131,8 @@ def synthetic(model: str, count: int, generator, impl: str = "torch"):
     if model == "char_lstm":
         c = specs.CHAR
         chars = ids(c["vocab"], count, c["length"])
-        return (chars if impl == "lstmkit" else nn.functional.one_hot(chars, c["vocab"]).float(),), ids(c["vocab"], count)
+        inputs = chars if impl == "lstmkit" else nn.functional.one_hot(chars, c["vocab"]).float()
+        return (inputs,), ids(c["vocab"], count)
     c = specs.SEQ2SEQ
     return ((one_hot(c["encoder_vocab"], count, c["encoder_length"]),
              one_hot(c["decoder_vocab"], count, c["decoder_length"])),
