@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lstmkit.nn import LSTM, flush_denormals, reverse_padded
+from lstmkit.nn import GRU, LSTM, SimpleRNN, flush_denormals, reverse_padded
 
 
 def run_both(layer, x, state=None, lengths=None):
@@ -232,6 +232,33 @@ def test_bad_shapes_raise_value_errors_naming_the_expected_shape(call, message):
         call(LSTM(4, 5))
 
 
+@pytest.mark.parametrize("layer_type", [LSTM, SimpleRNN, GRU])
+def test_weight_drop_drops_the_same_recurrent_weights_at_every_step(layer_type):
+    """Training with weight_drop runs as the same layer with W_hh masked once (both paths); a dropped
+    weight gets no gradient; in eval the layer is the plain one."""
+    torch.manual_seed(5)
+    layer = layer_type(6, 8, return_sequences=True, weight_drop=0.5)
+    x = torch.randn(3, 10, 6)
+    plain = layer_type(6, 8, return_sequences=True)
+    plain.load_state_dict(layer.state_dict())
+    for forward in (layer, layer.reference):
+        torch.manual_seed(6)
+        output = forward(x)
+        torch.manual_seed(6)  # the mask _weights drew
+        masked = nn.functional.dropout(layer.weight_hh.detach(), 0.5)
+        with torch.no_grad():
+            plain.weight_hh.copy_(masked)
+        assert (output - plain(x)).abs().max() < 1e-5
+        layer.zero_grad()
+        output.sum().backward()
+        dropped = masked == 0
+        assert 0.3 < dropped.float().mean() < 0.7
+        assert (layer.weight_hh.grad[dropped] == 0).all() and (layer.weight_hh.grad[~dropped] != 0).any()
+    layer.eval()
+    plain.load_state_dict(layer.state_dict())
+    assert torch.equal(layer(x), plain(x))
+
+
 @pytest.mark.parametrize("arguments, message", [
     ((0, 5), "input_size must be a positive integer"),
     ((4, -1), "hidden_size must be a positive integer"),
@@ -245,6 +272,8 @@ def test_bad_sizes_raise_value_errors(arguments, message):
 def test_bad_options_raise_value_errors():
     with pytest.raises(ValueError, match="dropout"):
         LSTM(4, 5, dropout=1.0)
+    with pytest.raises(ValueError, match="weight_drop"):
+        LSTM(4, 5, weight_drop=-0.1)
     with pytest.raises(ValueError, match="implementation"):
         LSTM(4, 5, implementation="cudnn")
 

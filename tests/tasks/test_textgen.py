@@ -5,10 +5,11 @@ import warnings
 from pathlib import Path
 
 import pytest
+import torch
 
 import lstmkit
 from lstmkit.cli import main
-from lstmkit.tasks.textgen import PRESETS, CharModel, load
+from lstmkit.tasks.textgen import PRESETS, CharModel, TextgenConfig, load
 from lstmkit.training.run import RunDirectory
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nietzsche" / "nietzsche.txt"
@@ -46,6 +47,22 @@ def test_lecture_mode_is_the_lectures_model(text, tmp_path, run_cli):
     assert config.embedding_dim == 0 and model.embedding is None  # one-hot, as the lecture
     lecture_sized = CharModel(PRESETS["lecture"], 57)
     assert sum(p.numel() for p in lecture_sized.parameters()) == 102_585
+
+
+def test_awd_regularisers_drop_recurrent_weights_and_output_features_per_sequence():
+    config = TextgenConfig(embedding_dim=8, hidden=16, layers=2, weight_drop=0.3, output_dropout=0.5)
+    model = CharModel(config, 20)
+    assert [layer.weight_drop for layer in model.recurrent] == [0.3, 0.3]
+    seen = []
+    model.output.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    ids = torch.randint(0, 20, (6, 30), generator=torch.Generator().manual_seed(0))
+    model.train()
+    model(ids)
+    dropped = seen[-1] == 0  # (batch, time, hidden)
+    assert (dropped.all(1) | ~dropped.any(1)).all(), "a feature was dropped at some steps and kept at others"
+    assert 0.3 < dropped.all(1).float().mean() < 0.7
+    model.eval()
+    assert torch.equal(model(ids), model(ids)) and not (seen[-1] == 0).all(1).any()
 
 
 def test_sample_is_reproducible_and_streams(trained, run_cli):

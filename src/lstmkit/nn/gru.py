@@ -37,13 +37,14 @@ class GRU(Recurrent):
     def _torch_biases(self):
         return self.bias_ih, self.bias_hh
 
-    def _weights(self):
+    def _own_weights(self):
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
-    def cell(self, x_t, state):
+    def cell(self, x_t, state, weights=None):
         (h,) = state
-        from_x = (x_t @ self.weight_ih.t() + self.bias_ih).chunk(3, -1)
-        from_h = (h @ self.weight_hh.t() + self.bias_hh).chunk(3, -1)
+        weight_ih, weight_hh, bias_ih, bias_hh = weights or self._own_weights()
+        from_x = (x_t @ weight_ih.t() + bias_ih).chunk(3, -1)
+        from_h = (h @ weight_hh.t() + bias_hh).chunk(3, -1)
         reset = torch.sigmoid(from_x[0] + from_h[0])
         update = torch.sigmoid(from_x[1] + from_h[1])
         candidate = torch.tanh(from_x[2] + reset * from_h[2])

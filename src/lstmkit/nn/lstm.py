@@ -178,10 +178,11 @@ def join_states(states, more) -> list:
 
 class LSTM(Recurrent):
     """LSTM(input_size, hidden_size, *, return_sequences=False, return_state=False, dropout=0.0,
-    go_backwards=False, implementation="fused").
+    go_backwards=False, implementation="fused", weight_drop=0.0).
 
     Inputs (batch, time, input_size); state (h, c), each (batch, hidden_size). `dropout` drops input
-    features with one mask per sequence (Keras's `dropout`). `implementation="reference"` runs
+    features with one mask per sequence (Keras's `dropout`); `weight_drop` drops recurrent weights
+    (W_hh) with one mask per batch (AWD-LSTM). `implementation="reference"` runs
     the readable step-by-step path; `gates()` returns every gate's activations for inspection.
     Initialised as Keras does: Glorot-uniform input weights, orthogonal recurrent weights,
     zero biases except the forget gate's, which is 1.
@@ -207,16 +208,18 @@ class LSTM(Recurrent):
             self.bias.zero_()
             self.bias[hidden: 2 * hidden] = 1.0  # forget gate open at the start: the belt carries
 
-    def _step(self, x_t, h, c):
-        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden)."""
-        pre = x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias
+    def _step(self, x_t, h, c, weights=None):
+        """The lecture's equations for one step -> (f, i, c̃, o, c, h), each (batch, hidden).
+        `weights` (W_ih, W_hh, b) as _weights gives them (default: the layer's own)."""
+        weight_ih, weight_hh, bias = weights or self._own_weights()
+        pre = x_t @ weight_ih.t() + h @ weight_hh.t() + bias
         i, f, candidate, o = lstm_gates(pre)
         c = f * c + i * candidate
         h = o * torch.tanh(c)
         return f, i, candidate, o, c, h
 
-    def cell(self, x_t, state):
-        *_, c, h = self._step(x_t, *state)
+    def cell(self, x_t, state, weights=None):
+        *_, c, h = self._step(x_t, *state, weights)
         return h, c
 
     def step_weights(self, one_hot: bool = False, dtype: torch.dtype = torch.float32,

@@ -74,13 +74,13 @@ def run_recurrent(calls: list) -> list:
             x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
         if layer.go_backwards:
             x = reverse_padded(x, lengths)
+        weights = layer._weights()
         if layer.implementation == "reference":
-            plans.append((layer, lengths, time, layer._run_reference(x, state, lengths), None))
+            plans.append((layer, lengths, time, layer._run_reference(x, state, lengths, weights), None))
             continue
         slices = batch_slices(layer, x.shape[0], lanes, len(calls), torch.is_grad_enabled(),
                               ids=not x.is_floating_point())
         plans.append((layer, lengths, time, None, slice(len(jobs), len(jobs) + len(slices))))
-        weights = layer._weights()
         for start, end in slices:
             def kernel(x, *tensors, layer=layer, need_state=need_state,
                        lengths=None if lengths is None else lengths[start:end]):
@@ -184,17 +184,19 @@ class Recurrent(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
                  return_state: bool = False, dropout: float = 0.0, go_backwards: bool = False,
-                 implementation: str = "fused"):
+                 implementation: str = "fused", weight_drop: float = 0.0):
         super().__init__()
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        for name, value in (("dropout", dropout), ("weight_drop", weight_drop)):
+            if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.dropout = float(dropout)
+        self.weight_drop = float(weight_drop)
         self.go_backwards = bool(go_backwards)
         self.implementation = implementation
 
@@ -203,11 +205,11 @@ class Recurrent(nn.Module):
         return dict(input_size=self.input_size, hidden_size=self.hidden_size,
                     return_sequences=self.return_sequences, return_state=self.return_state,
                     dropout=self.dropout, go_backwards=self.go_backwards,
-                    implementation=self.implementation)
+                    implementation=self.implementation, weight_drop=self.weight_drop)
 
     def extra_repr(self) -> str:
         flags = [name for name in ("return_sequences", "return_state", "go_backwards") if getattr(self, name)]
-        extra = f", dropout={self.dropout}" if self.dropout else ""
+        extra = "".join(f", {name}={getattr(self, name)}" for name in ("dropout", "weight_drop") if getattr(self, name))
         return f"{self.input_size}, {self.hidden_size}{extra}" + "".join(f", {f}=True" for f in flags)
 
     def to_torch(self) -> nn.RNNBase:
@@ -229,13 +231,23 @@ class Recurrent(nn.Module):
         """(b_ih, b_hh) as PyTorch's kernels take them: one bias and a zero."""
         return self.bias, torch.zeros_like(self.bias)
 
-    def cell(self, x_t: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        """One step: x_t (batch, input_size), state tuple of (batch, hidden) -> the new state tuple."""
+    def cell(self, x_t: torch.Tensor, state: tuple[torch.Tensor, ...], weights=None) -> tuple[torch.Tensor, ...]:
+        """One step: x_t (batch, input_size), state tuple of (batch, hidden) -> the new state tuple.
+        `weights` as _weights gives them (default: the layer's own, no weight drop)."""
         raise NotImplementedError
 
-    def _weights(self) -> tuple[torch.Tensor, ...]:
-        """The tensors _run_fused computes with (given to it, so that lanes can route their gradients)."""
+    def _own_weights(self) -> tuple[torch.Tensor, ...]:
+        """The parameters a step computes with, W_hh second."""
         return self.weight_ih, self.weight_hh, self.bias
+
+    def _weights(self) -> tuple[torch.Tensor, ...]:
+        """The tensors a call computes with (given to _run_fused, so that lanes can route their
+        gradients). Training with weight_drop, W_hh has a DropConnect mask drawn once per call: every
+        step of every sequence in the batch drops the same recurrent weights (AWD-LSTM's weight drop)."""
+        weights = self._own_weights()
+        if self.training and self.weight_drop > 0:
+            weights = (weights[0], nn.functional.dropout(weights[1], self.weight_drop), *weights[2:])
+        return weights
 
     def _run_fused(self, x, state, lengths, need_state, weights):
         """All steps at once with `weights` (as _weights gives them) -> (outputs (batch, time, hidden),
@@ -290,10 +302,10 @@ class Recurrent(nn.Module):
         """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
         return run_recurrent([(self, x, state, lengths, need_state)])[0]
 
-    def _run_reference(self, x, state, lengths):
+    def _run_reference(self, x, state, lengths, weights):
         outputs = []
         for t in range(x.shape[1]):
-            new_state = self.cell(x[:, t], state)
+            new_state = self.cell(x[:, t], state, weights)
             if lengths is not None:  # a finished sample keeps its state
                 running = (t < lengths)[:, None]
                 new_state = tuple(torch.where(running, new, old) for new, old in zip(new_state, state))

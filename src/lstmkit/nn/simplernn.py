@@ -99,9 +99,10 @@ class SimpleRNN(Recurrent):
         nn.init.orthogonal_(self.weight_hh)
         nn.init.zeros_(self.bias)
 
-    def cell(self, x_t, state):
+    def cell(self, x_t, state, weights=None):
         (h,) = state
-        return (torch.tanh(x_t @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias),)
+        weight_ih, weight_hh, bias = weights or self._own_weights()
+        return (torch.tanh(x_t @ weight_ih.t() + h @ weight_hh.t() + bias),)
 
     def _run_fused(self, x, state, lengths, need_state, weights):
         output, h_n = _SimpleRNNKernel.apply(x, state[0], *weights)

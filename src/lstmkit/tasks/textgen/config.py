@@ -26,6 +26,10 @@ class TextgenConfig(TrainingConfig):  # frozen: the presets are values no traini
     hidden: int = setting(128, "units per LSTM layer", limit=LIMITS["hidden"])
     layers: int = setting(1, limit=LIMITS["layers"])
     dropout: float = setting(0.0, "input dropout of every LSTM layer", limit=LIMITS["dropout"])
+    weight_drop: float = setting(0.0, "drop this share of every LSTM layer's recurrent weights, one mask a batch "
+                                      "(AWD-LSTM's weight drop)", limit=LIMITS["dropout"])
+    output_dropout: float = setting(0.0, "dropout on the last LSTM layer's outputs, one mask per sequence",
+                                    limit=LIMITS["dropout"])
     lr_decay: float = setting(1.0, "learning rate x this after every epoch", limit=LIMITS["lr_decay"])
     held_out: float = setting(0.1, "fraction of the text's end held out to score the model",
                               limit=Limit(0, 1, open_low=True, open_high=True))

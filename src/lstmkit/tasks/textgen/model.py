@@ -21,9 +21,10 @@ class CharModel(nn.Module):
         self.vocab = vocab
         self.embedding = Embedding(vocab, config.embedding_dim) if config.embedding_dim else None
         sizes = [config.embedding_dim or vocab] + [config.hidden] * config.layers
-        self.recurrent = nn.ModuleList(LSTM(sizes[i], config.hidden, return_sequences=True,
-                                            dropout=config.dropout) for i in range(config.layers))
+        self.recurrent = nn.ModuleList(LSTM(sizes[i], config.hidden, return_sequences=True, dropout=config.dropout,
+                                            weight_drop=config.weight_drop) for i in range(config.layers))
         self.output = Dense(config.hidden, vocab)
+        self.output_dropout = config.output_dropout
 
     def input_table(self) -> torch.Tensor:
         """(vocab, input features): what each character feeds the first LSTM layer."""
@@ -38,6 +39,9 @@ class CharModel(nn.Module):
                 x = layer.outputs_and_state(x)[1][0]  # the last step's h only: (batch, hidden)
             else:
                 x = layer(x)
+        if self.training and self.output_dropout:  # one mask per sequence, as the layers' input dropout
+            keep = x.new_full((x.shape[0], *[1] * (x.dim() - 2), x.shape[-1]), 1 - self.output_dropout)
+            x = x * torch.bernoulli(keep) / (1 - self.output_dropout)
         return self.output(x)
 
     def sampler(self) -> LanguageModelSteps:
