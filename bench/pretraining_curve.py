@@ -24,16 +24,11 @@ more than the noise, and draws the curve.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
-import sys
-import time
-from collections import defaultdict
 from pathlib import Path
 
 from lstmkit.stats import compare, describe
+from seeded_runs import grouped, lstmkit, record, train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
@@ -47,14 +42,6 @@ EMBEDDINGS = {
 RECIPE = ["--preset", "lecture", "--batch-size", "32", "--quiet"]
 
 
-def lstmkit(*arguments) -> str:
-    done = subprocess.run([sys.executable, "-m", "lstmkit", *map(str, arguments)], capture_output=True, text=True,
-                          env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
-    if done.returncode != 0:
-        sys.exit(f"pretraining_curve: lstmkit {' '.join(map(str, arguments[:2]))} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
 def train(seeds: list[int], sizes: list[int], data: Path, test_data: Path, vectors: Path | None, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     vectors = vectors or out / "w2v32.txt"
@@ -65,29 +52,19 @@ def train(seeds: list[int], sizes: list[int], data: Path, test_data: Path, vecto
         for seed in seeds:
             for embedding, options in EMBEDDINGS.items():
                 run = out / f"{embedding}-n{size}-s{seed}"
-                if (run / "evaluation.json").exists():
-                    continue
-                shutil.rmtree(run, ignore_errors=True)  # a run cut short: trained again from its start
-                started = time.monotonic()
-                lstmkit("sentiment", "train", "--data", data, "--out", run, "--seed", seed, "--train-texts", size,
-                        *RECIPE, *[option.replace("{vectors}", str(vectors)) for option in options])
-                seconds = time.monotonic() - started
-                evaluation = json.loads(lstmkit("sentiment", "evaluate", run, "--data", test_data, "--json"))
-                (run / "evaluation.json").write_text(json.dumps(evaluation), encoding="utf-8")
-                line = {"embedding": embedding, "size": size, "seed": seed, "test_accuracy": evaluation["accuracy"],
-                        "train_seconds": round(seconds)}
-                with open(out / "results.jsonl", "a", encoding="utf-8") as results:
-                    results.write(json.dumps(line) + "\n")
-                print(json.dumps(line), flush=True)
+                evaluation = train_and_score(
+                    run, ["sentiment", "train", "--data", data, "--seed", seed, "--train-texts", size, *RECIPE,
+                          *[option.replace("{vectors}", str(vectors)) for option in options]],
+                    ["sentiment", "evaluate", run, "--data", test_data])
+                if evaluation:
+                    record(out / "results.jsonl", {"embedding": embedding, "size": size, "seed": seed,
+                                                   "test_accuracy": evaluation["accuracy"],
+                                                   "train_seconds": evaluation["train_seconds"]})
 
 
 def accuracies(path: Path) -> dict[tuple[str, int], dict[int, float]]:
     """{(embedding, n): {seed: test accuracy in %}}."""
-    found = defaultdict(dict)
-    for line in path.read_text(encoding="utf-8").splitlines():
-        run = json.loads(line)
-        found[run["embedding"], run["size"]][run["seed"]] = 100 * run["test_accuracy"]
-    return found
+    return grouped(path, ("embedding", "size"), "test_accuracy", 100)
 
 
 def report(found: dict, plot: Path | None, scored: str = "IMDB test accuracy (%), 25,000 reviews") -> list[str]:

@@ -14,40 +14,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from lstmkit.stats import compare, describe
+from seeded_runs import train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 SST2 = ROOT / "bench" / "data" / "sst2"
 PRESETS = ("lecture", "small")
 
 
-def lstmkit(*arguments) -> str:
-    done = subprocess.run([sys.executable, "-m", "lstmkit", *map(str, arguments)], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"small_preset: lstmkit {' '.join(map(str, arguments[:2]))} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
 def run(preset: str, seed: int, out: Path) -> dict:
-    """Trains and scores one run (or reads the finished one) -> {"accuracy", "seconds"}."""
+    """Trains and scores one run (or reads the finished one) -> its evaluation with "train_seconds"."""
     folder = out / f"{preset}-s{seed}"
-    result = folder / "evaluation.json"
-    if not result.exists():
-        shutil.rmtree(folder, ignore_errors=True)  # a run cut short starts again
-        started = time.monotonic()
-        lstmkit("sentiment", "train", "--data", SST2 / "train.csv", "--out", folder, "--seed", seed,
-                "--preset", preset, "--quiet")
-        seconds = time.monotonic() - started
-        evaluation = json.loads(lstmkit("sentiment", "evaluate", folder, "--data", SST2 / "test.csv", "--json"))
-        result.write_text(json.dumps({"accuracy": evaluation["accuracy"], "seconds": round(seconds)}),
-                          encoding="utf-8")
-    return json.loads(result.read_text(encoding="utf-8"))
+    train_and_score(folder, ["sentiment", "train", "--data", SST2 / "train.csv", "--seed", seed, "--preset", preset,
+                             "--quiet"], ["sentiment", "evaluate", folder, "--data", SST2 / "test.csv"])
+    return json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:
@@ -61,7 +43,7 @@ def main() -> None:
     print("| preset | SST-2 test accuracy (%), mean ± 95% CI (sd) | training time per run (s) |")
     print("|---|---|---|")
     for preset in PRESETS:
-        seconds = sorted(r["seconds"] for r in found[preset].values())
+        seconds = sorted(r["train_seconds"] for r in found[preset].values())
         print(f"| {preset} | {describe(accuracy[preset].values())} | {seconds[0]}–{seconds[-1]} |")
     print(f"\nsmall − lecture, paired by seed: {compare(accuracy['small'], accuracy['lecture'])}")
 

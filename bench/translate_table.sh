@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The lecture's translation ladder on deu-eng, every row trained for the same wall time and scored
-# on the same test split (the split depends only on the file and --split-seed).
-#   bash bench/translate_table.sh [ROW ...]     (default: every row; runs go to runs/translate/)
+# Translation ladders on deu-eng, every row trained for the same wall time and scored greedily on the
+# same Anki test split (the split depends only on the file and --split-seed) and on HELDOUT, longer
+# sentences from a source disjoint from Anki's (bench/data/en-de-heldout: TED talks).
+#   bash bench/translate_table.sh [ROW ...]     (default: the lecture's ladder; runs go to runs/translate/)
+#   bash bench/translate_table.sh $(bash bench/translate_table.sh --generalise)   the best recipe's ladder
 # MINUTES (default 10) of training per row, one torch thread per run (OMP_NUM_THREADS=1) so that
 # another job can use the second core. One JSON line per row is appended to runs/translate/results.jsonl.
 set -euo pipefail
@@ -10,9 +12,10 @@ ANKI=${ANKI:-../shared/data/anki}
 OUT=${OUT:-runs/translate}
 MINUTES=${MINUTES:-10}
 LSTMKIT=${LSTMKIT:-.venv/bin/lstmkit}
-mkdir -p "$OUT"
+HELDOUT=${HELDOUT:-bench/data/en-de-heldout/en-de.tsv}
 
 WORD="--level word --embedding-dim 128 --bf16-output"
+SUBWORD="--level subword --source-vocab 8000 --target-vocab 8000"
 declare -A ROWS=(
   [char]="--preset lecture"
   [char-bilstm]="--preset lecture --encoder bilstm"
@@ -21,8 +24,15 @@ declare -A ROWS=(
   [word-attention]="--preset lecture $WORD --attention"
   [word-bilstm-attention]="--preset lecture $WORD --encoder bilstm --attention"
   [multitask]="--preset lecture $WORD --encoder bilstm --attention --also $ANKI/fra-eng.tsv $ANKI/spa-eng.tsv $ANKI/nld-eng.tsv"
+  # the best recipe, then what should carry it past Anki's short sentences
+  [best]="--preset best"
+  [best-subword]="--preset best $SUBWORD"
+  [best-subword-smoothing]="--preset best $SUBWORD --label-smoothing 0.1"
 )
 ORDER="char char-bilstm word word-bilstm word-attention word-bilstm-attention multitask"
+GENERALISE="best best-subword best-subword-smoothing"
+if [ "${1:-}" = --generalise ]; then echo "$GENERALISE"; exit 0; fi
+mkdir -p "$OUT"
 
 for row in ${@:-$ORDER}; do
   run="$OUT/$row"
@@ -34,14 +44,16 @@ for row in ${@:-$ORDER}; do
     --epochs 100 --quiet ${ROWS[$row]} > "$run.log" 2>&1
   wall=$(( $(date +%s) - start ))
   OMP_NUM_THREADS=1 $LSTMKIT translate evaluate "$run" --json > "$run/evaluation.json"
+  OMP_NUM_THREADS=1 $LSTMKIT translate evaluate "$run" --pairs "$HELDOUT" --json > "$run/heldout.json"
   python3 - "$row" "$wall" "$run" "${ROWS[$row]}" >> "$OUT/results.jsonl" <<'PY'
 import json, sys
 row, wall, run, options = sys.argv[1:]
 history = [json.loads(line) for line in open(f"{run}/history.jsonl")]
 best = max(history, key=lambda r: r["val_bleu"])
-test = json.load(open(f"{run}/evaluation.json"))
+test, heldout = (json.load(open(f"{run}/{name}.json")) for name in ("evaluation", "heldout"))
 print(json.dumps({"row": row, "options": options, "test_bleu": round(test["bleu"], 2), "test_chrf": round(test["chrf"], 2),
-                  "exact_match": round(test["exact_match"], 4), "best_epoch": best["epoch"], "epochs": len(history),
+                  "exact_match": round(test["exact_match"], 4), "heldout_bleu": round(heldout["bleu"], 2),
+                  "heldout_chrf": round(heldout["chrf"], 2), "best_epoch": best["epoch"], "epochs": len(history),
                   "val_bleu": round(best["val_bleu"], 2), "train_s": round(sum(r["seconds"] for r in history)),
                   "wall_s": int(wall)}))
 PY

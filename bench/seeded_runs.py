@@ -1,0 +1,56 @@
+"""What bench/'s experiments over seeds share: lstmkit's command line in a child process, each run
+trained and scored once (a grid of runs resumes where it stopped), and their results as one JSON line
+a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+
+def lstmkit(*arguments) -> str:
+    """`lstmkit ARGUMENTS` (one torch thread unless OMP_NUM_THREADS says otherwise) -> its stdout;
+    a failure ends the experiment with the command's error."""
+    done = subprocess.run([sys.executable, "-m", "lstmkit", *map(str, arguments)], capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+    if done.returncode != 0:
+        sys.exit(f"{Path(sys.argv[0]).stem}: lstmkit {' '.join(map(str, arguments[:2]))} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def train_and_score(run: Path, train: list, evaluate: list) -> dict | None:
+    """Unless `run` holds evaluation.json: trains it afresh (`lstmkit TRAIN --out RUN`: a run cut short
+    starts again) and scores it (`lstmkit EVALUATE --json`), keeping the scores with the training
+    seconds in evaluation.json -> those scores, or None for a run finished before."""
+    scored = run / "evaluation.json"
+    if scored.exists():
+        return None
+    shutil.rmtree(run, ignore_errors=True)
+    started = time.monotonic()
+    lstmkit(*train, "--out", run)
+    seconds = round(time.monotonic() - started)
+    evaluation = {**json.loads(lstmkit(*evaluate, "--json")), "train_seconds": seconds}
+    scored.write_text(json.dumps(evaluation), encoding="utf-8")
+    return evaluation
+
+
+def record(results: Path, line: dict) -> None:
+    """Appends one run's line to the results file, and prints it."""
+    with open(results, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+    print(json.dumps(line), flush=True)
+
+
+def grouped(results: Path, keys: tuple[str, ...], value: str, scale: float = 1.0) -> dict[tuple, dict[int, float]]:
+    """The results file's lines as {(line[key] for key in keys): {seed: line[value] · scale}}."""
+    found = defaultdict(dict)
+    for text in results.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text)
+        found[tuple(line[key] for key in keys)][line["seed"]] = scale * line[value]
+    return found
