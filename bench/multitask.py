@@ -35,7 +35,7 @@ from pathlib import Path
 
 from lstmkit.stats import compare, describe
 from lstmkit.tasks.translate.data import split_key
-from seeded_runs import grouped, record, train_and_score
+from seeded_runs import grouped, plot_against_size, record, train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 ANKI = ROOT.parent / "shared" / "data" / "anki"
@@ -125,29 +125,10 @@ def report(found: dict, made: dict, plot: Path | None) -> list[str]:
         cells = [f"{size:,}", str(describe(alone.values())), str(describe(shared.values())), str(compare(shared, alone))]
         lines.append("| " + " | ".join(cells) + " |")
     if plot:
-        _draw(found, sizes, made, plot)
+        plot_against_size(found, {"alone": "alone", "shared": f"shared with {', '.join(made['partners'])}"}, plot,
+                          xlabel=f"{made['main']}-eng training pairs",
+                          ylabel=f"test BLEU, {TEST_PAIRS:,} held-out pairs", title="Sharing the encoder: mean ± 95% CI over seeds")
     return lines
-
-
-def _draw(found: dict, sizes: list[int], made: dict, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(6, 4))
-    for offset, recipe in ((-0.04, "alone"), (0.04, "shared")):
-        spreads = [describe(found[(recipe, size)].values()) for size in sizes]
-        xs = [size * (1 + offset) for size in sizes]
-        axes.errorbar(xs, [s.mean for s in spreads], yerr=[s.half_width for s in spreads], marker="o", capsize=4,
-                      label=recipe if recipe == "alone" else f"shared with {', '.join(made['partners'])}")
-    axes.set_xscale("log")
-    axes.set_xticks(sizes, [f"{size:,}" for size in sizes])
-    axes.set_xlabel(f"{made['main']}-eng training pairs")
-    axes.set_ylabel(f"test BLEU, {TEST_PAIRS:,} held-out pairs (mean, 95% CI)")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(out, dpi=120)
 
 
 def main(argv=None) -> None:

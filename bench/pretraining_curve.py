@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 
 from lstmkit.stats import compare, describe
-from seeded_runs import grouped, lstmkit, record, train_and_score
+from seeded_runs import grouped, lstmkit, plot_against_size, record, train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
@@ -91,31 +91,11 @@ def report(found: dict, plot: Path | None, scored: str = "IMDB test accuracy (%)
     lines.append(f"frozen word2vec ahead of scratch by more than the noise at n = {', '.join(f'{n:,}' for n in helping)}"
                  if helping else "frozen word2vec is nowhere ahead of scratch by more than the noise")
     if plot:
-        _draw(found, sizes, plot, scored)
+        plot_against_size(found, {embedding: embedding for embedding in EMBEDDINGS}, plot,
+                          xlabel="labelled training texts n (20% of them validate)", ylabel=scored,
+                          title="Pretrained word vectors against n: mean ± 95% CI over seeds")
         lines.append(str(plot))
     return lines
-
-
-def _draw(found: dict, sizes: list[int], out: Path, scored: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for embedding in EMBEDDINGS:
-        points = [(size, describe(found[embedding, size].values())) for size in sizes
-                  if len(found.get((embedding, size), {})) >= 2]
-        axes.errorbar([size for size, _ in points], [s.mean for _, s in points],
-                      yerr=[s.half_width for _, s in points], marker="o", capsize=3, label=embedding)
-    axes.set_xscale("log")
-    axes.set_xlabel("labelled training texts n (20% of them validate)")
-    axes.set_ylabel(scored)
-    axes.set_title("Pretrained word vectors against n: mean ± 95% CI over seeds", fontsize=10)
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(out, dpi=120)
 
 
 def main(argv=None) -> None:

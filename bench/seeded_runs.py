@@ -13,6 +13,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from lstmkit.stats import describe
+
 
 def lstmkit(*arguments) -> str:
     """`lstmkit ARGUMENTS` (one torch thread unless OMP_NUM_THREADS says otherwise) -> its stdout;
@@ -54,3 +56,29 @@ def grouped(results: Path, keys: tuple[str, ...], value: str, scale: float = 1.0
         line = json.loads(text)
         found[tuple(line[key] for key in keys)][line["seed"]] = scale * line[value]
     return found
+
+
+def plot_against_size(found: dict[tuple, dict[int, float]], labels: dict[str, str], out: Path, *, xlabel: str,
+                      ylabel: str, title: str) -> None:
+    """One line a recipe (found's keys are (recipe, size); labels: recipe -> its legend) of the mean
+    ± 95% interval over seeds against size, on a log axis, where a point has ≥ 2 seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    sizes = sorted({size for _, size in found})
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    for recipe, label in labels.items():
+        points = [(size, describe(found[recipe, size].values())) for size in sizes
+                  if len(found.get((recipe, size), {})) >= 2]
+        axes.errorbar([size for size, _ in points], [s.mean for _, s in points],
+                      yerr=[s.half_width for _, s in points], marker="o", capsize=3, label=label)
+    axes.set_xscale("log")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
