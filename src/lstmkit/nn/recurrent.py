@@ -155,6 +155,13 @@ def loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim: int
     return grad_x, grad_h0, grad_weight_ih, grad_weight_hh, flat.sum(0)
 
 
+def sequence_dropout(x: torch.Tensor, p: float) -> torch.Tensor:
+    """x (batch, [time,] features) with features dropped by one mask per sequence, the same at every
+    step (Keras's `dropout`), the kept ones scaled by 1/(1 − p)."""
+    keep = x.new_full((x.shape[0], *[1] * (x.dim() - 2), x.shape[-1]), 1 - p)
+    return x * torch.bernoulli(keep) / (1 - p)
+
+
 def time_mask(lengths: torch.Tensor, time: int, device=None) -> torch.Tensor:
     """(batch, time) boolean mask, True at real (non-padding) steps."""
     return torch.arange(time, device=device)[None, :] < lengths.to(device)[:, None]
@@ -288,10 +295,7 @@ class Recurrent(nn.Module):
             inputs = self.one_hot(inputs)
         state = self._initial_state(initial_state, batch, inputs)
         if dropping:
-            # Keras drops input features with one mask per sequence, the same at every step.
-            keep = torch.full((batch, 1, self.input_size), 1 - self.dropout, device=inputs.device,
-                              dtype=inputs.dtype)
-            inputs = inputs * torch.bernoulli(keep) / (1 - self.dropout)
+            inputs = sequence_dropout(inputs, self.dropout)
         return inputs, state, lengths
 
     def one_hot(self, ids: torch.Tensor) -> torch.Tensor:

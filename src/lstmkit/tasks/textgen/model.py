@@ -7,6 +7,7 @@ from torch import nn
 
 from ...errors import DataError
 from ...nn import LSTM, Dense, Embedding
+from ...nn.recurrent import sequence_dropout
 from ...generation.language_model import LanguageModelSteps
 from ...text.vocabulary import Vocabulary
 from .chars import segment_batches
@@ -40,8 +41,7 @@ class CharModel(nn.Module):
             else:
                 x = layer(x)
         if self.training and self.output_dropout:  # one mask per sequence, as the layers' input dropout
-            keep = x.new_full((x.shape[0], *[1] * (x.dim() - 2), x.shape[-1]), 1 - self.output_dropout)
-            x = x * torch.bernoulli(keep) / (1 - self.output_dropout)
+            x = sequence_dropout(x, self.output_dropout)
         return self.output(x)
 
     def sampler(self) -> LanguageModelSteps:
