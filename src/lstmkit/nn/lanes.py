@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import itertools
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import torch
 
@@ -60,6 +62,31 @@ def on_one_thread() -> bool:
     return torch.get_num_threads() == 1 or (runtime is not None and bool(runtime.omp_in_parallel()))
 
 
+@functools.cache
+def _mkl_threads_here():
+    """MKL's setter of the calling thread's own thread count (mkl_set_num_threads_local), where
+    PyTorch was built with MKL; None elsewhere."""
+    try:
+        return ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so")).MKL_Set_Num_Threads_Local
+    except (OSError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def _mkl_on_this_thread_only():
+    """MKL's products on the calling thread alone. Left to itself (MKL_DYNAMIC), MKL decides at each
+    call inside a lane how many threads to use, by how busy the others are, and its sums then
+    round differently from run to run (seen on an AVX-512 Xeon: a resumed run drifted from an
+    uninterrupted one by 3e-8)."""
+    setter = _mkl_threads_here()
+    before = setter(1) if setter is not None else None
+    try:
+        yield
+    finally:
+        if setter is not None:
+            setter(before)
+
+
 def _in_lanes(lanes: int, jobs: list[Callable[[], object]]) -> list:
     """Runs the argument-less jobs on `lanes` threads of the OpenMP team (the calling thread is one),
     each thread taking the next job when done, with the caller's thread-local settings (grad and
@@ -73,6 +100,7 @@ def _in_lanes(lanes: int, jobs: list[Callable[[], object]]) -> list:
     def lane(_data):
         torch.set_flush_denormal(flush)
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_mkl_on_this_thread_only())
             stack.enter_context(torch.inference_mode() if inference else torch.set_grad_enabled(grad))
             if autocast is not None:
                 stack.enter_context(torch.autocast("cpu", autocast))
