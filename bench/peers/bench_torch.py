@@ -89,7 +89,8 @@ class Char(nn.Module):
 
 class Seq2Seq(nn.Module):
     """Encoder one-hot (batch, 16, 70) and teacher-forced decoder input (batch, 60, 90) -> logits (batch, 60, 90);
-    the decoder starts from the encoder's final (h, c)."""
+    the decoder starts from the encoder's final (h, c). lstmkit's LSTMs take both as one-hot ids, as the
+    char model does."""
 
     def __init__(self, impl: str):
         super().__init__()
@@ -125,18 +126,19 @@ def build(model: str, impl: str):
 def synthetic(model: str, count: int, generator, impl: str = "torch"):
     """-> (inputs tuple, targets) of `count` samples, as `impl`'s model takes them."""
     ids = lambda high, *shape: torch.randint(0, high, shape, generator=generator)  # noqa: E731
-    one_hot = lambda high, *shape: nn.functional.one_hot(ids(high, *shape), high).float()  # noqa: E731
+    one_hot = lambda chars, high: nn.functional.one_hot(chars, high).float()  # noqa: E731
     if model.startswith("imdb"):
         return (ids(specs.IMDB["vocab"], count, specs.IMDB["length"]),), ids(2, count).float()
     if model == "char_lstm":
         c = specs.CHAR
         chars = ids(c["vocab"], count, c["length"])
-        inputs = chars if impl == "lstmkit" else nn.functional.one_hot(chars, c["vocab"]).float()
+        inputs = chars if impl == "lstmkit" else one_hot(chars, c["vocab"])
         return (inputs,), ids(c["vocab"], count)
     c = specs.SEQ2SEQ
-    return ((one_hot(c["encoder_vocab"], count, c["encoder_length"]),
-             one_hot(c["decoder_vocab"], count, c["decoder_length"])),
-            ids(c["decoder_vocab"], count, c["decoder_length"]))
+    source, target_in = ids(c["encoder_vocab"], count, c["encoder_length"]), ids(c["decoder_vocab"], count, c["decoder_length"])
+    if impl != "lstmkit":
+        source, target_in = one_hot(source, c["encoder_vocab"]), one_hot(target_in, c["decoder_vocab"])
+    return (source, target_in), ids(c["decoder_vocab"], count, c["decoder_length"])
 
 
 def stepper(model: str, impl: str, batch: int, generator, inputs_as: str | None = None):

@@ -39,7 +39,7 @@ class Bidirectional(nn.Module):
         elif not (isinstance(initial_state, (tuple, list)) and len(initial_state) == 2):
             raise ValueError("Bidirectional initial_state must be a pair (forward_state, backward_state)")
         layers = (self.forward_layer, self.backward_layer)
-        calls = [(layer, *layer._prepare(inputs, state, lengths), self.return_state)
+        calls = [(layer, *layer._prepare(inputs, state, lengths), self.return_state, self.return_sequences)
                  for layer, state in zip(layers, initial_state)]
         outputs, states = [], []
         for layer, (output, final) in zip(layers, run_recurrent(calls)):  # both directions side by side

@@ -24,7 +24,7 @@ from torch import nn
 
 from . import steploops
 from .lanes import on_one_thread
-from .recurrent import Recurrent, final_state_gradient, loop_gradients, reverse_padded, time_major_inputs
+from .recurrent import Recurrent, final_state_gradient, input_table, loop_gradients, reverse_padded
 
 
 def lstm_gates(pre: torch.Tensor):
@@ -91,17 +91,18 @@ def lstm_packed(x, lengths, h0, c0, weight_ih, weight_hh, bias):
 
 class _CompiledLSTM(torch.autograd.Function):
     """All steps of one LSTM layer in one compiled call forward and one backward (steploops.c), for
-    float32 on a CPU where steploops.runs says so. As the SimpleRNN's kernel: the input's part of
-    every step is one matrix product before the loop, the weights' gradients one product each
-    after it; the loop keeps its steps contiguous (time, batch, ·)."""
+    float32 on a CPU where steploops.runs says so. The loop adds the input's part of each step as the
+    step comes (a product with W_ihᵀ, or a row of W_ihᵀ + b for one-hot ids); the weights' gradients
+    are one product each after it; the loop keeps its steps contiguous (time, batch, ·)."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias):
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias, keep: bool):
         """x (batch, time, in) or one-hot ids (batch, time), h0, c0 (batch, hidden) -> (outputs
-        (batch, time, hidden), h_n, c_n)."""
-        gates = time_major_inputs(x, weight_ih, bias)
+        (batch, time, hidden), h_n, c_n). `keep`: whether a backward follows (it reads every step's
+        gates and cells; without, the loop keeps one step of them, in the cache)."""
         h0, c0 = h0.contiguous(), c0.contiguous()
-        outputs, cells = steploops.lstm_forward(gates, h0, c0, weight_hh.t().contiguous())
+        input_t = weight_ih.t() if x.is_floating_point() else input_table(weight_ih, bias)
+        gates, outputs, cells = steploops.lstm_forward(x, input_t, bias, h0, c0, weight_hh.t(), keep)
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, gates, outputs, cells)
         return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()
@@ -114,11 +115,10 @@ class _CompiledLSTM(torch.autograd.Function):
         carried_c = final_state_gradient(c0, None, grad_c_n)  # dL/dc there
         if grad_outputs is not None:
             grad_outputs = grad_outputs.transpose(0, 1).contiguous()
-        grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c,
-                                           weight_hh.contiguous())
+        grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c, weight_hh)
         grad_x, grad_h0, grad_weight_ih, grad_weight_hh, grad_bias = loop_gradients(
             x, h0, weight_ih, weight_hh, outputs, grad_pre, 0, *ctx.needs_input_grad[:2])
-        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, grad_bias  # carried_c: dL/dc0
+        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, grad_bias, None  # carried_c: dL/dc0
 
 
 class StepWeights(NamedTuple):
@@ -284,7 +284,8 @@ class LSTM(Recurrent):
             # the final c of samples of different lengths: a packed batch stops each at its own end
             return lstm_packed(x, lengths, h0, c0, *weights)
         if compiled:
-            output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights)
+            keep = torch.is_grad_enabled() and any(t.requires_grad for t in (x, h0, c0, *weights))
+            output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights, keep)
         else:
             output, h_n, c_n = lstm_fused(x, h0, c0, *weights)
         if lengths is not None and int(lengths.min()) < x.shape[1]:

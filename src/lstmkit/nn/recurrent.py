@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .lanes import lane_count, side_by_side
+from .memory import keep_freed_memory
 
 IMPLEMENTATIONS = ("fused", "reference")
 
@@ -62,13 +63,15 @@ def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool, ids:
 
 
 def run_recurrent(calls: list) -> list:
-    """calls [(layer, x, state tuple, lengths or None, need_state)] -> [(outputs (batch, time, hidden),
-    final state tuple)], each as its layer's path gives it: only the real steps run, backwards for
-    go_backwards, zero outputs at padding. The fused kernel calls of all the calls, their batches
-    cut as batch_slices says, run side by side in lanes (lanes.py)."""
+    """calls [(layer, x, state tuple, lengths or None, need_state, need_outputs)] -> [(outputs (batch,
+    time, hidden), or None without need_outputs, final state tuple)], each as its layer's path gives
+    it: only the real steps run, backwards for go_backwards, zero outputs at padding. The fused kernel
+    calls of all the calls, their batches cut as batch_slices says, run side by side in lanes
+    (lanes.py)."""
+    keep_freed_memory()
     lanes = lane_count(calls[0][1].device) if all(layer.lanes for layer, *_ in calls) else 1
     jobs, plans = [], []
-    for layer, x, state, lengths, need_state in calls:
+    for layer, x, state, lengths, need_state, _ in calls:
         time = x.shape[1]
         if lengths is not None:
             x = x[:, : int(lengths.max())]  # the batch runs only to its longest sample
@@ -90,11 +93,15 @@ def run_recurrent(calls: list) -> list:
             jobs.append((kernel, [x[start:end], *(s[start:end] for s in state), *weights]))
     done = side_by_side(jobs, lanes) if jobs else []
     results = []
-    for layer, lengths, time, ran, its_jobs in plans:
-        if ran is None:  # join the batch slices of its jobs
-            joined = [torch.cat(parts) if len(parts) > 1 else parts[0] for parts in zip(*done[its_jobs])]
+    for (layer, lengths, time, ran, its_jobs), (*_, need_outputs) in zip(plans, calls):
+        if ran is None:  # join the batch slices of its jobs (the outputs only where wanted: megabytes)
+            joined = [torch.cat(parts) if len(parts) > 1 and (i or need_outputs) else parts[0]
+                      for i, parts in enumerate(zip(*done[its_jobs]))]
             ran = joined[0], tuple(joined[1:])
         output, final = ran
+        if not need_outputs:
+            results.append((None, final))
+            continue
         if lengths is not None:
             output = output * time_mask(lengths, output.shape[1], output.device)[..., None]
         if layer.go_backwards:
@@ -117,14 +124,15 @@ def final_state_gradient(state: torch.Tensor, grad_outputs, grad_final) -> torch
     return carried
 
 
+def input_table(weight_ih: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """W_ihᵀ + b (in, gates·hidden), row-major: what each one-hot id adds to the gates."""
+    return torch.add(weight_ih.t().contiguous(), bias)
+
+
 def time_major_inputs(x: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """x (batch, time, in) -> x_t·W_ihᵀ + b (time, batch, gates·hidden), contiguous, as one matrix
-    product: a product over the transposed view runs as one small product per step. One-hot ids x
-    (batch, time) gather their rows of W_ihᵀ + b instead."""
+    product: a product over the transposed view runs as one small product per step."""
     batch, time = x.shape[:2]
-    if not x.is_floating_point():
-        table = torch.add(weight_ih.t(), bias)  # (in, gates·hidden): what each id adds
-        return table.index_select(0, x.t().reshape(-1)).view(time, batch, -1)
     return torch.addmm(bias, x.transpose(0, 1).reshape(time * batch, -1), weight_ih.t()).view(time, batch, -1)
 
 
@@ -264,7 +272,7 @@ class Recurrent(nn.Module):
     # --- shared machinery ----------------------------------------------------------------
     def forward(self, inputs: torch.Tensor, initial_state=None, lengths=None):
         x, state, lengths = self._prepare(inputs, initial_state, lengths)
-        output, final = self._run(x, state, lengths, need_state=self.return_state)
+        output, final = self._run(x, state, lengths, self.return_state, self.return_sequences)
         result = output if self.return_sequences else final[0]
         return (result, self._public_state(final)) if self.return_state else result
 
@@ -272,7 +280,7 @@ class Recurrent(nn.Module):
         """-> (every output (batch, time, hidden), final state), whatever return_sequences and
         return_state say (for callers that need both, such as Bidirectional and samplers)."""
         x, state, lengths = self._prepare(inputs, initial_state, lengths)
-        output, final = self._run(x, state, lengths, need_state=True)
+        output, final = self._run(x, state, lengths, need_state=True, need_outputs=True)
         return output, self._public_state(final)
 
     def reference(self, inputs: torch.Tensor, initial_state=None, lengths=None):
@@ -302,9 +310,10 @@ class Recurrent(nn.Module):
         """ids (batch, time) -> one-hot vectors (batch, time, input_size) in the weights' dtype."""
         return nn.functional.one_hot(ids, self.input_size).to(self.weight_ih.dtype)
 
-    def _run(self, x, state, lengths, need_state):
-        """Runs the chosen path over the real steps -> (outputs (batch, time, hidden), final state)."""
-        return run_recurrent([(self, x, state, lengths, need_state)])[0]
+    def _run(self, x, state, lengths, need_state, need_outputs):
+        """Runs the chosen path over the real steps -> (outputs (batch, time, hidden) or None without
+        need_outputs, final state)."""
+        return run_recurrent([(self, x, state, lengths, need_state, need_outputs)])[0]
 
     def _run_reference(self, x, state, lengths, weights):
         outputs = []

@@ -24,7 +24,7 @@ class _SimpleRNNKernel(torch.autograd.Function):
         ctx.time_dim = 0 if compiled else 1  # the layout the loop keeps
         if ctx.time_dim == 0:  # one compiled call, its steps contiguous (time, batch, hidden)
             outputs = time_major_inputs(x, weight_ih, bias)
-            steploops.simplernn_forward(outputs, h0.contiguous(), weight_hh.t().contiguous())
+            steploops.simplernn_forward(outputs, h0.contiguous(), weight_hh.t())
         else:
             outputs = _eager_forward(x, h0, weight_ih, weight_hh, bias)
         ctx.set_materialize_grads(False)
@@ -42,7 +42,7 @@ class _SimpleRNNKernel(torch.autograd.Function):
         carried = final_state_gradient(h0, grad_outputs, grad_h_n)  # dL/dh at the last step
         if time_dim == 0:
             grad_outputs = None if grad_outputs is None else grad_outputs.transpose(0, 1).contiguous()
-            grad_pre = steploops.simplernn_backward(outputs, grad_outputs, carried, weight_hh.contiguous())
+            grad_pre = steploops.simplernn_backward(outputs, grad_outputs, carried, weight_hh)
         else:
             grad_pre = _eager_backward(outputs, grad_outputs, carried, weight_hh)
         return loop_gradients(x, h0, weight_ih, weight_hh, outputs, grad_pre, time_dim, *ctx.needs_input_grad[:2])

@@ -3,13 +3,14 @@
  * A recurrent layer's steps depend on each other, so eager PyTorch dispatches every step's few
  * operations one by one (about 3.3 µs each on a 2-core AMD EPYC): at 32 units and batch 32 the
  * dispatches, not the arithmetic, bound the layer. Here a whole sequence is one call. The
- * products are small (batch × units by units × units), so a row-by-row multiply-add that the
- * compiler vectorises does them without a BLAS. Every function takes float32 buffers the caller
- * (nn/steploops.py) made contiguous, and releases the GIL while it runs.
+ * products are small (batch × units by units × units), so blocks of rows multiplied into panels of
+ * the recurrent matrix, in registers, do them without a BLAS. Every function takes float32 buffers
+ * the caller (nn/steploops.py) made contiguous, and releases the GIL while it runs.
  *
  * Built with -fno-trapping-math, which lets the compiler evaluate both sides of a select and so
- * vectorise tanh. On x86-64 each hot function is compiled twice, for AVX2 with FMA (x86-64-v3) and for the
- * baseline, and the loader picks the one this CPU runs.
+ * vectorise tanh. On x86-64 the product is written for AVX-512 (x86-64-v4), AVX2 with FMA (x86-64-v3)
+ * and the baseline, chosen when the module loads; the loops are compiled for each of the three, and
+ * the loader picks the one this CPU runs.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,7 +20,8 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
-#define FOR_EACH_CPU __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define CLONES
+#define FOR_EACH_CPU __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FOR_EACH_CPU
 #endif
@@ -27,50 +29,97 @@
 /* Eight floats, which the compiler keeps in one AVX register, or two SSE registers on the baseline. */
 typedef float f8 __attribute__((vector_size(32)));
 
-static inline f8 load8(const float *p) {
-    f8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+/* A matrix m (inner, cols) laid out for add_product (by nn/steploops.py): panels of `width` columns,
+ * each (inner, width) contiguous, the last padded with zeros. A panel stays in the L1 cache while every row of x passes
+ * over it, and its rows lie side by side (m's own rows, 4·units floats apart, fall into few cache sets). */
+typedef struct {
+    const float *values;
+    int inner, cols;
+} Panels;
 
-static inline void store8(float *p, f8 v) { memcpy(p, &v, sizeof v); }
+/* out[r, :] += x[r, :] · m for `rows` rows, m as Panels; rows of x and out lie `x_stride` and `out_stride` floats apart. */
+typedef void (*product_fn)(const float *x, ptrdiff_t x_stride, const Panels *m, float *out, ptrdiff_t out_stride,
+                           int rows);
 
-#define ROWS 4 /* rows a block of the product computes at once: each m load serves four */
-
-/* out[r, :] += x[r, :] · m for each of `rows` rows; x rows are `inner` long, m is (inner, cols)
- * contiguous, rows of x and out lie `x_stride` and `out_stride` floats apart. Blocks of 4 rows by
- * 16 columns accumulate in eight registers; the columns past a multiple of 16 go one by one. */
-static inline void add_product(const float *x, ptrdiff_t x_stride, const float *restrict m, float *out,
-                               ptrdiff_t out_stride, int rows, int inner, int cols) {
-    const int wide = cols - cols % 16;
-    int r0 = 0;
-    for (; r0 + ROWS <= rows; r0 += ROWS) {
-        const float *x0 = x + r0 * x_stride, *x1 = x0 + x_stride, *x2 = x1 + x_stride, *x3 = x2 + x_stride;
-        float *o0 = out + r0 * out_stride, *o1 = o0 + out_stride, *o2 = o1 + out_stride, *o3 = o2 + out_stride;
-        for (int j = 0; j < wide; j += 16) {
-            f8 a0 = load8(o0 + j), b0 = load8(o0 + j + 8), a1 = load8(o1 + j), b1 = load8(o1 + j + 8);
-            f8 a2 = load8(o2 + j), b2 = load8(o2 + j + 8), a3 = load8(o3 + j), b3 = load8(o3 + j + 8);
-            for (int k = 0; k < inner; k++) {
-                const f8 ma = load8(m + (ptrdiff_t)k * cols + j), mb = load8(m + (ptrdiff_t)k * cols + j + 8);
-                a0 += x0[k] * ma, b0 += x0[k] * mb;
-                a1 += x1[k] * ma, b1 += x1[k] * mb;
-                a2 += x2[k] * ma, b2 += x2[k] * mb;
-                a3 += x3[k] * ma, b3 += x3[k] * mb;
-            }
-            store8(o0 + j, a0), store8(o0 + j + 8, b0), store8(o1 + j, a1), store8(o1 + j + 8, b1);
-            store8(o2 + j, a2), store8(o2 + j + 8, b2), store8(o3 + j, a3), store8(o3 + j + 8, b3);
-        }
+/* One product per instruction set: VEC holds LANES floats, a panel is two vectors wide, and blocks of
+ * ROWS rows accumulate in 2·ROWS registers (AVX-512 has 32 of them, AVX2 16). Past the last full
+ * block, blocks of 4, 2 and 1 rows (ROWS ≤ 8). Every output is the same chain of multiply-adds over k
+ * in every version, so the versions agree exactly where both fuse the multiply-add. */
+#define PANEL_PRODUCT(NAME, VEC, LANES, ROWS, TARGET)                                                          \
+    TARGET static inline __attribute__((always_inline)) void NAME##_block(                                     \
+        const float *x, ptrdiff_t x_stride, const float *panel, float *out, ptrdiff_t out_stride, int rows,    \
+        int inner) {                                                                                           \
+        VEC a[ROWS], b[ROWS];                                                                                  \
+        for (int r = 0; r < rows; r++) {                                                                       \
+            memcpy(&a[r], out + r * out_stride, sizeof(VEC));                                                  \
+            memcpy(&b[r], out + r * out_stride + LANES, sizeof(VEC));                                          \
+        }                                                                                                      \
+        for (int k = 0; k < inner; k++) {                                                                      \
+            VEC ma, mb;                                                                                        \
+            memcpy(&ma, panel + (ptrdiff_t)k * 2 * LANES, sizeof(VEC));                                        \
+            memcpy(&mb, panel + (ptrdiff_t)k * 2 * LANES + LANES, sizeof(VEC));                                \
+            for (int r = 0; r < rows; r++) {                                                                   \
+                const float s = x[r * x_stride + k];                                                           \
+                a[r] += s * ma, b[r] += s * mb;                                                                \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int r = 0; r < rows; r++) {                                                                       \
+            memcpy(out + r * out_stride, &a[r], sizeof(VEC));                                                  \
+            memcpy(out + r * out_stride + LANES, &b[r], sizeof(VEC));                                          \
+        }                                                                                                      \
+    }                                                                                                          \
+    TARGET static void NAME##_rows(const float *x, ptrdiff_t x_stride, const float *panel, float *out,        \
+                                   ptrdiff_t out_stride, int rows, int inner) {                                \
+        int r = 0;                                                                                             \
+        for (; r + ROWS <= rows; r += ROWS)                                                                    \
+            NAME##_block(x + r * x_stride, x_stride, panel, out + r * out_stride, out_stride, ROWS, inner);    \
+        for (int size = 4; size >= 1; size /= 2)                                                               \
+            if (rows - r >= size) {                                                                            \
+                NAME##_block(x + r * x_stride, x_stride, panel, out + r * out_stride, out_stride, size, inner); \
+                r += size;                                                                                     \
+            }                                                                                                  \
+    }                                                                                                          \
+    TARGET static void NAME(const float *x, ptrdiff_t x_stride, const Panels *m, float *out, ptrdiff_t out_stride, \
+                            int rows) {                                                                        \
+        enum { WIDTH = 2 * LANES };                                                                            \
+        for (int j = 0; j < m->cols; j += WIDTH) {                                                             \
+            const float *panel = m->values + (ptrdiff_t)j * m->inner;                                          \
+            if (j + WIDTH <= m->cols) {                                                                        \
+                NAME##_rows(x, x_stride, panel, out + j, out_stride, rows, m->inner);                          \
+                continue;                                                                                      \
+            }                                                                                                  \
+            float tail[ROWS * WIDTH]; /* the last, narrower panel: through a full-width buffer */              \
+            const int valid = m->cols - j;                                                                     \
+            for (int r0 = 0; r0 < rows; r0 += ROWS) {                                                          \
+                const int n = rows - r0 < ROWS ? rows - r0 : ROWS;                                             \
+                memset(tail, 0, sizeof tail);                                                                  \
+                for (int r = 0; r < n; r++) memcpy(tail + r * WIDTH, out + (r0 + r) * out_stride + j, valid * sizeof *tail); \
+                NAME##_rows(x + r0 * x_stride, x_stride, panel, tail, WIDTH, n, m->inner);                     \
+                for (int r = 0; r < n; r++) memcpy(out + (r0 + r) * out_stride + j, tail + r * WIDTH, valid * sizeof *tail); \
+            }                                                                                                  \
+        }                                                                                                      \
     }
-    for (int r = 0; r < rows; r++) { /* the columns from `wide` on, and the last rows % ROWS rows */
-        const int first = r < r0 ? wide : 0;
-        if (first == cols) continue;
-        const float *xr = x + r * x_stride;
-        float *outr = out + r * out_stride;
-        for (int k = 0; k < inner; k++) {
-            const float *mk = m + (ptrdiff_t)k * cols;
-            for (int j = first; j < cols; j++) outr[j] += xr[k] * mk[j];
-        }
-    }
+
+PANEL_PRODUCT(product_portable, f8, 8, 4, )
+#ifdef CLONES
+typedef float f16 __attribute__((vector_size(64)));
+PANEL_PRODUCT(product_avx2, f8, 8, 6, __attribute__((target("arch=x86-64-v3"))))
+PANEL_PRODUCT(product_avx512, f16, 16, 8, __attribute__((target("arch=x86-64-v4"))))
+#endif
+
+static product_fn add_product = product_portable;
+static int panel_width = 16;
+
+/* The fastest product this CPU runs, chosen once when the module loads. */
+static void choose_product(void) {
+#ifdef CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq"))
+        add_product = product_avx512, panel_width = 32;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        add_product = product_avx2, panel_width = 16;
+#endif
 }
 
 /* e^a for 0 ≤ a ≤ 40: a = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^7 (relative
@@ -113,12 +162,12 @@ static inline float tanh_small(float x) {
  * and at 500 steps land in the same few). io (time, batch, units) holds x_t·W_ihᵀ + b on entry and
  * h_t on return; h0 (batch, units); recurrent_t = W_hhᵀ (units, units). */
 FOR_EACH_CPU
-static void simplernn_forward(float *io, const float *h0, const float *recurrent_t, int batch, int time,
+static void simplernn_forward(float *io, const float *h0, const Panels *recurrent_t, int batch, int time,
                               int units) {
     const ptrdiff_t block = (ptrdiff_t)batch * units;
     for (int t = 0; t < time; t++) {
         float *step = io + t * block;
-        add_product(t ? step - block : h0, units, recurrent_t, step, units, batch, units, units);
+        add_product(t ? step - block : h0, units, recurrent_t, step, units, batch);
         for (ptrdiff_t i = 0; i < block; i++) step[i] = tanh_small(step[i]);
     }
 }
@@ -129,7 +178,7 @@ static void simplernn_forward(float *io, const float *h0, const float *recurrent
  * for every step into grad_pre (time, batch, units). */
 FOR_EACH_CPU
 static void simplernn_backward(const float *outputs, const float *grad_outputs, float *carried,
-                               const float *recurrent, float *grad_pre, int batch, int time, int units) {
+                               const Panels *recurrent, float *grad_pre, int batch, int time, int units) {
     const ptrdiff_t block = (ptrdiff_t)batch * units;
     for (int t = time - 1; t >= 0; t--) {
         const float *h = outputs + t * block;
@@ -140,7 +189,7 @@ static void simplernn_backward(const float *outputs, const float *grad_outputs, 
             memcpy(carried, grad_outputs + (t - 1) * block, block * sizeof *carried);
         else
             memset(carried, 0, block * sizeof *carried);
-        add_product(g, units, recurrent, carried, units, batch, units, units);
+        add_product(g, units, recurrent, carried, units, batch);
     }
 }
 
@@ -178,18 +227,40 @@ static inline void lstm_cell_backward(const float *restrict i, const float *rest
     }
 }
 
-/* LSTM forward, time-major, gates in the order (i, f, c̃, o). gates (time, batch, 4·units) holds
- * x_t·W_ihᵀ + b on entry and the gates' activations on return (what the backward reads); h0, c0
- * (batch, units); recurrent_t = W_hhᵀ (units, 4·units). Writes h_t into outputs and c_t into cells
- * (time, batch, units). */
+/* Where each step's gates start from, before the recurrent product: x_t·W_ihᵀ + b. Either one-hot
+ * `ids` (time, batch) whose rows of `table` (vocab, 4·units) hold x·W_ihᵀ + b, or dense `inputs`
+ * (batch, time, features), as the layer gets them, times W_ihᵀ as panels, plus `bias`: read as the
+ * step needs them, so the input's part is never written to memory and read back. */
+typedef struct {
+    const float *table;
+    const int64_t *ids;
+    const float *inputs;
+    const Panels *input_t;
+    const float *bias;
+} StepInputs;
+
+/* LSTM forward, time-major, gates in the order (i, f, c̃, o). With `keep` (a backward follows), gates
+ * (time, batch, 4·units) receives every step's activations and cells (time, batch, units) every c_t;
+ * without, gates holds one step (batch, 4·units) and cells two (c_t in block t % 2), which stay in
+ * the cache (500 steps of gates at batch 64 and 32 units are 16 MiB). h0, c0 (batch, units);
+ * recurrent_t = W_hhᵀ (units, 4·units) as panels. Writes h_t into outputs (time, batch, units). */
 FOR_EACH_CPU
-static void lstm_forward(float *gates, const float *h0, const float *c0, const float *recurrent_t, float *outputs,
-                         float *cells, int batch, int time, int units) {
+static void lstm_forward(float *gates, const StepInputs *in, const float *h0, const float *c0,
+                         const Panels *recurrent_t, float *outputs, float *cells, int keep, int batch, int time,
+                         int units) {
     const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
     for (int t = 0; t < time; t++) {
-        float *step = gates + t * block * 4, *h = outputs + t * block, *c = cells + t * block;
-        const float *c_before = t ? c - block : c0;
-        add_product(t ? h - block : h0, units, recurrent_t, step, width, batch, units, 4 * units);
+        float *step = gates + (keep ? t : 0) * block * 4, *h = outputs + t * block;
+        float *c = cells + (keep ? t : t % 2) * block;
+        const float *c_before = t == 0 ? c0 : keep ? c - block : cells + (t - 1) % 2 * block;
+        for (ptrdiff_t b = 0; b < batch; b++)
+            memcpy(step + b * width, in->table ? in->table + in->ids[(ptrdiff_t)t * batch + b] * width : in->bias,
+                   width * sizeof *step);
+        if (!in->table) {
+            const ptrdiff_t features = in->input_t->inner;
+            add_product(in->inputs + t * features, (ptrdiff_t)time * features, in->input_t, step, width, batch);
+        }
+        add_product(t ? h - block : h0, units, recurrent_t, step, width, batch);
         for (ptrdiff_t b = 0; b < batch; b++) {
             float *row = step + b * width;
             lstm_cell(row, row + units, row + 2 * units, row + 3 * units, c_before + b * units, c + b * units,
@@ -205,7 +276,7 @@ static void lstm_forward(float *gates, const float *h0, const float *c0, const f
  * gate and step into grad_pre (time, batch, 4·units). */
 FOR_EACH_CPU
 static void lstm_backward(const float *gates, const float *cells, const float *c0, const float *grad_outputs,
-                          float *carried_h, float *carried_c, const float *recurrent, float *grad_pre, int batch,
+                          float *carried_h, float *carried_c, const Panels *recurrent, float *grad_pre, int batch,
                           int time, int units) {
     const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
     for (int t = time - 1; t >= 0; t--) {
@@ -223,18 +294,28 @@ static void lstm_backward(const float *gates, const float *cells, const float *c
             memcpy(carried_h, grad_outputs + (t - 1) * block, block * sizeof *carried_h);
         else
             memset(carried_h, 0, block * sizeof *carried_h);
-        add_product(d, width, recurrent, carried_h, units, batch, 4 * units, units);
+        add_product(d, width, recurrent, carried_h, units, batch);
     }
 }
+
+/* The wrappers below take the recurrent matrix (`inner` rows of `cols`) as panels nn/steploops.py
+ * laid out (panel_width() wide) and run the loop without the GIL. */
+#define WITH_PANELS(panels, address, inner_, cols_, call)                                       \
+    do {                                                                                        \
+        const Panels panels = {(const float *)(uintptr_t)(address), inner_, cols_};              \
+        Py_BEGIN_ALLOW_THREADS                                                                  \
+        call;                                                                                   \
+        Py_END_ALLOW_THREADS                                                                    \
+    } while (0)
+
+static PyObject *py_panel_width(PyObject *self, PyObject *args) { return PyLong_FromLong(panel_width); }
 
 static PyObject *py_simplernn_forward(PyObject *self, PyObject *args) {
     unsigned long long io, h0, recurrent_t;
     int batch, time, units;
     if (!PyArg_ParseTuple(args, "KKKiii", &io, &h0, &recurrent_t, &batch, &time, &units)) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    simplernn_forward((float *)(uintptr_t)io, (const float *)(uintptr_t)h0,
-                      (const float *)(uintptr_t)recurrent_t, batch, time, units);
-    Py_END_ALLOW_THREADS
+    WITH_PANELS(panels, recurrent_t, units, units,
+                simplernn_forward((float *)(uintptr_t)io, (const float *)(uintptr_t)h0, &panels, batch, time, units));
     Py_RETURN_NONE;
 }
 
@@ -244,25 +325,26 @@ static PyObject *py_simplernn_backward(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "KKKKKiii", &outputs, &grad_outputs, &carried, &recurrent, &grad_pre, &batch,
                           &time, &units))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    simplernn_backward((const float *)(uintptr_t)outputs, (const float *)(uintptr_t)grad_outputs,
-                       (float *)(uintptr_t)carried, (const float *)(uintptr_t)recurrent,
-                       (float *)(uintptr_t)grad_pre, batch, time, units);
-    Py_END_ALLOW_THREADS
+    WITH_PANELS(panels, recurrent, units, units,
+                simplernn_backward((const float *)(uintptr_t)outputs, (const float *)(uintptr_t)grad_outputs,
+                                   (float *)(uintptr_t)carried, &panels, (float *)(uintptr_t)grad_pre, batch, time,
+                                   units));
     Py_RETURN_NONE;
 }
 
 static PyObject *py_lstm_forward(PyObject *self, PyObject *args) {
-    unsigned long long gates, h0, c0, recurrent_t, outputs, cells;
-    int batch, time, units;
-    if (!PyArg_ParseTuple(args, "KKKKKKiii", &gates, &h0, &c0, &recurrent_t, &outputs, &cells, &batch, &time,
-                          &units))
+    unsigned long long gates, table, ids, inputs, input_t, bias, h0, c0, recurrent_t, outputs, cells;
+    int features, keep, batch, time, units;
+    if (!PyArg_ParseTuple(args, "KKKKKKiKKKKKpiii", &gates, &table, &ids, &inputs, &input_t, &bias, &features, &h0,
+                          &c0, &recurrent_t, &outputs, &cells, &keep, &batch, &time, &units))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    lstm_forward((float *)(uintptr_t)gates, (const float *)(uintptr_t)h0, (const float *)(uintptr_t)c0,
-                 (const float *)(uintptr_t)recurrent_t, (float *)(uintptr_t)outputs, (float *)(uintptr_t)cells,
-                 batch, time, units);
-    Py_END_ALLOW_THREADS
+    const Panels input_panels = {(const float *)(uintptr_t)input_t, features, 4 * units};
+    const StepInputs in = {(const float *)(uintptr_t)table, (const int64_t *)(uintptr_t)ids,
+                           (const float *)(uintptr_t)inputs, &input_panels, (const float *)(uintptr_t)bias};
+    WITH_PANELS(panels, recurrent_t, units, 4 * units,
+                lstm_forward((float *)(uintptr_t)gates, &in, (const float *)(uintptr_t)h0,
+                             (const float *)(uintptr_t)c0, &panels, (float *)(uintptr_t)outputs,
+                             (float *)(uintptr_t)cells, keep, batch, time, units));
     Py_RETURN_NONE;
 }
 
@@ -272,22 +354,23 @@ static PyObject *py_lstm_backward(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "KKKKKKKKiii", &gates, &cells, &c0, &grad_outputs, &carried_h, &carried_c,
                           &recurrent, &grad_pre, &batch, &time, &units))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    lstm_backward((const float *)(uintptr_t)gates, (const float *)(uintptr_t)cells, (const float *)(uintptr_t)c0,
-                  (const float *)(uintptr_t)grad_outputs, (float *)(uintptr_t)carried_h,
-                  (float *)(uintptr_t)carried_c, (const float *)(uintptr_t)recurrent, (float *)(uintptr_t)grad_pre,
-                  batch, time, units);
-    Py_END_ALLOW_THREADS
+    WITH_PANELS(panels, recurrent, 4 * units, units,
+                lstm_backward((const float *)(uintptr_t)gates, (const float *)(uintptr_t)cells,
+                              (const float *)(uintptr_t)c0, (const float *)(uintptr_t)grad_outputs,
+                              (float *)(uintptr_t)carried_h, (float *)(uintptr_t)carried_c, &panels,
+                              (float *)(uintptr_t)grad_pre, batch, time, units));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
+    {"panel_width", py_panel_width, METH_NOARGS, "panel_width(): the columns of one panel of a recurrent matrix"},
     {"simplernn_forward", py_simplernn_forward, METH_VARARGS,
      "simplernn_forward(io, h0, recurrent_t, batch, time, units): addresses of float32 buffers"},
     {"simplernn_backward", py_simplernn_backward, METH_VARARGS,
      "simplernn_backward(outputs, grad_outputs or 0, carried, recurrent, grad_pre, batch, time, units)"},
     {"lstm_forward", py_lstm_forward, METH_VARARGS,
-     "lstm_forward(gates, h0, c0, recurrent_t, outputs, cells, batch, time, units)"},
+     "lstm_forward(gates, table or 0, ids or 0, inputs or 0, input_t or 0, bias or 0, features, h0, c0, recurrent_t, "
+     "outputs, cells, keep, batch, time, units)"},
     {"lstm_backward", py_lstm_backward, METH_VARARGS,
      "lstm_backward(gates, cells, c0, grad_outputs or 0, carried_h, carried_c, recurrent, grad_pre, batch, time, units)"},
     {NULL, NULL, 0, NULL},
@@ -297,4 +380,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_steploops",
                                     "The small recurrent layers' step loops, compiled (steploops.c).", -1,
                                     methods};
 
-PyMODINIT_FUNC PyInit__steploops(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__steploops(void) {
+    choose_product();
+    return PyModule_Create(&module);
+}

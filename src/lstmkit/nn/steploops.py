@@ -21,11 +21,13 @@ CHOICES = ("compiled", "python")
 # The most units a layer's compiled loop takes; past them a step's product is large enough for BLAS
 # (SimpleRNN) or oneDNN (LSTM) on all threads to win. In-process A/B on the 2-core EPYC, 2026-12-05:
 # SimpleRNN 1.2-1.3x its eager loop at 128 units; LSTM 1.1-1.4x oneDNN at 32 and 64 units, 0.7-1.0x at 128.
-# A call on one thread (in a lane, lanes.py) meets oneDNN on one thread too, and the loop keeps up at
-# 128 units: the char LSTM(128) trains at batch 128, in four lanes' slices, 1.10x faster with it.
+# A call on one thread (in a lane, lanes.py) meets oneDNN on one thread too. With the product in
+# panels the loop keeps up to 256 units there: on a 2-core AVX-512 Xeon (2026-12-06) it runs an
+# LSTM(256)'s 60 steps at batch 16 in 5.2 ms against oneDNN's 7.1 ms on one thread, and the char
+# seq2seq trains at batch 128, in four lanes' slices, 1.23-1.36x faster than PyTorch with it.
 SIMPLERNN_MAX_UNITS = 128
 LSTM_MAX_UNITS = 64
-LSTM_ONE_THREAD_MAX_UNITS = 128
+LSTM_ONE_THREAD_MAX_UNITS = 256
 
 
 def chosen() -> str:
@@ -52,18 +54,29 @@ def lstm_max_units(one_thread: bool) -> int:
     return LSTM_ONE_THREAD_MAX_UNITS if one_thread else LSTM_MAX_UNITS
 
 
-def _address(tensor: torch.Tensor) -> int:
-    """Where a tensor's floats start; the loops read them as one contiguous float32 block."""
-    if not (tensor.is_contiguous() and tensor.dtype == torch.float32 and tensor.device.type == "cpu"):
-        raise ValueError(f"the compiled loops take contiguous float32 CPU tensors, got {tensor.dtype} "
+def _address(tensor: torch.Tensor, dtype: torch.dtype = torch.float32) -> int:
+    """Where a tensor's values start; the loops read them as one contiguous block of `dtype`."""
+    if not (tensor.is_contiguous() and tensor.dtype == dtype and tensor.device.type == "cpu"):
+        raise ValueError(f"the compiled loops take contiguous {dtype} CPU tensors here, got {tensor.dtype} "
                          f"on {tensor.device}, strides {tensor.stride()}")
     return tensor.data_ptr()
+
+
+def panels(matrix: torch.Tensor) -> torch.Tensor:
+    """matrix (inner, cols), any strides (W_hh or its transpose) -> the panels the loops' product reads:
+    (⌈cols / width⌉, inner, width) contiguous, the last zero-padded, width = the loops' panel_width()."""
+    width = _steploops.panel_width()
+    inner, cols = matrix.shape
+    if cols % width:
+        matrix = torch.nn.functional.pad(matrix, (0, width - cols % width))
+    return matrix.detach().unflatten(1, (-1, width)).transpose(0, 1).contiguous()
 
 
 def simplernn_forward(io: torch.Tensor, h0: torch.Tensor, recurrent_t: torch.Tensor) -> None:
     """io (time, batch, units): x_t·W_ihᵀ + b in, h_t out; h0 (batch, units); recurrent_t = W_hhᵀ."""
     time, batch, units = io.shape
-    _steploops.simplernn_forward(_address(io), _address(h0), _address(recurrent_t), batch, time, units)
+    laid_out = panels(recurrent_t)
+    _steploops.simplernn_forward(_address(io), _address(h0), _address(laid_out), batch, time, units)
 
 
 def simplernn_backward(outputs: torch.Tensor, grad_outputs: torch.Tensor | None, carried: torch.Tensor,
@@ -71,22 +84,36 @@ def simplernn_backward(outputs: torch.Tensor, grad_outputs: torch.Tensor | None,
     """outputs, grad_outputs (time, batch, units) (None: no gradient reached them); carried
     (batch, units) dL/dh at the last step, overwritten; recurrent = W_hh -> dL/da_t (time, batch, units)."""
     time, batch, units = outputs.shape
-    grad_pre = torch.empty_like(outputs)
+    grad_pre, laid_out = torch.empty_like(outputs), panels(recurrent)
     _steploops.simplernn_backward(_address(outputs), 0 if grad_outputs is None else _address(grad_outputs),
-                                  _address(carried), _address(recurrent), _address(grad_pre), batch, time,
+                                  _address(carried), _address(laid_out), _address(grad_pre), batch, time,
                                   units)
     return grad_pre
 
 
-def lstm_forward(gates: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, recurrent_t: torch.Tensor):
-    """gates (time, batch, 4·units): x_t·W_ihᵀ + b in, the gates' activations (i, f, c̃, o) out;
-    h0, c0 (batch, units); recurrent_t = W_hhᵀ (units, 4·units) -> (h_t, c_t), each (time, batch, units)."""
-    time, batch, width = gates.shape
-    units = width // 4
-    outputs, cells = gates.new_empty(time, batch, units), gates.new_empty(time, batch, units)
-    _steploops.lstm_forward(_address(gates), _address(h0), _address(c0), _address(recurrent_t),
-                            _address(outputs), _address(cells), batch, time, units)
-    return outputs, cells
+def lstm_forward(inputs: torch.Tensor, input_t: torch.Tensor, bias: torch.Tensor, h0: torch.Tensor,
+                 c0: torch.Tensor, recurrent_t: torch.Tensor, keep: bool = True):
+    """inputs (batch, time, features): x_t·W_ihᵀ + b with input_t = W_ihᵀ (features, 4·units),
+    or one-hot ids (batch, time): their rows of the table W_ihᵀ + b, `input_t` (vocab, 4·units);
+    bias (4·units,); h0, c0 (batch, units); recurrent_t = W_hhᵀ (units, 4·units), any strides
+    -> (gates' activations (i, f, c̃, o) (time, batch, 4·units), h_t, c_t (time, batch, units)): what
+    lstm_backward reads; without `keep` (no backward follows), (None, h_t, c_T (1, batch, units))."""
+    batch, time = inputs.shape[:2]
+    units = recurrent_t.shape[0]
+    gates = h0.new_empty(time if keep else 1, batch, 4 * units)
+    outputs, cells = h0.new_empty(time, batch, units), h0.new_empty(time if keep else 2, batch, units)
+    recurrent = panels(recurrent_t)
+    if inputs.is_floating_point():
+        input_panels, inputs = panels(input_t), inputs.contiguous()
+        source = (0, 0, _address(inputs), _address(input_panels), _address(bias), inputs.shape[2])
+    else:
+        ids = inputs.t().contiguous()
+        source = (_address(input_t), _address(ids, torch.int64), 0, 0, 0, 0)
+    _steploops.lstm_forward(_address(gates), *source, _address(h0), _address(c0), _address(recurrent),
+                            _address(outputs), _address(cells), keep, batch, time, units)
+    if keep:
+        return gates, outputs, cells
+    return None, outputs, cells[(time - 1) % 2][None]
 
 
 def lstm_backward(gates: torch.Tensor, cells: torch.Tensor, c0: torch.Tensor, grad_outputs: torch.Tensor | None,
@@ -95,8 +122,8 @@ def lstm_backward(gates: torch.Tensor, cells: torch.Tensor, c0: torch.Tensor, gr
     carried_h, carried_c (batch, units) dL/dh and dL/dc at the last step, carried_c dL/dc0 on return;
     recurrent = W_hh (4·units, units) -> dL/d(pre-activations) (time, batch, 4·units)."""
     time, batch, units = cells.shape
-    grad_pre = torch.empty_like(gates)
+    grad_pre, laid_out = torch.empty_like(gates), panels(recurrent)
     _steploops.lstm_backward(_address(gates), _address(cells), _address(c0),
                              0 if grad_outputs is None else _address(grad_outputs), _address(carried_h),
-                             _address(carried_c), _address(recurrent), _address(grad_pre), batch, time, units)
+                             _address(carried_c), _address(laid_out), _address(grad_pre), batch, time, units)
     return grad_pre
