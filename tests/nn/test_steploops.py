@@ -194,3 +194,67 @@ def test_lstm_of_128_units_runs_compiled_in_lanes_only_and_matches_onednn(monkey
     assert len(ran) == 2  # the two lanes' slices, each one compiled call
     for ours, reference in zip(*results):
         assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))
+
+
+@pytest.fixture
+def restore_product():
+    chosen = steploops.product()
+    yield
+    assert steploops.use_product(chosen)
+
+
+def _lstm_and_simplernn_results(units: int):
+    """Outputs and every gradient of an LSTM and a SimpleRNN of `units` through the compiled loops."""
+    torch.manual_seed(units)
+    results = []
+    for layer in (LSTM(6, units, return_sequences=True), SimpleRNN(6, units, return_sequences=True)):
+        x = torch.randn(11, 9, 6, requires_grad=True)
+        output = layer(x)
+        results += [output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])]
+    return results
+
+
+@pytest.mark.usefixtures("restore_product")
+@pytest.mark.parametrize("units", [5, 37, 64])
+def test_every_product_this_cpu_runs_gives_the_same_loops(units):
+    """The matrix product is written for AVX-512, AVX2 and any CPU (blocks of 11 rows need every
+    block size; 37 units leave the last panel part-filled in both directions). The versions that
+    fuse multiply-adds sum in one order and agree to the bit; the portable one within rounding."""
+    assert steploops.use_product("portable")
+    portable = _lstm_and_simplernn_results(units)
+    vectorised = {}
+    for name in ("avx512", "avx2"):
+        if steploops.use_product(name):  # the CPUs this suite meets run at least AVX2
+            vectorised[name] = _lstm_and_simplernn_results(units)
+    for results in vectorised.values():
+        for ours, reference in zip(results, portable):
+            assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))
+    if len(vectorised) == 2:
+        assert all(torch.equal(a, b) for a, b in zip(vectorised["avx512"], vectorised["avx2"]))
+
+
+def test_an_unknown_product_is_named():
+    with pytest.raises(ValueError, match="one of avx512, avx2, portable, got 'sse'"):
+        steploops.use_product("sse")
+
+
+@pytest.mark.parametrize("ids", [False, True], ids=["dense", "one-hot ids"])
+def test_lstm_inference_keeps_one_step_and_gives_what_training_gives(monkeypatch, ids):
+    """Without a backward to follow, the loop keeps one step of gates and cells and the lanes join
+    no outputs nobody asked for: the same values as a forward that keeps them all."""
+    monkeypatch.delenv("LSTMKIT_LANES", raising=False)
+    torch.manual_seed(0)
+    sequences, last = LSTM(20, 37, return_sequences=True, return_state=True), LSTM(20, 37, return_state=True)
+    last.load_state_dict(sequences.state_dict())
+    x = torch.randint(0, 20, (64, 15)) if ids else torch.randn(64, 15, 20)
+    ran = []
+    compiled_apply = lstm_module._CompiledLSTM.apply
+    monkeypatch.setattr(lstm_module._CompiledLSTM, "apply",
+                        lambda *args: ran.append(args[-1]) or compiled_apply(*args))
+    trained = sequences(x)  # the weights require gradients: every step kept
+    with torch.no_grad():
+        inferred, (final, (h, c)) = sequences(x), last(x)
+    assert ran[0] is True and ran[-1] is False
+    for ours, reference in zip([inferred[0], *inferred[1], final, h, c],
+                               [trained[0], *trained[1], trained[0][:, -1], *trained[1]]):
+        assert torch.equal(ours, reference)

@@ -107,19 +107,43 @@ PANEL_PRODUCT(product_avx2, f8, 8, 6, __attribute__((target("arch=x86-64-v3"))))
 PANEL_PRODUCT(product_avx512, f16, 16, 8, __attribute__((target("arch=x86-64-v4"))))
 #endif
 
+/* The products, fastest first, and whether this CPU runs each. */
+static int runs_anywhere(void) { return 1; }
+#ifdef CLONES
+static int runs_avx512(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+}
+static int runs_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+static const struct {
+    const char *name;
+    product_fn product;
+    int width;
+    int (*runs)(void);
+} PRODUCTS[] = {
+#ifdef CLONES
+    {"avx512", product_avx512, 32, runs_avx512},
+    {"avx2", product_avx2, 16, runs_avx2},
+#endif
+    {"portable", product_portable, 16, runs_anywhere},
+};
+
 static product_fn add_product = product_portable;
 static int panel_width = 16;
+static const char *product_name = "portable";
 
-/* The fastest product this CPU runs, chosen once when the module loads. */
-static void choose_product(void) {
+/* Makes `name` the product, or the fastest this CPU runs for NULL -> whether this CPU runs it. */
+static int use_product(const char *name) {
 #ifdef CLONES
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512dq"))
-        add_product = product_avx512, panel_width = 32;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        add_product = product_avx2, panel_width = 16;
 #endif
+    for (size_t i = 0; i < sizeof PRODUCTS / sizeof *PRODUCTS; i++)
+        if ((!name || !strcmp(name, PRODUCTS[i].name)) && PRODUCTS[i].runs()) {
+            add_product = PRODUCTS[i].product, panel_width = PRODUCTS[i].width, product_name = PRODUCTS[i].name;
+            return 1;
+        }
+    return 0;
 }
 
 /* e^a for 0 ≤ a ≤ 40: a = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^7 (relative
@@ -310,6 +334,14 @@ static void lstm_backward(const float *gates, const float *cells, const float *c
 
 static PyObject *py_panel_width(PyObject *self, PyObject *args) { return PyLong_FromLong(panel_width); }
 
+static PyObject *py_product(PyObject *self, PyObject *args) { return PyUnicode_FromString(product_name); }
+
+static PyObject *py_use_product(PyObject *self, PyObject *args) {
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name)) return NULL;
+    return PyBool_FromLong(use_product(name));
+}
+
 static PyObject *py_simplernn_forward(PyObject *self, PyObject *args) {
     unsigned long long io, h0, recurrent_t;
     int batch, time, units;
@@ -364,6 +396,9 @@ static PyObject *py_lstm_backward(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"panel_width", py_panel_width, METH_NOARGS, "panel_width(): the columns of one panel of a recurrent matrix"},
+    {"product", py_product, METH_NOARGS, "product(): the name of the product the loops use"},
+    {"use_product", py_use_product, METH_VARARGS,
+     "use_product(name): the loops use product avx512, avx2 or portable -> whether this CPU runs it"},
     {"simplernn_forward", py_simplernn_forward, METH_VARARGS,
      "simplernn_forward(io, h0, recurrent_t, batch, time, units): addresses of float32 buffers"},
     {"simplernn_backward", py_simplernn_backward, METH_VARARGS,
@@ -381,6 +416,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_steploops",
                                     methods};
 
 PyMODINIT_FUNC PyInit__steploops(void) {
-    choose_product();
+    use_product(NULL);
     return PyModule_Create(&module);
 }

@@ -54,6 +54,22 @@ def lstm_max_units(one_thread: bool) -> int:
     return LSTM_ONE_THREAD_MAX_UNITS if one_thread else LSTM_MAX_UNITS
 
 
+PRODUCTS = ("avx512", "avx2", "portable")  # the loops' matrix products, fastest first
+
+
+def product() -> str:
+    """The product the loops use: the fastest this CPU runs, unless use_product chose another."""
+    return _steploops.product()
+
+
+def use_product(name: str) -> bool:
+    """The loops use product `name` (one of PRODUCTS) from now on -> whether this CPU runs it (if
+    not, nothing changes). For tests and benchmarks: the fastest is chosen when lstmkit loads."""
+    if name not in PRODUCTS:
+        raise ValueError(f"the compiled loops' product is one of {', '.join(PRODUCTS)}, got {name!r}")
+    return _steploops.use_product(name)
+
+
 def _address(tensor: torch.Tensor, dtype: torch.dtype = torch.float32) -> int:
     """Where a tensor's values start; the loops read them as one contiguous block of `dtype`."""
     if not (tensor.is_contiguous() and tensor.dtype == dtype and tensor.device.type == "cpu"):
