@@ -24,7 +24,7 @@ from torch import nn
 
 from . import steploops
 from .lanes import on_one_thread
-from .recurrent import Recurrent, final_state_gradient, input_table, loop_gradients, reverse_padded
+from .recurrent import Recurrent, final_state_gradient, loop_gradients, reverse_padded
 
 
 def lstm_gates(pre: torch.Tensor):
@@ -101,8 +101,7 @@ class _CompiledLSTM(torch.autograd.Function):
         (batch, time, hidden), h_n, c_n). `keep`: whether a backward follows (it reads every step's
         gates and cells; without, the loop keeps one step of them, in the cache)."""
         h0, c0 = h0.contiguous(), c0.contiguous()
-        input_t = weight_ih.t() if x.is_floating_point() else input_table(weight_ih, bias)
-        gates, outputs, cells = steploops.lstm_forward(x, input_t, bias, h0, c0, weight_hh.t(), keep)
+        gates, outputs, cells = steploops.lstm_forward(x, weight_ih, weight_hh, bias, h0, c0, keep)
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, gates, outputs, cells)
         return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()

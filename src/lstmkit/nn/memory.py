@@ -1,4 +1,4 @@
-"""Freed memory kept for the next step instead of handed back to the operating system.
+"""Freed memory kept for the next call instead of handed back to the operating system.
 
 A recurrent layer's call allocates its step buffers afresh (the gates of every step: time × batch ×
 4·hidden floats, megabytes), and frees them when the step's graph goes. glibc serves blocks over its

@@ -127,11 +127,6 @@ def final_state_gradient(state: torch.Tensor, grad_outputs, grad_final) -> torch
     return carried
 
 
-def input_table(weight_ih: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """W_ihᵀ + b (in, gates·hidden), row-major: what each one-hot id adds to the gates."""
-    return torch.add(weight_ih.t().contiguous(), bias)
-
-
 def time_major_inputs(x: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """x (batch, time, in) -> x_t·W_ihᵀ + b (time, batch, gates·hidden), contiguous, as one matrix
     product: a product over the transposed view runs as one small product per step."""

@@ -107,24 +107,24 @@ def simplernn_backward(outputs: torch.Tensor, grad_outputs: torch.Tensor | None,
     return grad_pre
 
 
-def lstm_forward(inputs: torch.Tensor, input_t: torch.Tensor, bias: torch.Tensor, h0: torch.Tensor,
-                 c0: torch.Tensor, recurrent_t: torch.Tensor, keep: bool = True):
-    """inputs (batch, time, features): x_t·W_ihᵀ + b with input_t = W_ihᵀ (features, 4·units),
-    or one-hot ids (batch, time): their rows of the table W_ihᵀ + b, `input_t` (vocab, 4·units);
-    bias (4·units,); h0, c0 (batch, units); recurrent_t = W_hhᵀ (units, 4·units), any strides
-    -> (gates' activations (i, f, c̃, o) (time, batch, 4·units), h_t, c_t (time, batch, units)): what
-    lstm_backward reads; without `keep` (no backward follows), (None, h_t, c_T (1, batch, units))."""
+def lstm_forward(inputs: torch.Tensor, weight_ih: torch.Tensor, weight_hh: torch.Tensor, bias: torch.Tensor,
+                 h0: torch.Tensor, c0: torch.Tensor, keep: bool = True):
+    """inputs (batch, time, features), or one-hot ids (batch, time) of `features` kinds; weight_ih
+    (4·units, features), weight_hh (4·units, units), bias (4·units,) as the layer holds them; h0, c0
+    (batch, units) -> (gates' activations (i, f, c̃, o) (time, batch, 4·units), h_t, c_t (time,
+    batch, units)): what lstm_backward reads; without `keep` (no backward follows), (None, h_t,
+    c_T (1, batch, units))."""
     batch, time = inputs.shape[:2]
-    units = recurrent_t.shape[0]
+    units = weight_hh.shape[1]
     gates = h0.new_empty(time if keep else 1, batch, 4 * units)
     outputs, cells = h0.new_empty(time, batch, units), h0.new_empty(time if keep else 2, batch, units)
-    recurrent = panels(recurrent_t)
+    recurrent = panels(weight_hh.t())
     if inputs.is_floating_point():
-        input_panels, inputs = panels(input_t), inputs.contiguous()
+        input_panels, inputs = panels(weight_ih.t()), inputs.contiguous()
         source = (0, 0, _address(inputs), _address(input_panels), _address(bias), inputs.shape[2])
-    else:
-        ids = inputs.t().contiguous()
-        source = (_address(input_t), _address(ids, torch.int64), 0, 0, 0, 0)
+    else:  # each id's row of W_ihᵀ + b, read as its step comes (row-major: a row is one block)
+        table, ids = torch.add(weight_ih.detach().t().contiguous(), bias.detach()), inputs.t().contiguous()
+        source = (_address(table), _address(ids, torch.int64), 0, 0, 0, 0)
     _steploops.lstm_forward(_address(gates), *source, _address(h0), _address(c0), _address(recurrent),
                             _address(outputs), _address(cells), keep, batch, time, units)
     if keep:
