@@ -82,13 +82,15 @@ def test_with_a_before_run_the_table_adds_the_ratio_after_over_before_per_rep():
                         "| 1.00× (1.50, 0.50) | 1.0–2.5 |")
 
 
-def test_before_runs_lstmkit_from_the_commits_source(tmp_path):
+def test_before_runs_lstmkit_from_the_commits_source_with_its_compiled_loops(tmp_path):
     code = run.main(["--quick", "--threads", "1", "--models", "char_lstm", "--batches", "4", "--variants", "lstmkit",
                      "--before", "HEAD", "--out", str(tmp_path), "--results", str(tmp_path / "unused.md")])
     assert code == 0
     rows = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
     assert sorted(row["variant"] for row in rows) == ["ceiling", "lstmkit", "lstmkit_before"]
-    assert (run.before_tree("HEAD", tmp_path) / "src" / "lstmkit" / "nn" / "lstm.py").is_file()
+    layers = run.before_tree("HEAD", tmp_path, sys.executable) / "src" / "lstmkit" / "nn"
+    assert (layers / "lstm.py").is_file()
+    assert list(layers.glob("_steploops*.so"))  # built as the install builds it: else "before" ran the fallbacks
     assert "lstmkit / before" in (tmp_path / "table.md").read_text()
 
 

@@ -57,7 +57,7 @@ def test_lanes_give_the_values_and_gradients_of_one_call(make, batch, with_lengt
     assert_close_lists(outputs_and_gradients(layer, x, lengths), one_call)
 
 
-def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_states_only():
+def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_states_or_ids_only():
     small, medium, large = kit.LSTM(4, 32), kit.LSTM(4, 256), kit.LSTM(4, 512)
     assert kit.LSTM.lanes and not kit.SimpleRNN.lanes and not kit.GRU.lanes
     assert batch_slices(small, 128, 2, 1, True) == [(0, 32), (32, 64), (64, 96), (96, 128)]
@@ -71,6 +71,10 @@ def test_a_batch_is_cut_into_lane_slices_of_at_most_32_in_training_for_small_sta
     assert batch_slices(medium, 32, 2, 1, True) == [(0, 32)]  # only small states are cut to fill the lanes
     assert batch_slices(medium, 128, 2, 1, False) == [(0, 128)]
     assert batch_slices(large, 128, 2, 1, True) == [(0, 128)]
+    # one-hot ids skip the input's product: the compiled loop in lanes pays up to 256 units
+    assert batch_slices(medium, 32, 2, 1, True, ids=True) == [(0, 16), (16, 32)]
+    assert batch_slices(medium, 32, 2, 1, False, ids=True) == [(0, 16), (16, 32)]
+    assert batch_slices(large, 32, 2, 1, True, ids=True) == [(0, 32)]
 
 
 def test_lanes_follow_the_threads_and_the_cap(two_threads, monkeypatch):

@@ -194,12 +194,12 @@ def test_flush_denormals_restores_the_previous_setting():
 def test_the_openmp_runtime_flushed_is_torchs_even_beside_another():
     import sentencepiece  # noqa: F401 - its wheel brings a libgomp of its own, which sorts first by path
 
-    from lstmkit.nn.denormals import _openmp_runtime
+    from lstmkit.nn.denormals import openmp_runtime
 
     loaded = [line.split()[-1] for line in open("/proc/self/maps") if "sentencepiece.libs/libgomp" in line]
     assert loaded, "sentencepiece's own OpenMP runtime should be loaded for this test to mean anything"
-    _openmp_runtime.cache_clear()
-    assert Path(_openmp_runtime()._name).resolve().parent == Path(torch.__file__).resolve().parent / "lib"
+    openmp_runtime.cache_clear()
+    assert Path(openmp_runtime()._name).resolve().parent == Path(torch.__file__).resolve().parent / "lib"
 
 
 def test_flush_denormals_reaches_the_worker_threads():

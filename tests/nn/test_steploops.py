@@ -10,6 +10,7 @@ from torch import nn
 
 from lstmkit.nn import LSTM, Bidirectional, SimpleRNN, steploops
 from lstmkit.nn import lstm as lstm_module
+from lstmkit.nn.denormals import set_flush_denormal_everywhere
 
 TOLERANCE = 1e-5  # float32: the compiled tanh and product round differently from PyTorch's
 
@@ -170,9 +171,9 @@ def test_bidirectional_lstm_in_lanes_runs_the_compiled_loop_and_matches_onednn(m
         assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))
 
 
-def test_lstm_of_128_units_runs_compiled_in_lanes_only_and_matches_onednn(monkeypatch):
-    """A training batch of 64 cut into lanes' slices: each slice runs on one thread, where the loop
-    takes 128 units (on all threads oneDNN keeps them); the gradients equal oneDNN's."""
+def test_lstm_of_128_units_runs_compiled_in_parts_only_and_matches_onednn(monkeypatch):
+    """A training batch of 64 cut into parts of rows, each run on one thread, where the loop takes
+    128 units (on all threads oneDNN keeps them); the gradients equal oneDNN's."""
     monkeypatch.delenv("LSTMKIT_LANES", raising=False)
     assert steploops.lstm_max_units(one_thread=True) >= 128 > steploops.lstm_max_units(one_thread=False)
     torch.manual_seed(0)
@@ -191,7 +192,7 @@ def test_lstm_of_128_units_runs_compiled_in_lanes_only_and_matches_onednn(monkey
             results.append([output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])])
     finally:
         torch.set_num_threads(threads)
-    assert len(ran) == 2  # the two lanes' slices, each one compiled call
+    assert len(ran) == 1  # one compiled call runs the two parts side by side
     for ours, reference in zip(*results):
         assert torch.allclose(ours, reference, atol=TOLERANCE * max(1.0, reference.abs().max().item()))
 
@@ -250,7 +251,7 @@ def test_lstm_inference_keeps_one_step_and_gives_what_training_gives(monkeypatch
     ran = []
     compiled_apply = lstm_module._CompiledLSTM.apply
     monkeypatch.setattr(lstm_module._CompiledLSTM, "apply",
-                        lambda *args: ran.append(args[-1]) or compiled_apply(*args))
+                        lambda *args: ran.append(args[-2]) or compiled_apply(*args))
     trained = sequences(x)  # the weights require gradients: every step kept
     with torch.no_grad():
         inferred, (final, (h, c)) = sequences(x), last(x)
@@ -258,3 +259,63 @@ def test_lstm_inference_keeps_one_step_and_gives_what_training_gives(monkeypatch
     for ours, reference in zip([inferred[0], *inferred[1], final, h, c],
                                [trained[0], *trained[1], trained[0][:, -1], *trained[1]]):
         assert torch.equal(ours, reference)
+
+
+@pytest.mark.parametrize("ids", [False, True], ids=["dense", "one-hot ids"])
+def test_lstm_parts_of_a_batch_side_by_side_give_what_one_part_gives(ids):
+    """Rows never meet in the loops, so a batch cut into parts run on the team's threads gives the
+    same values to the bit as one part, and the weights' gradients (one product over the whole
+    batch after the loop) too; more parts than threads, and than rows, included."""
+    torch.manual_seed(0)
+    layer = LSTM(20, 37, return_sequences=True)
+    x = torch.randint(0, 20, (13, 9)) if ids else torch.randn(13, 9, 20)
+    h0, c0 = torch.randn(13, 37), torch.randn(13, 37)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        results = []
+        for parts in (1, 2, 5, 20):
+            state = [h0.clone().requires_grad_(), c0.clone().requires_grad_()]
+            output, h_n, c_n = lstm_module._CompiledLSTM.apply(x, *state, *layer._own_weights(), True, parts)
+            loss = output.square().sum() + h_n.sum() + c_n.square().sum()
+            results.append([output, h_n, c_n, *torch.autograd.grad(loss, [*state, *layer.parameters()])])
+    finally:
+        torch.set_num_threads(threads)
+    for other in results[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(results[0], other))
+
+
+def test_lstm_parts_on_the_teams_threads_flush_denormals_as_the_caller_does():
+    """Flushing is a setting of each thread: the team's threads take the caller's for the call. All
+    weights zero make every c_t = c_(t-1) / 2, so a denormal c0 stays denormal unless flushed."""
+    layer = LSTM(3, 16)
+    with torch.no_grad():
+        for weight in layer.parameters():
+            weight.zero_()
+    ids, h0, c0 = torch.zeros(8, 2, dtype=torch.long), torch.zeros(8, 16), torch.full((8, 16), 1e-39)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for caller, team in ((True, False), (False, True)):
+            set_flush_denormal_everywhere(team)
+            torch.set_flush_denormal(caller)
+            with torch.no_grad():
+                _, _, c_n = lstm_module._CompiledLSTM.apply(ids, h0, c0, *layer._own_weights(), False, 8)
+            assert torch.equal(c_n == 0, torch.full_like(c_n, caller, dtype=torch.bool))
+    finally:
+        set_flush_denormal_everywhere(False)
+        torch.set_num_threads(threads)
+
+
+def test_lstm_reads_the_time_major_outputs_of_a_layer_below_as_they_lie():
+    """A stacked layer's input is the layer below's time-major buffer seen batch-major: the loop
+    reads it with its strides, and gives what a contiguous copy gives, gradients included."""
+    torch.manual_seed(0)
+    layer = LSTM(6, 37, return_sequences=True)
+    buffer = torch.randn(9, 11, 6)  # (time, batch, features)
+    results = []
+    for x in (buffer.transpose(0, 1), buffer.transpose(0, 1).contiguous()):
+        x = x.detach().requires_grad_()
+        output = layer(x)
+        results.append([output, *torch.autograd.grad(output.square().sum(), [x, *layer.parameters()])])
+    assert all(torch.equal(a, b) for a, b in zip(*results))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-_TEAM_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+TEAM_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 def denormals_flushed() -> bool:
@@ -31,7 +31,7 @@ def denormals_flushed() -> bool:
 
 
 @functools.cache
-def _openmp_runtime():
+def openmp_runtime():
     """PyTorch's OpenMP library, or None. Other packages may load their own copy (sentencepiece's
     wheel does), whose threads are not PyTorch's: the one inside torch's folder comes first."""
     try:
@@ -53,10 +53,10 @@ def _openmp_runtime():
 def set_flush_denormal_everywhere(enabled: bool) -> None:
     """Sets denormal flushing on the calling thread and on every intra-op (OpenMP) thread."""
     torch.set_flush_denormal(enabled)
-    runtime = _openmp_runtime()
+    runtime = openmp_runtime()
     if runtime is None or torch.get_num_threads() < 2:
         return
-    callback = _TEAM_CALLBACK(lambda _data: torch.set_flush_denormal(enabled) and None)
+    callback = TEAM_CALLBACK(lambda _data: torch.set_flush_denormal(enabled) and None)
     runtime.GOMP_parallel(callback, None, ctypes.c_uint(torch.get_num_threads()), ctypes.c_uint(0))
 
 

@@ -50,7 +50,7 @@ class GRU(Recurrent):
         candidate = torch.tanh(from_x[2] + reset * from_h[2])
         return ((1 - update) * candidate + update * h,)
 
-    def _run_fused(self, x, state, lengths, need_state, weights):
+    def _run_fused(self, x, state, lengths, need_state, weights, parts=1):
         output, h_n = torch.gru(x, state[0][None], weights, True, 1, 0.0, False, False, True)
         h_n = h_n[0] if lengths is None else self._last_real(output, lengths)
         return output, (h_n,)

@@ -9,7 +9,9 @@ own thread only (OpenMP does not nest), and no extra threads compete for the cor
 thread pool loses to the team's idle threads, which spin for milliseconds after each operation.
 
 `side_by_side(jobs)` gives the values and gradients of running the jobs one after another (up to
-the order in which a gradient shared by several jobs is summed); the layers call it.
+the order in which a gradient shared by several jobs is summed); the layers call it. A layer whose
+compiled loop cuts its own batch (the LSTM's, steploops.c) takes the batch whole instead: its
+parts run on the same team from C, without the Python a lane runs under the GIL.
 `LSTMKIT_LANES=1` in the environment turns lanes off, `LSTMKIT_LANES=N` caps them at N.
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from .denormals import _TEAM_CALLBACK, _openmp_runtime, denormals_flushed
+from .denormals import TEAM_CALLBACK, openmp_runtime, denormals_flushed
 
 Job = tuple[Callable[..., tuple[torch.Tensor, ...]], Sequence[torch.Tensor]]
 
@@ -46,7 +48,7 @@ def small_ops_threads(work: int):
 def lane_count(device: torch.device) -> int:
     """How many lanes jobs on `device` get now: the intra-op threads (capped by LSTMKIT_LANES) on a CPU
     whose OpenMP runtime lstmkit can reach; 1 elsewhere, inside a lane, or with LSTMKIT_LANES=1."""
-    runtime = _openmp_runtime()
+    runtime = openmp_runtime()
     if device.type != "cpu" or runtime is None or runtime.omp_in_parallel():
         return 1
     lanes = torch.get_num_threads()
@@ -58,7 +60,7 @@ def lane_count(device: torch.device) -> int:
 
 def on_one_thread() -> bool:
     """Whether a kernel called now runs on one thread: inside a lane, or with one intra-op thread."""
-    runtime = _openmp_runtime()
+    runtime = openmp_runtime()
     return torch.get_num_threads() == 1 or (runtime is not None and bool(runtime.omp_in_parallel()))
 
 
@@ -112,8 +114,8 @@ def _in_lanes(lanes: int, jobs: list[Callable[[], object]]) -> list:
                 except BaseException as failure:  # noqa: BLE001 - raised again in the caller's thread
                     failures.append(failure)
 
-    callback = _TEAM_CALLBACK(lane)
-    _openmp_runtime().GOMP_parallel(callback, None, ctypes.c_uint(lanes), ctypes.c_uint(0))
+    callback = TEAM_CALLBACK(lane)
+    openmp_runtime().GOMP_parallel(callback, None, ctypes.c_uint(lanes), ctypes.c_uint(0))
     if failures:
         raise failures[0]
     return results

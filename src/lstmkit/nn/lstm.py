@@ -96,12 +96,14 @@ class _CompiledLSTM(torch.autograd.Function):
     are one product each after it; the loop keeps its steps contiguous (time, batch, ·)."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias, keep: bool):
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias, keep: bool, parts: int):
         """x (batch, time, in) or one-hot ids (batch, time), h0, c0 (batch, hidden) -> (outputs
         (batch, time, hidden), h_n, c_n). `keep`: whether a backward follows (it reads every step's
-        gates and cells; without, the loop keeps one step of them, in the cache)."""
+        gates and cells; without, the loop keeps one step of them, in the cache). `parts`: the
+        batch's row ranges run side by side, forward and backward (steploops.lstm_forward)."""
         h0, c0 = h0.contiguous(), c0.contiguous()
-        gates, outputs, cells = steploops.lstm_forward(x, weight_ih, weight_hh, bias, h0, c0, keep)
+        gates, outputs, cells = steploops.lstm_forward(x, weight_ih, weight_hh, bias, h0, c0, keep, parts)
+        ctx.parts = parts
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, gates, outputs, cells)
         return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()
@@ -114,10 +116,11 @@ class _CompiledLSTM(torch.autograd.Function):
         carried_c = final_state_gradient(c0, None, grad_c_n)  # dL/dc there
         if grad_outputs is not None:
             grad_outputs = grad_outputs.transpose(0, 1).contiguous()
-        grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c, weight_hh)
+        grad_pre = steploops.lstm_backward(gates, cells, c0, grad_outputs, carried_h, carried_c, weight_hh,
+                                           ctx.parts)
         grad_x, grad_h0, grad_weight_ih, grad_weight_hh, grad_bias = loop_gradients(
             x, h0, weight_ih, weight_hh, outputs, grad_pre, 0, *ctx.needs_input_grad[:2])
-        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, grad_bias, None  # carried_c: dL/dc0
+        return grad_x, grad_h0, carried_c, grad_weight_ih, grad_weight_hh, grad_bias, None, None  # carried_c: dL/dc0
 
 
 class StepWeights(NamedTuple):
@@ -272,11 +275,22 @@ class LSTM(Recurrent):
             stacked = {name: reverse_padded(value, lengths) for name, value in stacked.items()}
         return stacked
 
-    def _run_fused(self, x, state, lengths, need_state, weights):
+    def _packed(self, x, lengths, need_state) -> bool:
+        """Whether the call must stop each sample at its own end (its final c is wanted)."""
+        return lengths is not None and int(lengths.min()) < x.shape[1] and need_state
+
+    def _compiled(self, x, h0, one_thread: bool) -> bool:
+        """Whether the compiled loop runs this call, on one thread per part or on all of them."""
+        return steploops.runs(x if x.is_floating_point() else h0, self.hidden_size,
+                              steploops.lstm_max_units(one_thread))
+
+    def _runs_parts(self, x, state, lengths, need_state) -> bool:
+        return not self._packed(x, lengths, need_state) and self._compiled(x, state[0], one_thread=True)
+
+    def _run_fused(self, x, state, lengths, need_state, weights, parts=1):
         h0, c0 = state
-        packed = lengths is not None and int(lengths.min()) < x.shape[1] and need_state
-        compiled = not packed and steploops.runs(x if x.is_floating_point() else h0, self.hidden_size,
-                                                 steploops.lstm_max_units(on_one_thread()))
+        packed = self._packed(x, lengths, need_state)
+        compiled = not packed and self._compiled(x, h0, on_one_thread() or parts > 1)
         if not (compiled or x.is_floating_point()):
             x = self.one_hot(x)  # only the compiled loop reads one-hot ids as a lookup
         if packed:
@@ -284,7 +298,7 @@ class LSTM(Recurrent):
             return lstm_packed(x, lengths, h0, c0, *weights)
         if compiled:
             keep = torch.is_grad_enabled() and any(t.requires_grad for t in (x, h0, c0, *weights))
-            output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights, keep)
+            output, h_n, c_n = _CompiledLSTM.apply(x, h0, c0, *weights, keep, parts)
         else:
             output, h_n, c_n = lstm_fused(x, h0, c0, *weights)
         if lengths is not None and int(lengths.min()) < x.shape[1]:

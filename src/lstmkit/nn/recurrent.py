@@ -45,12 +45,11 @@ LANE_BATCH = 32  # the most samples one call gets when training in lanes: slices
 # on the 2-core EPYC, 2026-12-05).
 LANE_MAX_HIDDEN = 256
 LANE_SPLIT_HIDDEN = 64  # up to this state size a batch is cut to give every lane work
-# One-hot ids skip the input's product, and lanes' compiled loops on them beat one oneDNN call on
-# all threads up to 128 units in training (the char LSTM(128), in-process A/B, docs/RESULTS.md
-# "One-hot ids"), and up to 256 in inference, where the loop keeps one step of gates in the cache
-# (the char seq2seq at batch 32, in-process A/B on a 2-core AVX-512 Xeon, 2026-12-06: inference
-# 1.07x PyTorch cut, 0.96x as one call; training 0.90x cut, 0.96x as one call).
-LANE_SPLIT_HIDDEN_IDS = {True: 128, False: 256}  # training? -> the largest state whose batch is cut
+# One-hot ids skip the input's product, and the compiled loop on them in parts beats one oneDNN call
+# on all threads up to 256 units, training and inference (the char LSTM(128), docs/RESULTS.md "One-hot
+# ids"; the char seq2seq LSTM(256) at batch 32, in-process A/B on a 2-core AVX-512 Xeon, 2026-12-06:
+# training 1.24-1.25x PyTorch in two parts, 0.98-1.00x as one oneDNN call; inference 1.29x in parts).
+LANE_SPLIT_HIDDEN_IDS = 256  # the largest state on one-hot ids whose batch is cut
 
 
 def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool, ids: bool = False) -> list[tuple[int, int]]:
@@ -59,7 +58,7 @@ def batch_slices(layer, batch: int, lanes: int, calls: int, training: bool, ids:
     if lanes < 2 or layer.hidden_size > LANE_MAX_HIDDEN:
         return [(0, batch)]
     pieces = math.ceil(batch / LANE_BATCH) if training else 1
-    if layer.hidden_size <= (LANE_SPLIT_HIDDEN_IDS[training] if ids else LANE_SPLIT_HIDDEN):
+    if layer.hidden_size <= (LANE_SPLIT_HIDDEN_IDS if ids else LANE_SPLIT_HIDDEN):
         pieces = max(pieces, math.ceil(lanes / calls))
     size = math.ceil(batch / min(batch, pieces))
     return [(start, min(batch, start + size)) for start in range(0, batch, size)]
@@ -86,12 +85,15 @@ def run_recurrent(calls: list) -> list:
             continue
         slices = batch_slices(layer, x.shape[0], lanes, len(calls), torch.is_grad_enabled(),
                               ids=not x.is_floating_point())
+        parts = 1
+        if len(slices) > 1 and layer._runs_parts(x, state, lengths, need_state):
+            parts, slices = len(slices), [(0, x.shape[0])]
         plans.append((layer, lengths, time, None, slice(len(jobs), len(jobs) + len(slices))))
         for start, end in slices:
-            def kernel(x, *tensors, layer=layer, need_state=need_state,
+            def kernel(x, *tensors, layer=layer, need_state=need_state, parts=parts,
                        lengths=None if lengths is None else lengths[start:end]):
                 state, weights = tensors[: len(layer.state_names)], tensors[len(layer.state_names):]
-                output, final = layer._run_fused(x, state, lengths, need_state, weights)
+                output, final = layer._run_fused(x, state, lengths, need_state, weights, parts)
                 return (output, *final)
             jobs.append((kernel, [x[start:end], *(s[start:end] for s in state), *weights]))
     done = side_by_side(jobs, lanes) if jobs else []
@@ -262,10 +264,16 @@ class Recurrent(nn.Module):
             weights = (weights[0], nn.functional.dropout(weights[1], self.weight_drop), *weights[2:])
         return weights
 
-    def _run_fused(self, x, state, lengths, need_state, weights):
+    def _run_fused(self, x, state, lengths, need_state, weights, parts=1):
         """All steps at once with `weights` (as _weights gives them) -> (outputs (batch, time, hidden),
-        final state tuple)."""
+        final state tuple). `parts` > 1 only where _runs_parts said yes: the batch's row ranges the
+        call runs side by side itself."""
         raise NotImplementedError
+
+    def _runs_parts(self, x, state, lengths, need_state) -> bool:
+        """Whether _run_fused runs the parts of this call's batch side by side itself, with no Python
+        between them (run_recurrent then hands it the batch whole, instead of slices in lanes)."""
+        return False
 
     # --- shared machinery ----------------------------------------------------------------
     def forward(self, inputs: torch.Tensor, initial_state=None, lengths=None):

@@ -104,7 +104,7 @@ class SimpleRNN(Recurrent):
         weight_ih, weight_hh, bias = weights or self._own_weights()
         return (torch.tanh(x_t @ weight_ih.t() + h @ weight_hh.t() + bias),)
 
-    def _run_fused(self, x, state, lengths, need_state, weights):
+    def _run_fused(self, x, state, lengths, need_state, weights, parts=1):
         output, h_n = _SimpleRNNKernel.apply(x, state[0], *weights)
         if lengths is not None:
             h_n = self._last_real(output, lengths)

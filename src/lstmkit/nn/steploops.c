@@ -253,39 +253,43 @@ static inline void lstm_cell_backward(const float *restrict i, const float *rest
 
 /* Where each step's gates start from, before the recurrent product: x_t·W_ihᵀ + b. Either one-hot
  * `ids` (time, batch) whose rows of `table` (vocab, 4·units) hold x·W_ihᵀ + b, or dense `inputs`
- * (batch, time, features), as the layer gets them, times W_ihᵀ as panels, plus `bias`: read as the
- * step needs them, so the input's part is never written to memory and read back. */
+ * (batch, time, features), sample b's step t at b·sample + t·step (batch-major as a layer gets
+ * them, or the time-major outputs of a layer below), times W_ihᵀ as panels, plus `bias`: read as
+ * the step needs them, so the input's part is never written to memory and read back. */
 typedef struct {
     const float *table;
     const int64_t *ids;
     const float *inputs;
+    ptrdiff_t sample, step;
     const Panels *input_t;
     const float *bias;
 } StepInputs;
 
-/* LSTM forward, time-major, gates in the order (i, f, c̃, o). With `keep` (a backward follows), gates
- * (time, batch, 4·units) receives every step's activations and cells (time, batch, units) every c_t;
- * without, gates holds one step (batch, 4·units) and cells two (c_t in block t % 2), which stay in
- * the cache (500 steps of gates at batch 64 and 32 units are 16 MiB). h0, c0 (batch, units);
- * recurrent_t = W_hhᵀ (units, 4·units) as panels. Writes h_t into outputs (time, batch, units). */
+/* LSTM forward, time-major, gates in the order (i, f, c̃, o), for the rows [first, first + rows) of a
+ * batch of `batch` (rows never meet, so parts of a batch run side by side on the same buffers). With
+ * `keep` (a backward follows), gates (time, batch, 4·units) receives every step's activations and
+ * cells (time, batch, units) every c_t; without, gates holds one step (batch, 4·units) and cells two
+ * (c_t in block t % 2), which stay in the cache (500 steps of gates at batch 64 and 32 units are
+ * 16 MiB). h0, c0 (batch, units); recurrent_t = W_hhᵀ (units, 4·units) as panels. Writes h_t into
+ * outputs (time, batch, units). */
 FOR_EACH_CPU
 static void lstm_forward(float *gates, const StepInputs *in, const float *h0, const float *c0,
                          const Panels *recurrent_t, float *outputs, float *cells, int keep, int batch, int time,
-                         int units) {
-    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
+                         int units, int first, int rows) {
+    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units, end = first + rows;
     for (int t = 0; t < time; t++) {
         float *step = gates + (keep ? t : 0) * block * 4, *h = outputs + t * block;
         float *c = cells + (keep ? t : t % 2) * block;
         const float *c_before = t == 0 ? c0 : keep ? c - block : cells + (t - 1) % 2 * block;
-        for (ptrdiff_t b = 0; b < batch; b++)
+        for (ptrdiff_t b = first; b < end; b++)
             memcpy(step + b * width, in->table ? in->table + in->ids[(ptrdiff_t)t * batch + b] * width : in->bias,
                    width * sizeof *step);
         if (!in->table) {
-            const ptrdiff_t features = in->input_t->inner;
-            add_product(in->inputs + t * features, (ptrdiff_t)time * features, in->input_t, step, width, batch);
+            add_product(in->inputs + first * in->sample + t * in->step, in->sample, in->input_t, step + first * width,
+                        width, rows);
         }
-        add_product(t ? h - block : h0, units, recurrent_t, step, width, batch);
-        for (ptrdiff_t b = 0; b < batch; b++) {
+        add_product((t ? h - block : h0) + first * units, units, recurrent_t, step + first * width, width, rows);
+        for (ptrdiff_t b = first; b < end; b++) {
             float *row = step + b * width;
             lstm_cell(row, row + units, row + 2 * units, row + 3 * units, c_before + b * units, c + b * units,
                       h + b * units, units);
@@ -293,20 +297,22 @@ static void lstm_forward(float *gates, const StepInputs *in, const float *h0, co
     }
 }
 
-/* LSTM backward through time, time-major. gates (time, batch, 4·units) the activations the forward
- * left; cells (time, batch, units); c0 (batch, units); grad_outputs (time, batch, units) or NULL;
- * carried_h, carried_c (batch, units) hold dL/dh and dL/dc at the last step on entry, and dL/dc0
- * in carried_c on return; recurrent = W_hh (4·units, units). Writes dL/d(pre-activation) of every
- * gate and step into grad_pre (time, batch, 4·units). */
+/* LSTM backward through time, time-major, for the rows [first, first + rows) of a batch of `batch`.
+ * gates (time, batch, 4·units) the activations the forward left; cells (time, batch, units); c0
+ * (batch, units); grad_outputs (time, batch, units) or NULL; carried_h, carried_c (batch, units) hold
+ * dL/dh and dL/dc at the last step on entry, and dL/dc0 in carried_c on return; recurrent = W_hh
+ * (4·units, units). Writes dL/d(pre-activation) of every gate and step into grad_pre (time, batch,
+ * 4·units). */
 FOR_EACH_CPU
 static void lstm_backward(const float *gates, const float *cells, const float *c0, const float *grad_outputs,
                           float *carried_h, float *carried_c, const Panels *recurrent, float *grad_pre, int batch,
-                          int time, int units) {
-    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units;
+                          int time, int units, int first, int rows) {
+    const ptrdiff_t block = (ptrdiff_t)batch * units, width = 4 * (ptrdiff_t)units, end = first + rows;
+    float *carried_rows = carried_h + first * units;
     for (int t = time - 1; t >= 0; t--) {
         const float *step = gates + t * block * 4, *c = cells + t * block, *c_before = t ? c - block : c0;
         float *d = grad_pre + t * block * 4;
-        for (ptrdiff_t b = 0; b < batch; b++) {
+        for (ptrdiff_t b = first; b < end; b++) {
             const float *row = step + b * width;
             float *d_row = d + b * width;
             lstm_cell_backward(row, row + units, row + 2 * units, row + 3 * units, c_before + b * units,
@@ -315,20 +321,65 @@ static void lstm_backward(const float *gates, const float *cells, const float *c
         }
         if (t == 0) break;
         if (grad_outputs)
-            memcpy(carried_h, grad_outputs + (t - 1) * block, block * sizeof *carried_h);
+            memcpy(carried_rows, grad_outputs + (t - 1) * block + first * units, rows * units * sizeof *carried_h);
         else
-            memset(carried_h, 0, block * sizeof *carried_h);
-        add_product(d, width, recurrent, carried_h, units, batch);
+            memset(carried_rows, 0, rows * units * sizeof *carried_h);
+        add_product(d + first * width, width, recurrent, carried_rows, units, rows);
     }
+}
+
+/* The threads a loop's parts run on: PyTorch's own OpenMP team (its GOMP_parallel, given by
+ * nn/steploops.py through set_team), so no thread of ours competes with the team's spinning ones.
+ * Each thread takes the next part until none is left, with the caller's denormal flushing (MXCSR's
+ * flush-to-zero and denormals-are-zero bits live in each thread). Inside a team (a lane), the nested
+ * call runs on the calling thread alone, which then takes every part. */
+typedef void (*team_member_fn)(void *);
+static void (*gomp_parallel)(team_member_fn, void *, unsigned, unsigned) = NULL;
+
+typedef struct {
+    void (*run)(const void *args, int first, int rows); /* the loop on one part's rows */
+    const void *args;
+    int batch, parts, next;
+#ifdef __SSE__
+    unsigned csr;
+#endif
+} Team;
+
+static void team_member(void *data) {
+    Team *team = data;
+#ifdef __SSE__
+    const unsigned own = __builtin_ia32_stmxcsr();
+    __builtin_ia32_ldmxcsr((own & ~0x8040u) | (team->csr & 0x8040u)); /* FTZ | DAZ */
+#endif
+    for (int part; (part = __atomic_fetch_add(&team->next, 1, __ATOMIC_RELAXED)) < team->parts;) {
+        const int first = (int)((long long)team->batch * part / team->parts);
+        team->run(team->args, first, (int)((long long)team->batch * (part + 1) / team->parts) - first);
+    }
+#ifdef __SSE__
+    __builtin_ia32_ldmxcsr(own);
+#endif
+}
+
+/* Runs `run` on the batch cut into `parts` row ranges, on up to `threads` threads of the team. */
+static void in_parts(void (*run)(const void *, int, int), const void *args, int batch, int parts, int threads) {
+    Team team = {run, args, batch, parts < 1 ? 1 : parts > batch ? batch : parts, 0};
+#ifdef __SSE__
+    team.csr = __builtin_ia32_stmxcsr();
+#endif
+    if (threads > team.parts) threads = team.parts;
+    if (gomp_parallel && threads > 1)
+        gomp_parallel(team_member, &team, (unsigned)threads, 0);
+    else
+        team_member(&team);
 }
 
 /* The wrappers below take the recurrent matrix (`inner` rows of `cols`) as panels nn/steploops.py
  * laid out (panel_width() wide) and run the loop without the GIL. */
-#define WITH_PANELS(panels, address, inner_, cols_, call)                                       \
+#define WITH_PANELS(panels, address, inner_, cols_, ...)                                        \
     do {                                                                                        \
         const Panels panels = {(const float *)(uintptr_t)(address), inner_, cols_};              \
         Py_BEGIN_ALLOW_THREADS                                                                  \
-        call;                                                                                   \
+        __VA_ARGS__;                                                                            \
         Py_END_ALLOW_THREADS                                                                    \
     } while (0)
 
@@ -364,33 +415,76 @@ static PyObject *py_simplernn_backward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+typedef struct {
+    float *gates;
+    const StepInputs *in;
+    const float *h0, *c0;
+    const Panels *recurrent_t;
+    float *outputs, *cells;
+    int keep, batch, time, units;
+} ForwardArgs;
+
+static void lstm_forward_part(const void *args, int first, int rows) {
+    const ForwardArgs *a = args;
+    lstm_forward(a->gates, a->in, a->h0, a->c0, a->recurrent_t, a->outputs, a->cells, a->keep, a->batch, a->time,
+                 a->units, first, rows);
+}
+
 static PyObject *py_lstm_forward(PyObject *self, PyObject *args) {
     unsigned long long gates, table, ids, inputs, input_t, bias, h0, c0, recurrent_t, outputs, cells;
-    int features, keep, batch, time, units;
-    if (!PyArg_ParseTuple(args, "KKKKKKiKKKKKpiii", &gates, &table, &ids, &inputs, &input_t, &bias, &features, &h0,
-                          &c0, &recurrent_t, &outputs, &cells, &keep, &batch, &time, &units))
+    Py_ssize_t sample, step;
+    int features, keep, batch, time, units, parts, threads;
+    if (!PyArg_ParseTuple(args, "KKKKnnKKiKKKKKpiiiii", &gates, &table, &ids, &inputs, &sample, &step, &input_t,
+                          &bias, &features, &h0, &c0, &recurrent_t, &outputs, &cells, &keep, &batch, &time, &units,
+                          &parts, &threads))
         return NULL;
     const Panels input_panels = {(const float *)(uintptr_t)input_t, features, 4 * units};
     const StepInputs in = {(const float *)(uintptr_t)table, (const int64_t *)(uintptr_t)ids,
-                           (const float *)(uintptr_t)inputs, &input_panels, (const float *)(uintptr_t)bias};
-    WITH_PANELS(panels, recurrent_t, units, 4 * units,
-                lstm_forward((float *)(uintptr_t)gates, &in, (const float *)(uintptr_t)h0,
-                             (const float *)(uintptr_t)c0, &panels, (float *)(uintptr_t)outputs,
-                             (float *)(uintptr_t)cells, keep, batch, time, units));
+                           (const float *)(uintptr_t)inputs, sample, step, &input_panels,
+                           (const float *)(uintptr_t)bias};
+    WITH_PANELS(panels, recurrent_t, units, 4 * units, {
+        const ForwardArgs a = {(float *)(uintptr_t)gates, &in, (const float *)(uintptr_t)h0,
+                               (const float *)(uintptr_t)c0, &panels, (float *)(uintptr_t)outputs,
+                               (float *)(uintptr_t)cells, keep, batch, time, units};
+        in_parts(lstm_forward_part, &a, batch, parts, threads);
+    });
     Py_RETURN_NONE;
+}
+
+typedef struct {
+    const float *gates, *cells, *c0, *grad_outputs;
+    float *carried_h, *carried_c;
+    const Panels *recurrent;
+    float *grad_pre;
+    int batch, time, units;
+} BackwardArgs;
+
+static void lstm_backward_part(const void *args, int first, int rows) {
+    const BackwardArgs *a = args;
+    lstm_backward(a->gates, a->cells, a->c0, a->grad_outputs, a->carried_h, a->carried_c, a->recurrent, a->grad_pre,
+                  a->batch, a->time, a->units, first, rows);
 }
 
 static PyObject *py_lstm_backward(PyObject *self, PyObject *args) {
     unsigned long long gates, cells, c0, grad_outputs, carried_h, carried_c, recurrent, grad_pre;
-    int batch, time, units;
-    if (!PyArg_ParseTuple(args, "KKKKKKKKiii", &gates, &cells, &c0, &grad_outputs, &carried_h, &carried_c,
-                          &recurrent, &grad_pre, &batch, &time, &units))
+    int batch, time, units, parts, threads;
+    if (!PyArg_ParseTuple(args, "KKKKKKKKiiiii", &gates, &cells, &c0, &grad_outputs, &carried_h, &carried_c,
+                          &recurrent, &grad_pre, &batch, &time, &units, &parts, &threads))
         return NULL;
-    WITH_PANELS(panels, recurrent, 4 * units, units,
-                lstm_backward((const float *)(uintptr_t)gates, (const float *)(uintptr_t)cells,
-                              (const float *)(uintptr_t)c0, (const float *)(uintptr_t)grad_outputs,
-                              (float *)(uintptr_t)carried_h, (float *)(uintptr_t)carried_c, &panels,
-                              (float *)(uintptr_t)grad_pre, batch, time, units));
+    WITH_PANELS(panels, recurrent, 4 * units, units, {
+        const BackwardArgs a = {(const float *)(uintptr_t)gates, (const float *)(uintptr_t)cells,
+                                (const float *)(uintptr_t)c0, (const float *)(uintptr_t)grad_outputs,
+                                (float *)(uintptr_t)carried_h, (float *)(uintptr_t)carried_c, &panels,
+                                (float *)(uintptr_t)grad_pre, batch, time, units};
+        in_parts(lstm_backward_part, &a, batch, parts, threads);
+    });
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_set_team(PyObject *self, PyObject *args) {
+    unsigned long long address;
+    if (!PyArg_ParseTuple(args, "K", &address)) return NULL;
+    gomp_parallel = (void (*)(team_member_fn, void *, unsigned, unsigned))(uintptr_t)address;
     Py_RETURN_NONE;
 }
 
@@ -404,10 +498,14 @@ static PyMethodDef methods[] = {
     {"simplernn_backward", py_simplernn_backward, METH_VARARGS,
      "simplernn_backward(outputs, grad_outputs or 0, carried, recurrent, grad_pre, batch, time, units)"},
     {"lstm_forward", py_lstm_forward, METH_VARARGS,
-     "lstm_forward(gates, table or 0, ids or 0, inputs or 0, input_t or 0, bias or 0, features, h0, c0, recurrent_t, "
-     "outputs, cells, keep, batch, time, units)"},
+     "lstm_forward(gates, table or 0, ids or 0, inputs or 0, sample, step, input_t or 0, bias or 0, features, h0, c0, "
+     "recurrent_t, "
+     "outputs, cells, keep, batch, time, units, parts, threads)"},
     {"lstm_backward", py_lstm_backward, METH_VARARGS,
-     "lstm_backward(gates, cells, c0, grad_outputs or 0, carried_h, carried_c, recurrent, grad_pre, batch, time, units)"},
+     "lstm_backward(gates, cells, c0, grad_outputs or 0, carried_h, carried_c, recurrent, grad_pre, batch, time, units, "
+     "parts, threads)"},
+    {"set_team", py_set_team, METH_VARARGS,
+     "set_team(address): the OpenMP runtime's GOMP_parallel, which runs the parts of a batch side by side"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,15 +7,20 @@ values within float32 rounding.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 
 import torch
 
+from .denormals import openmp_runtime
+
 try:
     _steploops = importlib.import_module(f"{__package__}._steploops")
 except ImportError:  # built optionally: an install without a C compiler runs the eager loops
     _steploops = None
+if _steploops is not None and openmp_runtime() is not None:  # the team a batch's parts run on
+    _steploops.set_team(ctypes.cast(openmp_runtime().GOMP_parallel, ctypes.c_void_p).value)
 
 CHOICES = ("compiled", "python")
 # The most units a layer's compiled loop takes; past them a step's product is large enough for BLAS
@@ -108,38 +113,46 @@ def simplernn_backward(outputs: torch.Tensor, grad_outputs: torch.Tensor | None,
 
 
 def lstm_forward(inputs: torch.Tensor, weight_ih: torch.Tensor, weight_hh: torch.Tensor, bias: torch.Tensor,
-                 h0: torch.Tensor, c0: torch.Tensor, keep: bool = True):
+                 h0: torch.Tensor, c0: torch.Tensor, keep: bool = True, parts: int = 1):
     """inputs (batch, time, features), or one-hot ids (batch, time) of `features` kinds; weight_ih
     (4·units, features), weight_hh (4·units, units), bias (4·units,) as the layer holds them; h0, c0
     (batch, units) -> (gates' activations (i, f, c̃, o) (time, batch, 4·units), h_t, c_t (time,
     batch, units)): what lstm_backward reads; without `keep` (no backward follows), (None, h_t,
-    c_T (1, batch, units))."""
+    c_T (1, batch, units)). `parts`: the batch's rows cut into this many ranges, run side by side on
+    the intra-op threads (one thread each, taking the next range when done)."""
     batch, time = inputs.shape[:2]
     units = weight_hh.shape[1]
     gates = h0.new_empty(time if keep else 1, batch, 4 * units)
     outputs, cells = h0.new_empty(time, batch, units), h0.new_empty(time if keep else 2, batch, units)
     recurrent = panels(weight_hh.t())
     if inputs.is_floating_point():
-        input_panels, inputs = panels(weight_ih.t()), inputs.contiguous()
-        source = (0, 0, _address(inputs), _address(input_panels), _address(bias), inputs.shape[2])
+        input_panels = panels(weight_ih.t())
+        if inputs.stride(2) != 1:  # the loop reads any layout whose features lie side by side
+            inputs = inputs.contiguous()
+        source = (0, 0, _address(inputs[0, 0]), *inputs.stride()[:2], _address(input_panels), _address(bias),
+                  inputs.shape[2])
     else:  # each id's row of W_ihᵀ + b, read as its step comes (row-major: a row is one block)
         table, ids = torch.add(weight_ih.detach().t().contiguous(), bias.detach()), inputs.t().contiguous()
-        source = (_address(table), _address(ids, torch.int64), 0, 0, 0, 0)
+        source = (_address(table), _address(ids, torch.int64), 0, 0, 0, 0, 0, 0)
     _steploops.lstm_forward(_address(gates), *source, _address(h0), _address(c0), _address(recurrent),
-                            _address(outputs), _address(cells), keep, batch, time, units)
+                            _address(outputs), _address(cells), keep, batch, time, units, parts,
+                            torch.get_num_threads())
     if keep:
         return gates, outputs, cells
     return None, outputs, cells[(time - 1) % 2][None]
 
 
 def lstm_backward(gates: torch.Tensor, cells: torch.Tensor, c0: torch.Tensor, grad_outputs: torch.Tensor | None,
-                  carried_h: torch.Tensor, carried_c: torch.Tensor, recurrent: torch.Tensor) -> torch.Tensor:
+                  carried_h: torch.Tensor, carried_c: torch.Tensor, recurrent: torch.Tensor,
+                  parts: int = 1) -> torch.Tensor:
     """gates and cells as lstm_forward left them; grad_outputs (time, batch, units) or None;
     carried_h, carried_c (batch, units) dL/dh and dL/dc at the last step, carried_c dL/dc0 on return;
-    recurrent = W_hh (4·units, units) -> dL/d(pre-activations) (time, batch, 4·units)."""
+    recurrent = W_hh (4·units, units) -> dL/d(pre-activations) (time, batch, 4·units). `parts` as
+    for lstm_forward."""
     time, batch, units = cells.shape
     grad_pre, laid_out = torch.empty_like(gates), panels(recurrent)
     _steploops.lstm_backward(_address(gates), _address(cells), _address(c0),
                              0 if grad_outputs is None else _address(grad_outputs), _address(carried_h),
-                             _address(carried_c), _address(laid_out), _address(grad_pre), batch, time, units)
+                             _address(carried_c), _address(laid_out), _address(grad_pre), batch, time, units,
+                             parts, torch.get_num_threads())
     return grad_pre
