@@ -27,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import source_at  # noqa: E402
+
 ROOT = Path(__file__).parents[1]
 IMDB = ROOT.parent / "shared" / "data" / "imdb" / "aclImdb.tar.gz"
 
@@ -48,13 +51,6 @@ def train_runs(folder: Path) -> tuple[Path, Path]:
     subprocess.run([sys.executable, "-m", "lstmkit", "textgen", "train", "--preset", "fast", "--epochs", "1",
                     "--minutes", "0.1", "--out", textgen, "--quiet"], check=True)
     return sentiment, textgen
-
-
-def unpack_source(ref: str, folder: Path) -> Path:
-    """src/ of git REF, unpacked into `folder` -> the folder to put on PYTHONPATH."""
-    archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "src"], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-    return folder / "src"
 
 
 def start_server(runs, max_batch: int, device: str = "cpu", source: Path | None = None):
@@ -149,9 +145,9 @@ def main():
         args.sentiment, args.textgen = train_runs(Path(scratch.name))
     runs = [args.sentiment, args.textgen]
     if args.before:  # both idle while the other is measured
+        source = source_at.unpack(args.before, Path(scratch.name) / "before")
         servers = {"after": start_server(runs, 64, args.device),
-                   f"before ({args.before})": start_server(runs, 64, args.device,
-                                                           unpack_source(args.before, Path(scratch.name)))}
+                   f"before ({args.before})": start_server(runs, 64, args.device, source)}
     else:
         servers = {"on": start_server(runs, 64, args.device), "off": start_server(runs, 1, args.device)}
     tasks = {"sentiment": ("/v1/sentiment", [{"texts": [text]} for text in reviews(args.requests)], args.requests),

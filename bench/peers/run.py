@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+import source_at  # noqa: E402
 import specs  # noqa: E402
 import table  # noqa: E402
 
@@ -71,35 +72,10 @@ def arguments(argv=None) -> argparse.Namespace:
     return args
 
 
-# Builds, in place, the C extensions a tree's pyproject.toml declares (the compiled step loops), as
-# the install does: without them lstmkit runs its slower fallbacks, and "before" would flatter "after".
-BUILD_EXTENSIONS = """
-import tomllib
-from setuptools import Extension, setup
-with open("pyproject.toml", "rb") as file:
-    modules = tomllib.load(file)["tool"]["setuptools"].get("ext-modules", [])
-setup(name="before", package_dir={"": "src"}, script_args=["build_ext", "--inplace", "--quiet"],
-      ext_modules=[Extension(m["name"], m["sources"], extra_compile_args=m.get("extra-compile-args", []))
-                   for m in modules])
-"""
-
-
 def before_tree(ref: str, out: Path, python: str) -> Path:
     """The project's src/ as it was at git `ref`, unpacked under `out` once per commit with its C
     extensions built by `python` -> its folder."""
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
-                            capture_output=True, text=True)
-    if commit.returncode:
-        sys.exit(f"run.py: --before {ref}: not a commit of {ROOT}: {commit.stderr.strip()}")
-    tree = out / f"before-{commit.stdout.strip()}"
-    if not (tree / ".built").is_file():
-        tree.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit.stdout.strip(), "src", "pyproject.toml"],
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        subprocess.run([python, "-c", BUILD_EXTENSIONS], cwd=tree, check=True)
-        (tree / ".built").touch()
-    return tree
+    return source_at.unpack(ref, out / f"before-{source_at.short_commit(ref)}", python).parent
 
 
 def run_one(args, rep: int, model: str, batch: int, variant: str) -> dict | None:

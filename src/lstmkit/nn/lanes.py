@@ -2,8 +2,9 @@
 
 A recurrent layer with a small state is bound by its per-step overhead, not by arithmetic: PyTorch's
 fused CPU LSTM at hidden size 32 runs barely faster on 2 threads than on 1 (the threads meet at a
-barrier at every one of the 500 steps). So calls that do not depend on each other (the two directions of a Bidirectional, slices of a
-batch) run each on one thread of PyTorch's own OpenMP team, one call per thread at a time, in the
+barrier at every one of the 500 steps). So calls that do not depend on each other (the two
+directions of a Bidirectional, slices of a batch) run each on one thread of PyTorch's own OpenMP
+team, one call per thread at a time, in the
 forward and in the backward (docs/RESULTS.md, "Lanes"). Inside a team the kernels run on their
 own thread only (OpenMP does not nest), and no extra threads compete for the cores: a separate
 thread pool loses to the team's idle threads, which spin for milliseconds after each operation.
