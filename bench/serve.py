@@ -44,12 +44,15 @@ def reviews(count: int) -> list[str]:
     return random.Random(0).sample(texts, count)
 
 
-def train_runs(folder: Path) -> tuple[Path, Path]:
+def train_runs(folder: Path, source: Path | None = None) -> tuple[Path, Path]:
+    """The two small runs, trained by this lstmkit or by the one in `source` (a src/ folder): an
+    older lstmkit may not read the files a newer one writes, while a newer one reads the old."""
     sentiment, textgen = folder / "sentiment", folder / "textgen"
+    env = {**os.environ, "PYTHONPATH": str(source)} if source is not None else None
     subprocess.run([sys.executable, "-m", "lstmkit", "sentiment", "train", "--data", IMDB, "--preset", "lecture",
-                    "--epochs", "1", "--minutes", "0.2", "--out", sentiment, "--quiet"], check=True)
+                    "--epochs", "1", "--minutes", "0.2", "--out", sentiment, "--quiet"], check=True, env=env)
     subprocess.run([sys.executable, "-m", "lstmkit", "textgen", "train", "--preset", "fast", "--epochs", "1",
-                    "--minutes", "0.1", "--out", textgen, "--quiet"], check=True)
+                    "--minutes", "0.1", "--out", textgen, "--quiet"], check=True, env=env)
     return sentiment, textgen
 
 
@@ -141,11 +144,11 @@ def main():
     parser.add_argument("--before", metavar="REF", help="compare with the server of git REF (both batching)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
+    source = source_at.unpack(args.before, Path(scratch.name) / "before") if args.before else None
     if args.sentiment is None or args.textgen is None:
-        args.sentiment, args.textgen = train_runs(Path(scratch.name))
+        args.sentiment, args.textgen = train_runs(Path(scratch.name), source)
     runs = [args.sentiment, args.textgen]
     if args.before:  # both idle while the other is measured
-        source = source_at.unpack(args.before, Path(scratch.name) / "before")
         servers = {"after": start_server(runs, 64, args.device),
                    f"before ({args.before})": start_server(runs, 64, args.device, source)}
     else:
