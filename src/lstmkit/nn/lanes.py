@@ -4,10 +4,10 @@ A recurrent layer with a small state is bound by its per-step overhead, not by a
 fused CPU LSTM at hidden size 32 runs barely faster on 2 threads than on 1 (the threads meet at a
 barrier at every one of the 500 steps). So calls that do not depend on each other (the two
 directions of a Bidirectional, slices of a batch) run each on one thread of PyTorch's own OpenMP
-team, one call per thread at a time, in the
-forward and in the backward (docs/RESULTS.md, "Lanes"). Inside a team the kernels run on their
-own thread only (OpenMP does not nest), and no extra threads compete for the cores: a separate
-thread pool loses to the team's idle threads, which spin for milliseconds after each operation.
+team, one call per thread at a time, in the forward and in the backward (docs/RESULTS.md, "Lanes").
+Inside a team the kernels run on their own thread only (OpenMP does not nest), and no extra threads
+compete for the cores: a separate thread pool loses to the team's idle threads, which spin for
+milliseconds after each operation.
 
 `side_by_side(jobs)` gives the values and gradients of running the jobs one after another (up to
 the order in which a gradient shared by several jobs is summed); the layers call it. A layer whose
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from .denormals import TEAM_CALLBACK, openmp_runtime, denormals_flushed
+from .denormals import TEAM_CALLBACK, denormals_flushed, openmp_runtime
 
 Job = tuple[Callable[..., tuple[torch.Tensor, ...]], Sequence[torch.Tensor]]
 

@@ -129,7 +129,7 @@ def lstm_forward(inputs: torch.Tensor, weight_ih: torch.Tensor, weight_hh: torch
         input_panels = panels(weight_ih.t())
         if inputs.stride(2) != 1:  # the loop reads any layout whose features lie side by side
             inputs = inputs.contiguous()
-        source = (0, 0, _address(inputs[0, 0]), *inputs.stride()[:2], _address(input_panels), _address(bias),
+        source = (0, 0, _address(inputs[:1, :1]), *inputs.stride()[:2], _address(input_panels), _address(bias),
                   inputs.shape[2])
     else:  # each id's row of W_ihᵀ + b, read as its step comes (row-major: a row is one block)
         table, ids = torch.add(weight_ih.detach().t().contiguous(), bias.detach()), inputs.t().contiguous()
