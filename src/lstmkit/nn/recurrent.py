@@ -39,7 +39,7 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tenso
     return x.gather(1, index)
 
 
-LANE_BATCH = 32  # the most samples one call gets when training in lanes: slices of 32 measured faster than of 64
+LANE_BATCH = 32  # the most samples a slice or part gets in training: slices of 32 measured faster than of 64
 # Larger states keep one call on all threads: their matrix products use them well. At 256 units a
 # training batch of 128 in slices of 32 still runs faster (the char seq2seq: 1.18x, in-process A/B
 # on the 2-core EPYC, 2026-12-05).

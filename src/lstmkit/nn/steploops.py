@@ -26,10 +26,10 @@ CHOICES = ("compiled", "python")
 # The most units a layer's compiled loop takes; past them a step's product is large enough for BLAS
 # (SimpleRNN) or oneDNN (LSTM) on all threads to win. In-process A/B on the 2-core EPYC, 2026-12-05:
 # SimpleRNN 1.2-1.3x its eager loop at 128 units; LSTM 1.1-1.4x oneDNN at 32 and 64 units, 0.7-1.0x at 128.
-# A call on one thread (in a lane, lanes.py) meets oneDNN on one thread too. With the product in
-# panels the loop keeps up to 256 units there: on a 2-core AVX-512 Xeon (2026-12-06) it runs an
-# LSTM(256)'s 60 steps at batch 16 in 5.2 ms against oneDNN's 7.1 ms on one thread, and the char
-# seq2seq trains at batch 128, in four lanes' slices, 1.23-1.36x faster than PyTorch with it.
+# A call on one thread per part of its batch (or in a lane, lanes.py) meets oneDNN on one thread too.
+# With the product in panels the loop keeps up to 256 units there: on a 2-core AVX-512 Xeon
+# (2026-12-06) it runs an LSTM(256)'s 60 steps at batch 16 in 5.2 ms against oneDNN's 7.1 ms on one
+# thread, and the char seq2seq trains at batch 128, in four parts, 1.56x faster than PyTorch with it.
 SIMPLERNN_MAX_UNITS = 128
 LSTM_MAX_UNITS = 64
 LSTM_ONE_THREAD_MAX_UNITS = 256
