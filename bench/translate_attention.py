@@ -30,6 +30,7 @@ from lstmkit import load
 from lstmkit.catalogue import located
 from lstmkit.nn import LSTM
 from lstmkit.nn.lstm import linear_t, stacked_step
+from lstmkit.nn.seq2seq import Decoder
 from lstmkit.tasks.translate import model as seq2seq
 from lstmkit.tasks.translate.config import PRESETS
 from lstmkit.tasks.translate.data import preprocess
@@ -43,14 +44,14 @@ HELDOUT = ROOT / "bench" / "data" / "en-de-heldout" / "en-de.tsv"
 SMALL = dict(hidden=128, embedding_dim=64, source_vocab=4000, target_vocab=4000)
 
 
-class FeedingDecoder(seq2seq.Decoder):
+class FeedingDecoder(Decoder):
     """Decoder with input feeding: the first layer reads [token embedding, previous attentional vector].
     States for step() are the layers' [(h, c)] and one more (feed, feed) entry."""
 
-    def __init__(self, config, vocab: int):
-        super().__init__(config, vocab)
-        self.layers[0] = LSTM(self.input.size + config.hidden, config.hidden, return_sequences=True,
-                              return_state=True, dropout=config.dropout)
+    def __init__(self, vocab: int, dim: int, hidden: int, layers: int, dropout: float = 0.0, **options):
+        super().__init__(vocab, dim, hidden, layers, dropout, **options)
+        self.layers[0] = LSTM(self.input.size + hidden, hidden, return_sequences=True, return_state=True,
+                              dropout=dropout)
 
     def forward(self, ids, states, memory, memory_mask, keep_weights: bool = False):
         x, states = self.input(ids), list(states)
