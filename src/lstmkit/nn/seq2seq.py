@@ -27,7 +27,9 @@ class TokenInput(nn.Module):
 
 class Encoder(nn.Module):
     """ids (batch, S), lengths (batch,) -> (outputs (batch, S, hidden), [(h, c) per layer], each
-    (batch, hidden)). A Bi-LSTM layer's state is both directions' states joined."""
+    (batch, hidden)). `dim` 0 reads one-hot ids; `layers` LSTM layers of `hidden` units, or with
+    `bidirectional` Bi-LSTM layers of hidden // 2 units a direction, whose state is both
+    directions' states joined."""
 
     def __init__(self, vocab: int, dim: int, hidden: int, layers: int, dropout: float = 0.0,
                  bidirectional: bool = False):
@@ -55,7 +57,10 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """Teacher-forced: ids (batch, T) + encoder states/outputs -> logits (batch, T, vocab);
-    `step` runs one step for inference. `never`: token ids no step ever emits (padding, start)."""
+    `step` runs one step for inference. `layers` LSTM layers of `hidden` units start from the
+    encoder's states; `attention`: Luong's "general" score over the encoder's outputs;
+    `bf16_output`: the output layer in bfloat16 in training where the CPU has the kernels; `never`:
+    token ids no step ever emits (padding, start)."""
 
     def __init__(self, vocab: int, dim: int, hidden: int, layers: int, dropout: float = 0.0,
                  attention: bool = True, bf16_output: bool = False, never: tuple[int, ...] = ()):
