@@ -32,6 +32,9 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
     init_from: str | None = setting(None, "start from this sentiment run's weights, vocabulary and model shape (a run "
                                           "directory or an installed model's name): fine-tuning it on the data",
                                     metavar="RUN")
+    adversarial: float = setting(0.0, "adversarial training: each batch also trained on its embedded words moved "
+                                      "the way that raises its loss most, by this share of each text's embedding "
+                                      "norm (such as 0.02; 0: off)", limit=Limit(0, 1), metavar="SHARE")
     unfreeze_after: int | None = setting(None, "make a frozen embedding trainable from this epoch on",
                                          limit=whole(0, 100_000), metavar="EPOCHS")
     train_texts: int | None = setting(None, "train and validate on a seeded sample of this many labelled training "

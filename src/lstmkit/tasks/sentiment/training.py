@@ -21,16 +21,19 @@ from .classifier import SentimentClassifier
 from .config import ADAM_EPS, SentimentConfig, validate_config
 from .data import (FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, sample_texts, sized_for_vectors,
                    split_validation)
-from .model import SentimentModel, loss_and_correct, predict_logits
+from .model import SentimentModel, adversarial_loss, loss_and_correct, predict_logits
 from .readers import read_labelled
 
 
-def batch_loss_on(device: torch.device):
-    """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit()."""
+def batch_loss_on(device: torch.device, adversarial: float = 0.0):
+    """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit();
+    with `adversarial` > 0, adversarial training's loss of that epsilon (model.adversarial_loss)."""
     def batch_loss(model, batch):
-        ids, lengths, targets = batch
-        logits = model(ids.to(device), None if lengths is None else lengths.to(device))
-        loss, correct = loss_and_correct(logits, targets.to(device))
+        ids, lengths, targets = (None if part is None else part.to(device) for part in batch)
+        if adversarial:
+            loss, correct = adversarial_loss(model, ids, lengths, targets, adversarial)
+        else:
+            loss, correct = loss_and_correct(model(ids, lengths), targets)
         return loss, {"count": len(targets), "correct": correct}
 
     return batch_loss
@@ -109,7 +112,7 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
 
     return Recipe(
         "sentiment", config, make_model, batches=lambda epoch, generator: batches_of(train_data, config, generator),
-        batch_loss=batch_loss_on(target), validate=validate, monitor=config.monitor,
+        batch_loss=batch_loss_on(target, config.adversarial), validate=validate, monitor=config.monitor,
         mode="min" if config.monitor == "val_loss" else "max", vocabulary=vocabulary.to_json(),
         facts=facts, describe=f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
                               f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}",
