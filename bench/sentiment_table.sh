@@ -25,6 +25,8 @@ declare -A ROWS=(
   [pretrained]="--preset lecture --bidirectional --dropout 0.2 --pretrained word2vec --freeze-embedding"
   [pretrained-shared]="--preset lecture --bidirectional --dropout 0.2 --pretrained $OUT/w2v32.txt --freeze-embedding"
   [best]="--preset best"
+  [lstm-adversarial]="--preset lecture --adversarial 0.02"
+  [best-adversarial]="--preset best --adversarial 0.02"
 )
 SEEDS=${SEEDS:-0 1 2}
 
