@@ -24,6 +24,10 @@ ROWS = {  # row -> what it is, and the row whose one change it is (the lecture's
     "stacked": ("stacked 3 × LSTM(32), dropout 0.2", "lstm-dropout"),
     "bilstm": ("Bi-LSTM(32), dropout 0.2", "lstm-dropout"),
     "pretrained-shared": ("Bi-LSTM + word2vec 32-d, frozen", "bilstm"),
+    # past the lecture: adversarial training (share 0.02) on the lecture's LSTM and on the best recipe
+    "lstm-adversarial": ("LSTM(32) + adversarial training", "lstm"),
+    "best": ("best recipe (--preset best)", None),
+    "best-adversarial": ("best recipe + adversarial training", "best"),
 }
 
 
