@@ -55,18 +55,18 @@ def loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch
     return loss, int((predictions == targets).sum())
 
 
-def adversarial_loss(model: SentimentModel, ids, lengths, targets, epsilon: float):
+def adversarial_loss(model: SentimentModel, ids, lengths, targets, share: float):
     """Adversarial training (Miyato, Dai & Goodfellow 2017) -> (loss on the words as they are + loss on
     their embeddings moved the way that raises the loss most, the number right on the words as they
-    are). Each text moves by `epsilon` times its embedded words' L2 norm: a share of the text, so that
-    an embedding cannot outgrow the step (Miyato et al. normalise the embedding instead)."""
+    are). Each text moves by `share` of its embedded words' L2 norm, so that an embedding cannot
+    outgrow the step (Miyato et al. normalise the embedding instead)."""
     embedded = model.embedding(ids)
     # the direction from a pass of its own: the recurrent lanes keep no graph for a second backward
     probe = embedded.detach().requires_grad_()
     gradient, = torch.autograd.grad(loss_and_correct(model.classify(probe, lengths), targets)[0], probe)
-    real = probe.detach() if lengths is None else probe.detach() * (
+    words = probe.detach() if lengths is None else probe.detach() * (
         torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None])[..., None]
-    scale = epsilon * real.flatten(1).norm(dim=1) / gradient.flatten(1).norm(dim=1).clamp_min(1e-12)
+    scale = share * words.flatten(1).norm(dim=1) / gradient.flatten(1).norm(dim=1).clamp_min(1e-12)
     loss, correct = loss_and_correct(model.classify(embedded, lengths), targets)
     moved = embedded + scale[:, None, None] * gradient  # the step is a constant: no second-order terms
     return loss + loss_and_correct(model.classify(moved, lengths), targets)[0], correct

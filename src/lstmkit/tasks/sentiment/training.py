@@ -27,7 +27,7 @@ from .readers import read_labelled
 
 def batch_loss_on(device: torch.device, adversarial: float = 0.0):
     """batch_loss(model, (ids, lengths, targets)) -> (mean loss, {"count", "correct"}), for fit();
-    with `adversarial` > 0, adversarial training's loss of that epsilon (model.adversarial_loss)."""
+    with `adversarial` > 0, adversarial training's loss with steps of that share (adversarial_loss)."""
     def batch_loss(model, batch):
         ids, lengths, targets = (None if part is None else part.to(device) for part in batch)
         if adversarial:
