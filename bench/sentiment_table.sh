@@ -2,7 +2,7 @@
 # The lecture's IMDB table, every row trained and evaluated on the full 25,000-review test set.
 #   bash bench/sentiment_table.sh [ROW ...]     (default: every row; runs go to runs/table/)
 # Each row: lstmkit sentiment train ... then evaluate --json; one line per run is appended to
-# runs/table/results.jsonl. One torch thread per run (OMP_NUM_THREADS=1) so that two rows can
+# runs/table/results.jsonl. One torch thread per run (unless OMP_NUM_THREADS says more) so that two rows can
 # run side by side on a 2-core machine. Row pretrained-shared reuses one vectors file for every seed
 # (pretrained trains word2vec inside each run, ~7 minutes more a run), and the best rows another.
 set -euo pipefail
@@ -44,13 +44,13 @@ for row in "${@:-${!ROWS[@]}}"; do
   for seed in $SEEDS; do
     run="$OUT/$row-s$seed"
     [ -f "$run/model.safetensors" ] && [ -f "$run/evaluation.json" ] && continue
-    rm -rf "$run"
     start=$(date +%s)
+    # a run cut short (another session) goes on where it stopped: --resume
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=1 $LSTMKIT sentiment train --data "$DATA" --out "$run" --seed "$seed" --quiet ${ROWS[$row]} \
-      > "$run.log" 2>&1
+    OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} $LSTMKIT sentiment train --data "$DATA" --out "$run" --seed "$seed" --quiet --resume \
+      ${ROWS[$row]} >> "$run.log" 2>&1
     wall=$(( $(date +%s) - start ))
-    OMP_NUM_THREADS=1 $LSTMKIT sentiment evaluate "$run" --data "$DATA" --json > "$run/evaluation.json"
+    OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} $LSTMKIT sentiment evaluate "$run" --data "$DATA" --json > "$run/evaluation.json"
     python3 - "$row" "$seed" "$wall" "$run" "${ROWS[$row]}" >> "$OUT/results.jsonl" <<'EOF'
 import json, sys
 row, seed, wall, run, options = sys.argv[1:]
@@ -59,7 +59,8 @@ best = history[history[-1]["best_epoch"] - 1]
 evaluation = json.load(open(f"{run}/evaluation.json"))
 print(json.dumps({"row": row, "seed": int(seed), "options": options, "test_accuracy": evaluation["accuracy"],
                   "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"], "epochs": len(history),
-                  "train_wall_s": int(wall),
+                  "train_wall_s": int(wall),  # this invocation's: a resumed run's last part
+                  "train_s": round(sum(r["seconds"] for r in history)),
                   "median_epoch_s": sorted(r["seconds"] for r in history)[len(history) // 2]}))
 EOF
     tail -n 1 "$OUT/results.jsonl"
