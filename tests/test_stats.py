@@ -47,15 +47,23 @@ def test_too_little_to_say_anything_is_an_error(call, said):
         call()
 
 
-def test_the_sentiment_claims_table_reads_runs_and_draws_them(tmp_path):
+def bench_script(name: str, monkeypatch):
+    """bench/NAME.py as a module, with bench/ on the path for the helpers it imports (seeded_runs)."""
     import importlib.util
-    import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "sentiment_claims.py"
-    spec = importlib.util.spec_from_file_location("sentiment_claims", path)
-    claims = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(claims)
+    folder = Path(__file__).resolve().parents[1] / "bench"
+    monkeypatch.syspath_prepend(str(folder))
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sentiment_claims_table_reads_runs_and_draws_them(tmp_path, monkeypatch):
+    import json
+
+    claims = bench_script("sentiment_claims", monkeypatch)
     lstm = [0.876, 0.880, 0.871, 0.870, 0.880]
     runs = [{"row": "lstm", "seed": seed, "test_accuracy": value} for seed, value in enumerate(lstm)]
     runs += [{"row": "simplernn", "seed": seed, "test_accuracy": value - 0.012 + 0.001 * seed}
@@ -69,15 +77,10 @@ def test_the_sentiment_claims_table_reads_runs_and_draws_them(tmp_path):
     assert (tmp_path / "rows.png").stat().st_size > 10_000
 
 
-def test_the_pretraining_curve_says_where_frozen_vectors_stop_helping(tmp_path):
-    import importlib.util
+def test_the_pretraining_curve_says_where_frozen_vectors_stop_helping(tmp_path, monkeypatch):
     import json
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "pretraining_curve.py"
-    spec = importlib.util.spec_from_file_location("pretraining_curve", path)
-    curve = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(curve)
+    curve = bench_script("pretraining_curve", monkeypatch)
     ahead = {250: 0.10, 25_000: 0.0}  # frozen vectors: 10 points ahead with few labels, level with all of them
     runs = [{"embedding": embedding, "size": size, "seed": seed,
              "test_accuracy": 0.7 + (ahead[size] if embedding == "frozen" else 0) + 0.01 * seed + 0.001 * (seed == 1)
