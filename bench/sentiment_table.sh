@@ -45,7 +45,7 @@ for row in "${@:-${!ROWS[@]}}"; do
     run="$OUT/$row-s$seed"
     [ -f "$run/model.safetensors" ] && [ -f "$run/evaluation.json" ] && continue
     start=$(date +%s)
-    # a run cut short (another session) goes on where it stopped: --resume
+    # a run cut short (a stopped job, a restarted machine) goes on where it stopped: --resume
     # shellcheck disable=SC2086
     OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} $LSTMKIT sentiment train --data "$DATA" --out "$run" --seed "$seed" --quiet --resume \
       ${ROWS[$row]} >> "$run.log" 2>&1
