@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ...nn import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
+from ...nn.recurrent import time_mask
 from .config import SentimentConfig
 
 RECURRENT = {"lstm": LSTM, "simplernn": SimpleRNN, "gru": GRU}  # config.rnn -> its layer
@@ -35,8 +36,8 @@ class SentimentModel(nn.Module):
         for layer in self.recurrent:
             x = layer(x, lengths=lengths)
         if self.pooling != "last":  # x: (batch, time, features); padding must not count
-            mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
-                    if lengths is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
+            mask = (time_mask(lengths, x.shape[1], x.device) if lengths is not None
+                    else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
             if self.pooling == "max":
                 x = x.masked_fill(~mask[..., None], float("-inf")).amax(1)
             else:
@@ -64,8 +65,9 @@ def adversarial_loss(model: SentimentModel, ids, lengths, targets, share: float)
     # the direction from a pass of its own: the recurrent lanes keep no graph for a second backward
     probe = embedded.detach().requires_grad_()
     gradient, = torch.autograd.grad(loss_and_correct(model.classify(probe, lengths), targets)[0], probe)
-    words = probe.detach() if lengths is None else probe.detach() * (
-        torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None])[..., None]
+    words = probe.detach()
+    if lengths is not None:  # the norm of the real words only
+        words = words * time_mask(lengths, ids.shape[1], ids.device)[..., None]
     scale = share * words.flatten(1).norm(dim=1) / gradient.flatten(1).norm(dim=1).clamp_min(1e-12)
     loss, correct = loss_and_correct(model.classify(embedded, lengths), targets)
     moved = embedded + scale[:, None, None] * gradient  # the step is a constant: no second-order terms
