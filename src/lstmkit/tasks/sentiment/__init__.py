@@ -25,4 +25,4 @@ __getattr__ = lazy_exports(__name__, {
     "SentimentConfig": "config", "validate_config": "config",
     "Prepared": "data", "batches_of": "data", "pretrain_word_vectors": "data", "split_validation": "data",
     "SentimentModel": "model", "loss_and_correct": "model", "predict_logits": "model", "probabilities": "model",
-    "batch_loss_on": "training", "train": "training"})
+    "batch_loss_on": "training", "train": "training", "WordLanguageModel": "pretraining", "pretrain": "pretraining"})

@@ -1,4 +1,4 @@
-"""`lstmkit sentiment train|vectors|evaluate|predict`."""
+"""`lstmkit sentiment train|pretrain|vectors|evaluate|predict`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ def _train(args) -> None:
         print(f"test accuracy {result['test']['accuracy']:.4f} on {result['test']['count']:,} texts "
               f"(best checkpoint)")
     print(f"run saved in {args.out}")
+
+
+def _pretrain(args) -> None:
+    from .. import sentiment
+
+    config = config_from(args, sentiment.PRESETS)
+    result = sentiment.pretrain(config, args.data, args.out, resume=args.resume, device=args.device,
+                                text_column=args.text_column, label_column=args.label_column,
+                                unlabelled=args.unlabelled, progress=not args.quiet)
+    validation = result["validation"]
+    if validation["loss"] is not None:
+        print(f"best epoch {validation['epoch']}: held-out {validation['loss']:.4f} nats a word "
+              f"(perplexity {validation['perplexity']:.1f})")
+    print(f"language model saved in {args.out}; a classifier starts from it with "
+          f"`lstmkit sentiment train --init-from {args.out}`")
 
 
 def _evaluate(args) -> None:
@@ -63,6 +78,7 @@ def _vectors(args) -> None:
 
 def add_verbs(verbs) -> None:
     _add_train(verbs)
+    _add_pretrain(verbs)
 
     vectors = verbs.add_parser("vectors", help="pretrain word vectors (word2vec) on the unlabelled and training texts",
                                epilog=examples((f"lstmkit sentiment vectors --data {IMDB} --dim 100 --out imdb-w2v.txt",
@@ -113,6 +129,25 @@ def _add_train(verbs) -> None:
     train.add_argument("--group-column", help="CSV/TSV/JSONL column saying what a text is about, for --val-by-group")
     add_train_options(train, PRESETS)
     train.set_defaults(handler=_train)
+
+
+def _add_pretrain(verbs) -> None:
+    from .config import PRESETS
+
+    pretrain = verbs.add_parser(
+        "pretrain", help="pretrain a classifier's embedding and recurrent layers as a language model",
+        description="A language model with the classifier's shape (the same settings as train) reads the training "
+                    "and unlabelled texts, never the test texts; `train --init-from RUN` then starts from its "
+                    "layers (Dai & Le's SA-LSTM; with --gradual-unfreezing, ULMFiT's fine-tuning).",
+        epilog=examples((f"lstmkit sentiment pretrain --data {IMDB} --preset best --minutes 60 --out runs/imdb-lm",
+                         "an hour of the best model's layers on the 75,000 training and unlabelled reviews"),
+                        (f"lstmkit sentiment pretrain --data {IMDB} --preset best --minutes 60 --out runs/imdb-lm "
+                         "--resume", "an hour more of it, from its last epoch")))
+    _data_options(pretrain)
+    pretrain.add_argument("--unlabelled", metavar="PATH", help="aclImdb with train/unsup (default: --data, if it "
+                                                               "has them)")
+    add_train_options(pretrain, PRESETS)
+    pretrain.set_defaults(handler=_pretrain)
 
 
 def _data_options(parser, required=True):

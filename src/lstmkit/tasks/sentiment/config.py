@@ -32,6 +32,9 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
     init_from: str | None = setting(None, "start from this sentiment run's weights, vocabulary and model shape (a run "
                                           "directory or an installed model's name): fine-tuning it on the data",
                                     metavar="RUN")
+    gradual_unfreezing: bool = setting(False, "with init_from: the first epoch trains the output layer only, each "
+                                              "epoch after it one more recurrent layer from the top, then the "
+                                              "embedding unless frozen (ULMFiT's)")
     adversarial: float = setting(0.0, "adversarial training: each batch also trained on its embedded words moved "
                                       "the way that raises its loss most, by this share of each text's embedding "
                                       "norm (such as 0.02; 0: off)", limit=Limit(0, 1), metavar="SHARE")
@@ -76,6 +79,8 @@ PRESETS = {
 
 def validate_config(config: SentimentConfig) -> None:
     check_config(config)
+    if config.gradual_unfreezing and config.init_from is None:
+        raise SettingsError("gradual_unfreezing", "unfreezes the layers of a run to start from: give `init_from` too")
     if config.embedding_dim < 1:
         raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
                                              f"got {config.embedding_dim}")

@@ -19,14 +19,8 @@ class SentimentModel(nn.Module):
         super().__init__()
         self.pooling = config.pooling
         self.embedding = Embedding(vocabulary_size, config.embedding_dim, trainable=not config.freeze_embedding)
-        layers, size = [], config.embedding_dim
-        for index in range(config.layers):
-            sequences = index < config.layers - 1 or config.pooling != "last"
-            layer = RECURRENT[config.rnn](size, config.units, return_sequences=sequences, dropout=config.dropout)
-            layers.append(Bidirectional(layer) if config.bidirectional else layer)
-            size = config.units * (2 if config.bidirectional else 1)
-        self.recurrent = nn.ModuleList(layers)
-        self.output = Dense(size, 1 if num_classes == 2 else num_classes)
+        self.recurrent = recurrent_layers(config, every_step=config.pooling != "last")
+        self.output = Dense(self.recurrent[-1].hidden_size, 1 if num_classes == 2 else num_classes)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.classify(self.embedding(ids), lengths)
@@ -43,6 +37,18 @@ class SentimentModel(nn.Module):
             else:
                 x = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return self.output(x)
+
+
+def recurrent_layers(config: SentimentConfig, every_step: bool) -> nn.ModuleList:
+    """config.layers recurrent layers over the embedding; the top one returns its state at every
+    step if `every_step`, else its last (the lower ones always every step)."""
+    layers, size = [], config.embedding_dim
+    for index in range(config.layers):
+        sequences = index < config.layers - 1 or every_step
+        layer = RECURRENT[config.rnn](size, config.units, return_sequences=sequences, dropout=config.dropout)
+        layers.append(Bidirectional(layer) if config.bidirectional else layer)
+        size = config.units * (2 if config.bidirectional else 1)
+    return nn.ModuleList(layers)
 
 
 def loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -22,6 +22,7 @@ from .config import ADAM_EPS, SentimentConfig, validate_config
 from .data import (FEW_VALIDATION_TEXTS, Prepared, batches_of, pretrained_matrix, sample_texts, sized_for_vectors,
                    split_validation)
 from .model import SentimentModel, adversarial_loss, loss_and_correct, predict_logits
+from .pretraining import LANGUAGE_MODEL, WordLanguageModel
 from .readers import read_labelled
 
 
@@ -96,9 +97,10 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
         if pretrained is not None:
             model.embedding.load_pretrained(pretrained)
         if initial is not None:  # the output layer only where it says the same classes
+            own = model.state_dict()
             taken = {name: tensor for name, tensor in initial["tensors"].items()
-                     if initial["classes"] == config.classes or not name.startswith("output.")}
-            model.load_state_dict({**model.state_dict(), **taken})
+                     if name in own and (initial["classes"] == config.classes or not name.startswith("output."))}
+            model.load_state_dict({**own, **taken})
         return model
 
     def validate(model):
@@ -107,6 +109,10 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
         return {"val_loss": loss.item(), "val_accuracy": correct / len(targets)}
 
     def on_epoch_start(model, epoch):
+        if config.gradual_unfreezing:  # epoch 1 the output only, epoch 2 the top layer too, ..., the embedding last
+            for depth, layer in enumerate(reversed(model.recurrent), start=1):
+                layer.requires_grad_(epoch > depth)
+            model.embedding.trainable = not config.freeze_embedding and epoch > len(model.recurrent) + 1
         if config.unfreeze_after is not None and epoch > config.unfreeze_after:
             model.embedding.unfreeze()
 
@@ -123,15 +129,19 @@ SHAPE = ("num_words", "embedding_dim", "rnn", "units", "layers", "bidirectional"
 
 
 def start_from(config: SentimentConfig, log) -> tuple[SentimentConfig, Vocabulary, dict]:
-    """The run `config.init_from` names -> (config with its model's shape, its vocabulary, {"classes",
-    "tensors": its weights by name}). Its output layer is taken only for the same classes (_recipe)."""
+    """The run `config.init_from` names, a classifier's or a pretrained language model's (pretraining.py)
+    -> (config with its model's shape, its vocabulary, {"classes", "tensors": its weights by name}).
+    Its output layer is taken only for the same classes (_recipe); a language model has none."""
     source = RunDirectory(located(config.init_from))
-    saved = source.load_task_config("sentiment", SentimentConfig)
+    pretrained = source.load_config().get("task") == LANGUAGE_MODEL
+    saved = source.load_task_config(LANGUAGE_MODEL if pretrained else "sentiment", SentimentConfig)
     vocabulary = source.load_vocab(Vocabulary.from_json)
     shaped = SentimentConfig(**saved)
-    model = source.load_weights(SentimentModel(shaped, vocabulary.size, len(shaped.classes)))
+    model = source.load_weights(WordLanguageModel(shaped, vocabulary.size) if pretrained
+                                else SentimentModel(shaped, vocabulary.size, len(shaped.classes)))
     changed = [f"`{name}` {saved[name]}" for name in SHAPE if saved[name] != getattr(config, name)]
-    log(f"starting from {config.init_from}: its vocabulary ({vocabulary.size:,}) and weights"
+    log(f"starting from {config.init_from}: its vocabulary ({vocabulary.size:,}) and "
+        + ("its language model's embedding and recurrent layers" if pretrained else "weights")
         + (f"; its shape: {', '.join(changed)}" if changed else ""))
     initial = {"classes": shaped.classes, "tensors": model.state_dict()}
     return dataclasses.replace(config, **{name: saved[name] for name in SHAPE}), vocabulary, initial
