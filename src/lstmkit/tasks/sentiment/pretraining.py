@@ -26,6 +26,7 @@ from .model import recurrent_layers
 from .readers import read_labelled, read_unlabelled
 
 LANGUAGE_MODEL = "sentiment-lm"  # the run's task in config.json
+CUTOFFS = (250, 1_000, 4_000, 16_000, 64_000, 256_000)  # the adaptive softmax's clusters' first ids
 VALIDATION_TEXTS = 1_000  # held out to pick the best epoch (at most a tenth of the texts)
 CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "train_texts")  # settings a language model lacks
 
@@ -40,9 +41,10 @@ class WordLanguageModel(nn.Module):
         self.units = config.units
         self.embedding = Embedding(vocabulary_size, config.embedding_dim, trainable=not config.freeze_embedding)
         self.recurrent = recurrent_layers(config, every_step=True)
-        cutoffs = sorted({cut for cut in (vocabulary_size // 16, vocabulary_size // 4) if 0 < cut < vocabulary_size - 1})
-        # the rarer clusters' projections: units / 4, / 16, where that leaves at least a feature
-        shrink = 4.0 if config.units >= 4 ** len(cutoffs) else 1.0
+        # the 250 most frequent words in the head, the rest in clusters 4x larger each: the softmax over
+        # the last cluster is most of the cost (30,000 words: half that of cutoffs 1,875 and 7,500)
+        cutoffs = [cut for cut in CUTOFFS if cut < vocabulary_size - 1] or [vocabulary_size // 2]
+        shrink = 2.0 if config.units >= 2 ** len(cutoffs) else 1.0  # each rarer cluster's projection half as wide
         self.heads = nn.ModuleList(nn.AdaptiveLogSoftmaxWithLoss(config.units, vocabulary_size, cutoffs, div_value=shrink)
                                    for _ in range(2 if config.bidirectional else 1))
 
