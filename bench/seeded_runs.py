@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,17 +26,19 @@ def lstmkit(*arguments) -> str:
 
 
 def train_and_score(run: Path, train: list, evaluate: list) -> dict | None:
-    """Unless `run` holds evaluation.json: trains it afresh (`lstmkit TRAIN --out RUN`: a run cut short
-    starts again) and scores it (`lstmkit EVALUATE --json`), keeping the scores with the training
-    seconds in evaluation.json -> those scores, or None for a run finished before."""
+    """Unless `run` holds evaluation.json: trains it (`lstmkit TRAIN --out RUN`; a run cut short after an
+    epoch goes on with --resume, one cut short before starts again) and scores it (`lstmkit EVALUATE
+    --json`), keeping the scores with the training seconds (its epochs', from history.jsonl) in
+    evaluation.json -> those scores, or None for a run finished before."""
     scored = run / "evaluation.json"
     if scored.exists():
         return None
-    shutil.rmtree(run, ignore_errors=True)
-    started = time.monotonic()
-    lstmkit(*train, "--out", run)
-    seconds = round(time.monotonic() - started)
-    evaluation = {**json.loads(lstmkit(*evaluate, "--json")), "train_seconds": seconds}
+    resuming = (run / "trainer.pt").is_file()
+    if not resuming:
+        shutil.rmtree(run, ignore_errors=True)
+    lstmkit(*train, "--out", run, *(["--resume"] if resuming else []))
+    epochs = [json.loads(line) for line in (run / "history.jsonl").read_text(encoding="utf-8").splitlines()]
+    evaluation = {**json.loads(lstmkit(*evaluate, "--json")), "train_seconds": round(sum(e["seconds"] for e in epochs))}
     scored.write_text(json.dumps(evaluation), encoding="utf-8")
     return evaluation
 

@@ -93,3 +93,36 @@ def test_the_pretraining_curve_says_where_frozen_vectors_stop_helping(tmp_path, 
     assert "within the noise" in lines[3]
     assert lines[5] == "frozen word2vec ahead of scratch by more than the noise at n = 250"
     assert (tmp_path / "curve.png").stat().st_size > 10_000
+
+
+def test_a_seeded_run_cut_short_goes_on_where_it_stopped(tmp_path, monkeypatch, tiny_aclimdb):
+    import json
+
+    runs = bench_script("seeded_runs", monkeypatch)
+    run, train = tmp_path / "run", ["sentiment", "train", "--data", tiny_aclimdb, "--embedding-dim", 8, "--units", 8,
+                                    "--batch-size", 60, "--quiet"]
+    runs.lstmkit(*train, "--epochs", 1, "--out", run)  # as a stopped run leaves it: an epoch saved, no scores
+    first = (run / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    evaluation = runs.train_and_score(run, [*train, "--epochs", 2], ["sentiment", "evaluate", run, "--data", tiny_aclimdb])
+    history = (run / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(history) == 2 and history[0] == first[0]  # the first epoch kept, the second added
+    assert evaluation["train_seconds"] == round(sum(json.loads(line)["seconds"] for line in history))
+    assert runs.train_and_score(run, train, []) is None  # scored: never trained again
+
+
+def test_the_multitask_report_compares_shared_with_alone_by_seed(tmp_path, monkeypatch):
+    import json
+
+    multitask = bench_script("multitask", monkeypatch)
+    gain = {5_000: 3.0, 20_000: 0.0}
+    runs = [{"recipe": recipe, "size": size, "seed": seed,
+             "test_bleu": 10 + seed + 0.1 * (seed == 1) * (recipe == "shared") + (gain[size] if recipe == "shared" else 0)}
+            for size in gain for seed in range(3) for recipe in ("alone", "shared")]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(run) + "\n" for run in runs))
+    made = {"main": "nld", "partners": ["deu", "fra", "spa"]}
+    lines = multitask.report(multitask.scores(results), made, tmp_path / "multitask.png")
+    assert lines[0].startswith("| nld training pairs | alone | shared (+ deu, fra, spa) |")
+    assert lines[2].startswith("| 5,000 | 11.00 ± ") and "larger than the noise" in lines[2]
+    assert "within the noise" in lines[3]
+    assert (tmp_path / "multitask.png").stat().st_size > 10_000
