@@ -28,7 +28,7 @@ declare -A ROWS=(
   [best]="--preset best --pretrained $OUT/w2v128.txt"
   [lstm-adversarial]="--preset lecture --adversarial 0.02"
   [best-adversarial]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02"
-  [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing"
+  [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
 )
 SEEDS=${SEEDS:-0 1 2}
 

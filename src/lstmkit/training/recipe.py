@@ -76,6 +76,8 @@ class Recipe:
     files: dict[str, str] = field(default_factory=dict)  # more text files written when the run starts
     on_epoch_start: Callable[[torch.nn.Module, int], None] | None = None
     optimizer_options: dict = field(default_factory=dict)  # make_optimizer's keyword arguments
+    # model -> the optimizer's parameter groups ({"params", "lr"}: a learning rate each); None: one group at config.lr
+    parameter_groups: Callable[[torch.nn.Module], list[dict]] | None = None
 
 
 @dataclass
@@ -115,7 +117,8 @@ def train_recipe(recipe: Recipe, run: RunDirectory, resuming: bool, target: torc
                      "config": dataclasses.asdict(config)})
     log(f"{recipe.describe}; {sum(p.numel() for p in model.parameters()):,} parameters on {target}")
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, **recipe.optimizer_options)
+    parameters = recipe.parameter_groups(model) if recipe.parameter_groups else model.parameters()
+    optimizer = make_optimizer(config.optimizer, parameters, config.lr, **recipe.optimizer_options)
     decay = getattr(config, "lr_decay", None)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay) if decay is not None else None
     micro_batch = getattr(config, "micro_batch", None)

@@ -70,7 +70,7 @@ def test_a_classifier_starts_from_the_pretrained_layers_and_unfreezes_them_gradu
                                                                                     tiny_aclimdb, run_cli):
     out, _ = language_model
     command = ["sentiment", "train", "--data", tiny_aclimdb, "--init-from", out, "--gradual-unfreezing",
-               "--optimizer", "adam", "--quiet", "--out", tmp_path / "sa"]
+               "--discriminative-lr", 2.5, "--optimizer", "adam", "--lr", 0.01, "--quiet", "--out", tmp_path / "sa"]
     code, printed, err = run_cli(*command, "--epochs", 1)
     assert code == 0, err
     assert "language model's embedding and recurrent layers" in printed
@@ -87,6 +87,8 @@ def test_a_classifier_starts_from_the_pretrained_layers_and_unfreezes_them_gradu
     code, _, err = run_cli(*command, "--epochs", 2, "--resume")
     assert code == 0, err
     assert unchanged() == {"embedding.weight"}  # epoch 2 the (top) recurrent layer too; the embedding comes last
+    groups = torch.load(tmp_path / "sa" / "trainer.pt")["optimizer"]["param_groups"]
+    assert [group["lr"] for group in groups] == pytest.approx([0.01, 0.004, 0.0016])  # output, LSTM, embedding
     code, _, err = run_cli("sentiment", "train", "--data", tiny_aclimdb, "--gradual-unfreezing", "--quiet",
                            "--out", tmp_path / "alone")
     assert code == 2 and "--gradual-unfreezing" in err and "--init-from" in err

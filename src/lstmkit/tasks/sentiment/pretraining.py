@@ -28,7 +28,7 @@ from .readers import read_labelled, read_unlabelled
 LANGUAGE_MODEL = "sentiment-lm"  # the run's task in config.json
 CUTOFFS = (250, 1_000, 4_000, 16_000, 64_000, 256_000)  # the adaptive softmax's clusters' first ids
 VALIDATION_TEXTS = 1_000  # held out to pick the best epoch (at most a tenth of the texts)
-CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "train_texts")  # settings a language model lacks
+CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "train_texts")  # settings a language model lacks
 
 
 class WordLanguageModel(nn.Module):

@@ -122,7 +122,19 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
         mode="min" if config.monitor == "val_loss" else "max", vocabulary=vocabulary.to_json(),
         facts=facts, describe=f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
                               f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}",
-        on_epoch_start=on_epoch_start, optimizer_options={"adam_eps": ADAM_EPS})
+        on_epoch_start=on_epoch_start, optimizer_options={"adam_eps": ADAM_EPS},
+        parameter_groups=layer_rates(config) if config.discriminative_lr else None)
+
+
+def layer_rates(config: SentimentConfig):
+    """model -> parameter groups: the output layer at config.lr, each layer below it (the recurrent
+    layers from the top, then the embedding) at the rate above divided by config.discriminative_lr."""
+    def groups(model: SentimentModel) -> list[dict]:
+        layers = [model.output, *reversed(model.recurrent), model.embedding]
+        return [{"params": list(layer.parameters()), "lr": config.lr / config.discriminative_lr ** depth}
+                for depth, layer in enumerate(layers)]
+
+    return groups
 
 
 SHAPE = ("num_words", "embedding_dim", "rnn", "units", "layers", "bidirectional", "pooling")  # what weights fit
