@@ -97,7 +97,7 @@ def test_textgen_graph_primes_and_steps_as_the_sampler(embedding_dim, layers):
 
 
 @pytest.mark.parametrize("settings", [dict(), dict(encoder="bilstm", attention=True, layers=2),
-                                      dict(level="word", embedding_dim=5, attention=True)])
+                                      dict(level="word", embedding_dim=5, attention=True, scaled_attention=True)])
 def test_translate_graphs_encode_and_step_as_the_decoder(settings):
     config = dataclasses.replace(TranslateConfig(hidden=8), **settings)
     model = shaken(Seq2Seq(config, 15, {"deu": 11}))

@@ -35,3 +35,15 @@ def test_decoder_steps_agree_with_its_teacher_forced_pass_and_never_emit_the_ban
     kept = [token for token in range(30) if token not in (0, 2)]
     torch.testing.assert_close(stepped[..., kept], forced[..., kept], rtol=1e-4, atol=1e-5)
     assert torch.allclose(weights.sum(-1), torch.ones(3)) and (weights[2, 2:] == 0).all()  # masked steps
+
+
+def test_scaled_attention_divides_the_scores_by_the_root_of_the_hidden_size():
+    torch.manual_seed(0)
+    plain = Decoder(vocab=30, dim=8, hidden=16, layers=1, attention=True).eval()
+    scaled = Decoder(vocab=30, dim=8, hidden=16, layers=1, attention=True, scaled_attention=True).eval()
+    scaled.load_state_dict(plain.state_dict())  # the same weights: only the scale differs
+    queries, memory, mask = torch.randn(2, 3, 16), torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool)
+    with torch.no_grad():
+        scores = plain.score(queries) @ memory.transpose(1, 2)
+        torch.testing.assert_close(plain.attend(queries, memory, mask)[1], scores.softmax(-1))
+        torch.testing.assert_close(scaled.attend(queries, memory, mask)[1], (scores / 4).softmax(-1))

@@ -130,6 +130,8 @@ def translate_decoder(model, language: str) -> Graph:
         lengths = graph.input("lengths", "int64", [BATCH], "the source lengths given to the encoder")
         keys = graph.op("Unsqueeze", graph.dense(decoder.score, query), graph.constant([1]))  # (batch, 1, hidden)
         scores = graph.op("MatMul", keys, graph.op("Transpose", memory, perm=[0, 2, 1]))
+        if decoder.score_scale != 1.0:
+            scores = graph.op("Mul", scores, graph.constant(np.float32(decoder.score_scale)))
         mask = graph.op("Unsqueeze", graph.time_mask(lengths, memory, 1), graph.constant([1]))
         weights = graph.op("Softmax", graph.op("Where", mask, scores, graph.constant(np.float32(-np.inf))), axis=-1)
         context = graph.op("Squeeze", graph.op("MatMul", weights, memory), graph.constant([1]))

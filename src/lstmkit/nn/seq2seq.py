@@ -58,12 +58,15 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Teacher-forced: ids (batch, T) + encoder states/outputs -> logits (batch, T, vocab);
     `step` runs one step for inference. `layers` LSTM layers of `hidden` units start from the
-    encoder's states; `attention`: Luong's "general" score over the encoder's outputs;
+    encoder's states; `attention`: Luong's "general" score over the encoder's outputs (with
+    `scaled_attention`, divided by √hidden as the Transformer's: unscaled, the scores grow until the
+    softmax saturates on one source step, where its gradient vanishes);
     `bf16_output`: the output layer in bfloat16 in training where the CPU has the kernels; `never`:
     token ids no step ever emits (padding, start)."""
 
     def __init__(self, vocab: int, dim: int, hidden: int, layers: int, dropout: float = 0.0,
-                 attention: bool = True, bf16_output: bool = False, never: tuple[int, ...] = ()):
+                 attention: bool = True, bf16_output: bool = False, never: tuple[int, ...] = (),
+                 scaled_attention: bool = False):
         super().__init__()
         self.input = TokenInput(vocab, dim)
         sizes = [self.input.size] + [hidden] * layers
@@ -73,6 +76,7 @@ class Decoder(nn.Module):
         if attention:
             self.score = nn.Linear(hidden, hidden, bias=False)  # Luong "general": h_t W m_s
             self.combine = Dense(2 * hidden, hidden, activation="tanh")
+        self.score_scale = hidden ** -0.5 if scaled_attention else 1.0
         self.output = Dense(hidden, vocab)
         self.bf16_output = bf16_output
         self.never = list(never)
@@ -92,7 +96,7 @@ class Decoder(nn.Module):
         -> (attentional outputs (batch, T, hidden), weights (batch, T, S) or None)."""
         if not self.attention:
             return queries, None
-        scores = self.score(queries) @ memory.transpose(1, 2)
+        scores = self.score(queries) @ memory.transpose(1, 2) * self.score_scale
         weights = scores.masked_fill(~memory_mask[:, None, :], float("-inf")).softmax(-1)
         return self.combine(torch.cat([weights @ memory, queries], -1)), weights
 

@@ -20,6 +20,8 @@ class TranslateConfig(TrainingConfig):  # frozen: the presets are values no trai
     encoder: str = setting("lstm", "bilstm: each direction hidden/2 units, the decoder's state both joined",
                            choices=("lstm", "bilstm"))
     attention: bool = setting(False, "Luong attention")
+    scaled_attention: bool = setting(False, "attention scores divided by √hidden: unscaled, they saturate the softmax "
+                                            "early and the decoder keeps looking at the last source word")
     hidden: int = setting(256, "units per LSTM layer", limit=LIMITS["hidden"])
     embedding_dim: int = setting(0, "0: one-hot inputs at char level; word level: 256 unless given",
                                  limit=LIMITS["embedding_dim"])

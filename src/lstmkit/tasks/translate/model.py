@@ -25,7 +25,8 @@ class Seq2Seq(nn.Module):
                                bidirectional=config.encoder == "bilstm")
         self.decoders = nn.ModuleDict({
             language: Decoder(size, config.embedding_dim, config.hidden, config.layers, config.dropout,
-                              attention=config.attention, bf16_output=config.bf16_output, never=(PAD, START))
+                              attention=config.attention, bf16_output=config.bf16_output, never=(PAD, START),
+                              scaled_attention=config.scaled_attention)
             for language, size in target_vocabs.items()})
 
     def encode(self, source, lengths):
