@@ -28,9 +28,11 @@ declare -A ROWS=(
   [best]="--preset best"
   [best-subword]="--preset best $SUBWORD"
   [best-subword-smoothing]="--preset best $SUBWORD --label-smoothing 0.1"
+  [best-scaled]="--preset best --scaled-attention"
+  [best-subword-smoothing-scaled]="--preset best $SUBWORD --label-smoothing 0.1 --scaled-attention"
 )
 ORDER="char char-bilstm word word-bilstm word-attention word-bilstm-attention multitask"
-GENERALISE="best best-subword best-subword-smoothing"
+GENERALISE="best best-subword best-subword-smoothing best-scaled best-subword-smoothing-scaled"
 if [ "${1:-}" = --generalise ]; then echo "$GENERALISE"; exit 0; fi
 mkdir -p "$OUT"
 
