@@ -1,7 +1,8 @@
-"""Where the translator's attention looks, and whether Luong's input feeding changes it.
+"""Where the translator's attention looks, and whether scaled scores or Luong's input feeding change it.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/translate_attention.py look [--run en-de]
-    OMP_NUM_THREADS=1 .venv/bin/python bench/translate_attention.py train {general,feeding} --out RUN [--minutes 14]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/translate_attention.py train {general,scaled,feeding} --out RUN
+        [--minutes 14 | --epochs N]
 
 `look` runs a trained model teacher-forced over the first 300 pairs of its test split and prints the
 share of decoder steps whose strongest attention weight is on the source's last token (a model that
@@ -10,8 +11,10 @@ the forward encoder's summary there).
 
 `train` trains the best recipe made small (word level, 64-d embeddings, Bi-LSTM encoder 2 × 64,
 LSTM(128) decoder with attention, 4,000-token vocabularies) on 40,000 seeded Anki deu-eng pairs
-for --minutes, then prints that share, the Anki test BLEU and the BLEU on bench/data/en-de-heldout:
+for --minutes (or --epochs, which no other job on the machine changes), then prints that share, the
+Anki test BLEU and the BLEU on bench/data/en-de-heldout:
   general   the decoder as lstmkit has it (attention reads the decoder LSTM's output, no feedback);
+  scaled    the same with the scores divided by √hidden (--scaled-attention);
   feeding   Luong et al.'s input feeding: each step's attentional vector joins the next step's input,
             so the decoder knows where it looked (a step-by-step decoder loop, as an experiment here).
 """
@@ -120,9 +123,10 @@ def main(argv=None) -> None:
     look = commands.add_parser("look")
     look.add_argument("--run", default="en-de")
     trained = commands.add_parser("train")
-    trained.add_argument("decoder", choices=("general", "feeding"))
+    trained.add_argument("decoder", choices=("general", "scaled", "feeding"))
     trained.add_argument("--out", type=Path, required=True)
     trained.add_argument("--minutes", type=float, default=14)
+    trained.add_argument("--epochs", type=int, help="train this many epochs instead of --minutes")
     args = parser.parse_args(argv)
     if args.command == "look":
         share = last_token_share(load(args.run), pairs_of(Path(located(args.run)) / "test.tsv")[:300])
@@ -135,7 +139,8 @@ def main(argv=None) -> None:
     subset.write_text("".join(lines[:40_000]), encoding="utf-8")
     if args.decoder == "feeding":
         seq2seq.Decoder = FeedingDecoder  # what Seq2Seq builds its decoders from
-    config = dataclasses.replace(PRESETS["best"], **SMALL, minutes=args.minutes, epochs=100, patience=None,
+    config = dataclasses.replace(PRESETS["best"], **SMALL, minutes=None if args.epochs else args.minutes,
+                                 epochs=args.epochs or 100, patience=None, scaled_attention=args.decoder == "scaled",
                                  test_pairs=1000, validation_pairs=1000, bleu_sentences=500)
     result = train(config, subset, args.out, progress=False)
     translator, test = result["translator"], pairs_of(args.out / "test.tsv")
