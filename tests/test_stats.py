@@ -103,7 +103,8 @@ def test_a_seeded_run_cut_short_goes_on_where_it_stopped(tmp_path, monkeypatch, 
                                     "--batch-size", 60, "--quiet"]
     runs.lstmkit(*train, "--epochs", 1, "--out", run)  # as a stopped run leaves it: an epoch saved, no scores
     first = (run / "history.jsonl").read_text(encoding="utf-8").splitlines()
-    evaluation = runs.train_and_score(run, [*train, "--epochs", 2], ["sentiment", "evaluate", run, "--data", tiny_aclimdb])
+    evaluation = runs.train_and_score(run, [*train, "--epochs", 2],
+                                      ["sentiment", "evaluate", run, "--data", tiny_aclimdb])
     history = (run / "history.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(history) == 2 and history[0] == first[0]  # the first epoch kept, the second added
     assert evaluation["train_seconds"] == round(sum(json.loads(line)["seconds"] for line in history))
@@ -116,7 +117,7 @@ def test_the_multitask_report_compares_shared_with_alone_by_seed(tmp_path, monke
     multitask = bench_script("multitask", monkeypatch)
     gain = {5_000: 3.0, 20_000: 0.0}
     runs = [{"recipe": recipe, "size": size, "seed": seed,
-             "test_bleu": 10 + seed + 0.1 * (seed == 1) * (recipe == "shared") + (gain[size] if recipe == "shared" else 0)}
+             "test_bleu": 10 + seed + (0.1 * (seed == 1) + gain[size] if recipe == "shared" else 0)}
             for size in gain for seed in range(3) for recipe in ("alone", "shared")]
     results = tmp_path / "results.jsonl"
     results.write_text("".join(json.dumps(run) + "\n" for run in runs))

@@ -36,8 +36,8 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
                                               "epoch after it one more recurrent layer from the top, then the "
                                               "embedding unless frozen (ULMFiT's)")
     discriminative_lr: float | None = setting(None, "each layer below the output learns at the rate of the layer "
-                                                    "above it divided by this (ULMFiT's discriminative fine-tuning: 2.6)",
-                                              limit=Limit(1, 1000), metavar="DIVISOR")
+                                                    "above it divided by this (ULMFiT's discriminative "
+                                                    "fine-tuning: 2.6)", limit=Limit(1, 1000), metavar="DIVISOR")
     adversarial: float = setting(0.0, "adversarial training: each batch also trained on its embedded words moved "
                                       "the way that raises its loss most, by this share of each text's embedding "
                                       "norm (such as 0.02; 0: off)", limit=Limit(0, 1), metavar="SHARE")

@@ -28,7 +28,8 @@ from .readers import read_labelled, read_unlabelled
 LANGUAGE_MODEL = "sentiment-lm"  # the run's task in config.json
 CUTOFFS = (250, 1_000, 4_000, 16_000, 64_000, 256_000)  # the adaptive softmax's clusters' first ids
 VALIDATION_TEXTS = 1_000  # held out to pick the best epoch (at most a tenth of the texts)
-CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "train_texts")  # settings a language model lacks
+# settings a classifier has and a language model lacks
+CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "train_texts")
 
 
 class WordLanguageModel(nn.Module):
@@ -45,8 +46,9 @@ class WordLanguageModel(nn.Module):
         # the last cluster is most of the cost (30,000 words: half that of cutoffs 1,875 and 7,500)
         cutoffs = [cut for cut in CUTOFFS if cut < vocabulary_size - 1] or [vocabulary_size // 2]
         shrink = 2.0 if config.units >= 2 ** len(cutoffs) else 1.0  # each rarer cluster's projection half as wide
-        self.heads = nn.ModuleList(nn.AdaptiveLogSoftmaxWithLoss(config.units, vocabulary_size, cutoffs, div_value=shrink)
-                                   for _ in range(2 if config.bidirectional else 1))
+        self.heads = nn.ModuleList(
+            nn.AdaptiveLogSoftmaxWithLoss(config.units, vocabulary_size, cutoffs, div_value=shrink)
+            for _ in range(2 if config.bidirectional else 1))
 
     def states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.embedding(ids)
@@ -55,7 +57,8 @@ class WordLanguageModel(nn.Module):
         return x
 
 
-def language_model_loss(model: WordLanguageModel, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
+def language_model_loss(model: WordLanguageModel, ids: torch.Tensor,
+                        lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
     """-> (the summed negative log-likelihood in nats, the number of words predicted): the forward
     states at each word predict the word after it, the backward states the word before it; padding
     (after each text's `lengths` words) is neither read as a word nor predicted."""
@@ -74,8 +77,9 @@ def validate_pretraining(config: SentimentConfig) -> None:
     if given := [name for name in CLASSIFIER_ONLY if getattr(config, name) not in (None, 0, 0.0, False)]:
         raise SettingsError(given[0], "is a classifier's setting; a language model is pretrained without it")
     if config.bidirectional and config.layers > 1:  # a second layer's forward half would read the words it predicts
-        raise SettingsError("layers", f"pretraining a bidirectional model takes one layer (above it, each direction "
-                                      f"reads the other's states, which have seen the words to predict), got {config.layers}")
+        raise SettingsError("layers", f"pretraining a bidirectional model takes one layer (above it, each "
+                                      f"direction reads the other's states, which have seen the words to "
+                                      f"predict), got {config.layers}")
 
 
 def language_texts(data_path, unlabelled, text_column, label_column, log) -> tuple[list[str], list[str]]:
