@@ -120,13 +120,27 @@ def scores(path: Path) -> dict[tuple[str, int], dict[int, float]]:
     return grouped(path, ("recipe", "size"), "test_bleu")
 
 
+def _summary(scores: dict[int, float]) -> str:
+    """Mean ± 95% interval over the seeds; a single seed's score as it is (runs still to come)."""
+    if len(scores) > 1:
+        return str(describe(scores.values()))
+    return f"{next(iter(scores.values())):.2f} (one seed)" if scores else "—"
+
+
+def _difference(shared: dict[int, float], alone: dict[int, float]) -> str:
+    seeds = sorted(set(shared) & set(alone))
+    if len(seeds) > 1:
+        return str(compare(shared, alone))
+    return f"{shared[seeds[0]] - alone[seeds[0]]:+.2f} (one seed: no interval)" if seeds else "—"
+
+
 def report(found: dict, made: dict, plot: Path | None) -> list[str]:
     sizes = sorted({size for _, size in found})
     lines = [f"| {made['main']} training pairs | alone | shared (+ {', '.join(made['partners'])}) | shared − alone |",
              "|---|---|---|---|"]
     for size in sizes:
-        alone, shared = found[("alone", size)], found[("shared", size)]
-        cells = [f"{size:,}", str(describe(alone.values())), str(describe(shared.values())), str(compare(shared, alone))]
+        alone, shared = found.get(("alone", size), {}), found.get(("shared", size), {})
+        cells = [f"{size:,}", _summary(alone), _summary(shared), _difference(shared, alone)]
         lines.append("| " + " | ".join(cells) + " |")
     if plot:
         plot_against_size(found, {"alone": "alone", "shared": f"shared with {', '.join(made['partners'])}"}, plot,
