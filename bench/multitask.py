@@ -2,6 +2,7 @@
 measured? The lecture's multi-task claim, with seeds and a paired comparison.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/multitask.py train [--seeds 0 1 2] [--sizes 5000 20000] [--epochs 40]
+        [--scaled-attention --out runs/multitask-scaled]
     .venv/bin/python bench/multitask.py report [--plot docs/multitask.png]
 
 Low resource: the main language (--main, default Dutch: Anki nld-eng) cut to `--sizes` training pairs,
@@ -99,13 +100,14 @@ def train(args) -> None:
     make_files(args.anki, main, args.partners, args.sizes, args.partner_pairs, data)
     partners = [data / "partners" / f"{language}-eng.tsv" for language in args.partners]
     sizes, seeds = args.only_sizes or args.sizes, args.seeds
+    scaled = ["--scaled-attention"] if args.scaled_attention else []
     for size in sizes:
         for seed in seeds:
             for recipe, also in (("alone", []), ("shared", ["--also", *partners])):
                 run = out / f"{recipe}-n{size}-s{seed}"
                 evaluation = train_and_score(
                     run, ["translate", "train", "--pairs", data / f"n{size}" / f"{main}-eng.tsv", *also, "--seed", seed,
-                          "--epochs", epochs, "--patience", epochs, *RECIPE],
+                          "--epochs", epochs, "--patience", epochs, *RECIPE, *scaled],
                     ["translate", "evaluate", run, "--pairs", data / f"{main}-test.tsv", "--language", main])
                 if evaluation:
                     history = (run / "history.jsonl").read_text(encoding="utf-8").splitlines()
@@ -160,6 +162,9 @@ def main(argv=None) -> None:
     run.add_argument("--partners", nargs="+", default=["deu", "fra", "spa"])
     run.add_argument("--epochs", type=int, default=40)
     run.add_argument("--partner-pairs", type=int, default=20_000)
+    run.add_argument("--scaled-attention", action="store_true",
+                     help="the attention scores scaled (unscaled, some seeds' attention collapses onto the last "
+                          "source token); give another --out")
     run.add_argument("--anki", type=Path, default=ANKI)
     run.add_argument("--out", type=Path, default=OUT)
     shown = commands.add_parser("report")
