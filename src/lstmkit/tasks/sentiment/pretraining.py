@@ -6,6 +6,7 @@ run is a "sentiment-lm" run; `sentiment train --init-from RUN` starts a classifi
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 from torch import nn
@@ -154,7 +155,7 @@ def _recipe(config: SentimentConfig, vocabulary: Vocabulary, pretrained, train_d
             for ids, lengths, _ in validation_batches:
                 loss, predicted = language_model_loss(model, ids.to(target), lengths.to(target))
                 total, count = total + loss.item(), count + predicted
-        return {"val_loss": total / count, "val_perplexity": float(torch.tensor(total / count).exp())}
+        return {"val_loss": total / count, "val_perplexity": math.exp(total / count)}
 
     return Recipe(
         LANGUAGE_MODEL, config, make_model, batches=lambda epoch, generator: batches_of(train_data, config, generator),
