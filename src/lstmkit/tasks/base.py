@@ -11,7 +11,8 @@ the registry (tasks/__init__.py) and never name a task. A task brings:
 - `panel`: its part of the web page, two files in its folder: PANEL.html (a `<section>` whose id is
   the task's name) and PANEL.js (run after serve/static/app.js, whose helpers it uses).
 Training goes through training/recipe.py's `run_training`, which a task's `train` calls with its
-`prepare(config, run, resuming, device) -> Recipe`.
+`prepare(config, run, resuming, device) -> Recipe` (a function of its training.py, the data bound
+as keywords with functools.partial).
 
 This module imports nothing heavy: the registry reads every task's declaration when the command
 line starts, before torch loads.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 
 import torch
 from torch import nn
@@ -97,35 +98,40 @@ def language_texts(data_path, unlabelled, text_column, label_column, log) -> tup
         return training, []
 
 
+def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device, *, data_path, unlabelled=None,
+            text_column=None, label_column=None, log=print) -> Recipe:
+    """run_training's prepare: the training and unlabelled texts, their vocabulary and pretrained
+    vectors, VALIDATION_TEXTS of them held out -> the language model's Recipe."""
+    pretraining = config.pretrained and not (resuming and run.file(LAST).is_file())
+    if pretraining:
+        need("gensim.models", vectors.FEATURE)
+        config = sized_for_vectors(config, log)
+    training, others = language_texts(data_path, unlabelled, text_column, label_column, log)
+    texts = others + training
+    vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
+                  else Vocabulary.fit(texts, "imdb", specials=IMDB_SPECIALS, max_size=config.num_words))
+    pretrained = None
+    if pretraining and distributed.is_main():  # else the checkpoint has it, or process 0 sends it
+        pretrained = pretrained_matrix(config, vocabulary, data_path, training, unlabelled, log)
+    sequences = [ids for text in texts if len(ids := encode_last(vocabulary, text, config.maxlen)) > 1]
+    if len(sequences) < 2:
+        raise DataError(f"{data_path}: {len(sequences)} texts of two words or more; expected at least two "
+                        f"(one trains, one validates)")
+    order = torch.randperm(len(sequences), generator=torch.Generator().manual_seed(config.seed)).tolist()
+    held = max(1, min(VALIDATION_TEXTS, len(sequences) // 10))
+    parts = [Prepared([sequences[i] for i in rows], rows) for rows in (order[held:], order[:held])]
+    return _recipe(dataclasses.replace(config, batching="length"), vocabulary, pretrained, *parts, target,
+                   {"data": str(data_path), "texts": len(sequences)})
+
+
 def pretrain(config: SentimentConfig, data_path, out, *, resume: bool = False, device: str = "auto",
              text_column=None, label_column=None, unlabelled=None, progress: bool = True, log=print) -> dict:
     """Trains a language model with `config`'s embedding and recurrent layers on `data_path`'s
     training and unlabelled texts into the run directory `out` -> {"history", "validation": {"loss"
     (nats a word), "perplexity", "epoch"}} of the best epoch."""
-
-    def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device) -> Recipe:
-        pretraining = config.pretrained and not (resuming and run.file(LAST).is_file())
-        if pretraining:
-            need("gensim.models", vectors.FEATURE)
-            config = sized_for_vectors(config, log)
-        training, others = language_texts(data_path, unlabelled, text_column, label_column, log)
-        texts = others + training
-        vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
-                      else Vocabulary.fit(texts, "imdb", specials=IMDB_SPECIALS, max_size=config.num_words))
-        pretrained = None
-        if pretraining and distributed.is_main():  # else the checkpoint has it, or process 0 sends it
-            pretrained = pretrained_matrix(config, vocabulary, data_path, training, unlabelled, log)
-        sequences = [ids for text in texts if len(ids := encode_last(vocabulary, text, config.maxlen)) > 1]
-        if len(sequences) < 2:
-            raise DataError(f"{data_path}: {len(sequences)} texts of two words or more; expected at least two "
-                            f"(one trains, one validates)")
-        order = torch.randperm(len(sequences), generator=torch.Generator().manual_seed(config.seed)).tolist()
-        held = max(1, min(VALIDATION_TEXTS, len(sequences) // 10))
-        parts = [Prepared([sequences[i] for i in rows], rows) for rows in (order[held:], order[:held])]
-        return _recipe(dataclasses.replace(config, batching="length"), vocabulary, pretrained, *parts, target,
-                       {"data": str(data_path), "texts": len(sequences)})
-
-    trained = run_training(LANGUAGE_MODEL, config, out, prepare, validate=validate_pretraining, resume=resume,
+    prepared = partial(prepare, data_path=data_path, unlabelled=unlabelled, text_column=text_column,
+                       label_column=label_column, log=log)
+    trained = run_training(LANGUAGE_MODEL, config, out, prepared, validate=validate_pretraining, resume=resume,
                            device=device, progress=progress, log=log)
     best = best_epoch(trained.history)
     return {"history": trained.history, "validation": {"loss": best.get("val_loss"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from functools import partial
 
 import torch
 
@@ -40,49 +41,50 @@ def batch_loss_on(device: torch.device, adversarial: float = 0.0):
     return batch_loss
 
 
+def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device, *, splits: dict, data_path,
+            unlabelled=None, log=print) -> Recipe:
+    """run_training's prepare: the training texts of `splits` (read_labelled's) split for validation,
+    the vocabulary (fitted, saved, or the run config.init_from names), pretrained vectors -> the
+    classifier's Recipe."""
+    starting = config.init_from is not None and not resuming
+    if starting:
+        config, vocabulary, initial = start_from(config, log)
+    pretraining = config.pretrained and not config.init_from and not (resuming and run.file(LAST).is_file())
+    if pretraining:
+        need("gensim.models", vectors.FEATURE)
+        config = sized_for_vectors(config, log)
+    training_texts = splits.get("train") or splits["all"]
+    train_part, validation_part, config = _split(training_texts, config)
+    # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
+    if not starting:
+        vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
+                      else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS,
+                                          max_size=config.num_words))
+    pretrained = None
+    # else the checkpoint has it; the other processes get process 0's vectors as training starts
+    if pretraining and distributed.is_main():
+        pretrained = pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
+    train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
+    validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
+    return _recipe(config, vocabulary, pretrained, initial if starting else None, train_data, validation_data,
+                   target, {"data": str(data_path), "training_texts": training_texts.fingerprint()})
+
+
 def train(config: SentimentConfig, data_path, out, *, resume: bool = False, device: str = "auto",
           text_column=None, label_column=None, group_column=None, unlabelled=None, progress: bool = True,
           log=print) -> dict:
     """Trains on `data_path` into the run directory `out`; returns {"history", "validation",
     "test" (if the data has a test split)} with the best checkpoint's metrics."""
-    splits, made = {}, {}  # what prepare read and made, for the test report after training
-
-    def prepare(config: SentimentConfig, run, resuming: bool, target: torch.device) -> Recipe:
-        starting = config.init_from is not None and not resuming
-        if starting:
-            config, vocabulary, initial = start_from(config, log)
-        pretraining = config.pretrained and not config.init_from and not (resuming and run.file(LAST).is_file())
-        if pretraining:
-            need("gensim.models", vectors.FEATURE)
-            config = sized_for_vectors(config, log)
-        splits.update(read_labelled(data_path, text_column=text_column, label_column=label_column,
-                                    group_column=group_column))
-        training_texts = splits.get("train") or splits["all"]
-        train_part, validation_part, config = _split(training_texts, config)
-        # label-free, so all training texts count (as Keras's IMDB pipeline does); never the test texts
-        if not starting:
-            vocabulary = (run.load_vocab(Vocabulary.from_json) if resuming
-                          else Vocabulary.fit(training_texts.texts, "imdb", specials=IMDB_SPECIALS,
-                                              max_size=config.num_words))
-        pretrained = None
-        # else the checkpoint has it; the other processes get process 0's vectors as training starts
-        if pretraining and distributed.is_main():
-            pretrained = pretrained_matrix(config, vocabulary, data_path, train_part.texts, unlabelled, log)
-        train_data = Prepared.labelled(train_part, vocabulary, config.classes, config.maxlen)
-        validation_data = Prepared.labelled(validation_part, vocabulary, config.classes, config.maxlen)
-        made.update(vocabulary=vocabulary, config=config)
-        return _recipe(config, vocabulary, pretrained, initial if starting else None, train_data, validation_data,
-                       target, {"data": str(data_path), "training_texts": training_texts.fingerprint()})
-
-    trained = run_training("sentiment", config, out, prepare, validate=validate_config, resume=resume,
-                           device=device, progress=progress, log=log)
+    splits = read_labelled(data_path, text_column=text_column, label_column=label_column, group_column=group_column)
+    trained = run_training("sentiment", config, out, partial(prepare, splits=splits, data_path=data_path,
+                                                             unlabelled=unlabelled, log=log),
+                           validate=validate_config, resume=resume, device=device, progress=progress, log=log)
     best = best_epoch(trained.history)
     result = {"history": trained.history,
               "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished
-            classifier = SentimentClassifier([(trained.model, made["vocabulary"], made["config"])])
-            result["test"] = classifier.report(splits["test"])
+            result["test"] = SentimentClassifier.load(trained.run.path, str(trained.device)).report(splits["test"])
     return result
 
 

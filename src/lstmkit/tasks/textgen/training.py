@@ -4,6 +4,7 @@ training/recipe.py's."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 from torch import nn
@@ -53,26 +54,26 @@ def batch_loss_on(config: TextgenConfig, vocab: int, device):
     return batch_loss
 
 
+def prepare(config: TextgenConfig, run, resuming: bool, target: torch.device, *, text_path) -> Recipe:
+    """run_training's prepare: the text's characters, batches and held-out score -> the char model's Recipe."""
+    vocabulary, train_ids, held_ids = prepare_text(
+        text_path, config, run.load_vocab(Vocabulary.from_json) if resuming else None)
+
+    def validate(model):
+        nats = held_out_nats(model, held_ids, target, stride=config.stride)
+        return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2)}
+
+    return Recipe(
+        "textgen", config, lambda: CharModel(config, vocabulary.size), batches=epoch_batches(config, train_ids),
+        batch_loss=batch_loss_on(config, vocabulary.size, target), validate=validate, monitor="val_nats_per_char",
+        mode="min", vocabulary=vocabulary.to_json(), facts={"text": str(text_path)},
+        describe=f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} "
+                 f"distinct; {config.mode} mode")
+
+
 def train(config: TextgenConfig, text_path=None, out=None, *, resume: bool = False, device: str = "auto",
           progress: bool = True, log=print) -> dict:
     """Trains on `text_path` (default: the shipped Nietzsche text) into the run directory `out`."""
-    text_path = text_path or nietzsche_path()
-
-    def prepare(config: TextgenConfig, run, resuming: bool, target: torch.device) -> Recipe:
-        vocabulary, train_ids, held_ids = prepare_text(
-            text_path, config, run.load_vocab(Vocabulary.from_json) if resuming else None)
-
-        def validate(model):
-            nats = held_out_nats(model, held_ids, target, stride=config.stride)
-            return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2)}
-
-        return Recipe(
-            "textgen", config, lambda: CharModel(config, vocabulary.size), batches=epoch_batches(config, train_ids),
-            batch_loss=batch_loss_on(config, vocabulary.size, target), validate=validate, monitor="val_nats_per_char",
-            mode="min", vocabulary=vocabulary.to_json(), facts={"text": str(text_path)},
-            describe=f"{len(train_ids):,} training / {len(held_ids):,} held-out characters, {vocabulary.size} "
-                     f"distinct; {config.mode} mode")
-
-    trained = run_training("textgen", config, out, prepare, validate=validate_config, resume=resume,
-                           device=device, progress=progress, log=log)
+    trained = run_training("textgen", config, out, partial(prepare, text_path=text_path or nietzsche_path()),
+                           validate=validate_config, resume=resume, device=device, progress=progress, log=log)
     return {"history": trained.history, "best": best_epoch(trained.history)}

@@ -4,6 +4,7 @@ the rest is training/recipe.py's."""
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from torch import nn
 
@@ -16,7 +17,7 @@ from ...training.recipe import Recipe, best_epoch, run_training
 from .config import TranslateConfig, validate_config, with_defaults
 from .data import LanguageMix, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
-from .translator import Translator, group_references, read_vocabularies, score
+from .translator import Translator, group_references, load, read_vocabularies, score
 
 
 def batch_loss_on(languages: list[str], device, label_smoothing: float = 0.0):
@@ -33,53 +34,57 @@ def batch_loss_on(languages: list[str], device, label_smoothing: float = 0.0):
     return batch_loss
 
 
+def prepare(config: TranslateConfig, run, resuming: bool, target_device, *, pairs_path, log=print) -> Recipe:
+    """run_training's prepare: the corpus (the saved pairs file when resuming), the vocabularies, the
+    encoded pairs and validation by BLEU -> the translator's Recipe."""
+    need("sacrebleu", SCORES_FEATURE)
+    if config.level == "subword":
+        need("sentencepiece", SUBWORD_FEATURE)
+    path = run.saved("pairs", str) if resuming else pairs_path
+    corpus = read_corpus(path, config, log)
+    languages = list(corpus.files)
+    train_parts = {language: corpus.part(language, "train") for language in languages}
+    if not train_parts[corpus.main]:
+        raise DataError(f"{path}: every pair was held out for validation/test; the file needs more "
+                        f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller `test_pairs`")
+    source, targets = (run.load_vocab(lambda data: read_vocabularies(data, languages)) if resuming
+                       else _fit_vocabularies(config, train_parts))
+    encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
+               for language in languages]
+    max_source = max(len(s) for part in encoded for s, _ in part)
+    max_output = max(len(t) for part in encoded for _, t in part) + 10
+    batch_loss = batch_loss_on(languages, target_device, config.label_smoothing)
+
+    def make_model():
+        return Seq2Seq(config, source.size, {language: targets[language].size for language in languages})
+
+    validation = corpus.part(corpus.main, "validation")
+    validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output),
+                           batch_loss_on(languages, target_device))
+    return Recipe(
+        "translate", config, make_model, batches=lambda epoch, generator: LanguageMix(encoded, config.batch_size,
+                                                                                      generator),
+        batch_loss=batch_loss, validate=validate, monitor="val_bleu", mode="max",
+        vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
+        facts={"pairs": str(path), "languages": languages, "max_source": max_source, "max_output": max_output},
+        files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
+               for part in ("validation", "test")},
+        describe=f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} "
+                 f"training pairs; {len(validation):,} validation / {len(corpus.part(corpus.main, 'test')):,} "
+                 f"test pairs ({corpus.main}); vocabularies en {source.size:,}, "
+                 f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
+
+
 def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, device: str = "auto",
           progress: bool = True, log=print) -> dict:
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
-    validation and test pairs are written there (validation.tsv, test.tsv)."""
-    made = {}  # what prepare made, for the translator after training
+    validation and test pairs are written there (validation.tsv, test.tsv). -> {"history", "best",
+    "translator": the run's, as load() gives it}."""
     config = with_defaults(config)
-
-    def prepare(config: TranslateConfig, run, resuming: bool, target_device) -> Recipe:
-        need("sacrebleu", SCORES_FEATURE)
-        if config.level == "subword":
-            need("sentencepiece", SUBWORD_FEATURE)
-        path = run.saved("pairs", str) if resuming else pairs_path
-        corpus = read_corpus(path, config, log)
-        languages = list(corpus.files)
-        train_parts = {language: corpus.part(language, "train") for language in languages}
-        if not train_parts[corpus.main]:
-            raise DataError(f"{path}: every pair was held out for validation/test; the file needs more "
-                            f"than {config.test_pairs + config.validation_pairs:,} pairs or smaller `test_pairs`")
-        source, targets = (run.load_vocab(lambda data: read_vocabularies(data, languages)) if resuming
-                           else _fit_vocabularies(config, train_parts))
-        encoded = [encode_pairs(train_parts[language], source, targets[language], config.max_length)
-                   for language in languages]
-        max_source = max(len(s) for part in encoded for s, _ in part)
-        max_output = max(len(t) for part in encoded for _, t in part) + 10
-        validation = corpus.part(corpus.main, "validation")
-        validate = _validation(config, validation, source, targets, corpus.main, (max_source, max_output),
-                               batch_loss_on(languages, target_device))
-        made.update(config=config, vocabularies=(source, targets), limits=(max_source, max_output))
-        return Recipe(
-            "translate", config, lambda: Seq2Seq(config, source.size, {language: targets[language].size
-                                                                      for language in languages}),
-            batches=lambda epoch, generator: LanguageMix(encoded, config.batch_size, generator),
-            batch_loss=batch_loss_on(languages, target_device, config.label_smoothing), validate=validate,
-            monitor="val_bleu", mode="max",
-            vocabulary={"source": source.to_json(), "targets": {k: v.to_json() for k, v in targets.items()}},
-            facts={"pairs": str(path), "languages": languages, "max_source": max_source, "max_output": max_output},
-            files={f"{part}.tsv": "".join(f"{english}\t{other}\n" for english, other in corpus.part(corpus.main, part))
-                   for part in ("validation", "test")},
-            describe=f"{config.level} level, {', '.join(f'{k}: {len(v):,}' for k, v in zip(languages, encoded))} "
-                     f"training pairs; {len(validation):,} validation / {len(corpus.part(corpus.main, 'test')):,} "
-                     f"test pairs ({corpus.main}); vocabularies en {source.size:,}, "
-                     f"{', '.join(f'{k} {v.size:,}' for k, v in targets.items())}")
-
-    trained = run_training("translate", config, out, prepare, validate=validate_config, resume=resume,
-                           device=device, progress=progress, log=log)
-    translator = Translator(trained.model, made["config"], *made["vocabularies"], *made["limits"])
-    return {"history": trained.history, "best": best_epoch(trained.history), "translator": translator}
+    trained = run_training("translate", config, out, partial(prepare, pairs_path=pairs_path, log=log),
+                           validate=validate_config, resume=resume, device=device, progress=progress, log=log)
+    return {"history": trained.history, "best": best_epoch(trained.history),
+            "translator": load(trained.run.path, str(trained.device))}
 
 
 def _fit_vocabularies(config: TranslateConfig, train_parts: dict) -> tuple[Vocabulary, dict[str, Vocabulary]]:

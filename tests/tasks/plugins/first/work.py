@@ -53,31 +53,33 @@ def strings(count: int, length: int, generator: torch.Generator) -> tuple[torch.
     return ids, ids[:, 0].clone()
 
 
+def prepare(config: FirstConfig, run, resuming: bool, target) -> Recipe:
+    """run_training's prepare: strings of a's and b's; the task is to name the first letter."""
+    vocabulary = Vocabulary("char", list(LETTERS))
+    data = torch.Generator().manual_seed(config.seed)
+    train_ids, train_first = strings(config.strings, config.length, data)
+    held_ids, held_first = strings(config.strings, config.length, data)
+
+    def batches(epoch, generator):
+        order = torch.randperm(len(train_ids), generator=generator)
+        return [(train_ids[part], train_first[part]) for part in order.split(config.batch_size)]
+
+    def batch_loss(model, batch):
+        ids, first = batch
+        logits = model(ids)
+        return torch.nn.functional.cross_entropy(logits, first), {
+            "count": len(first), "correct": int((logits.argmax(-1) == first).sum())}
+
+    def validate(model):
+        with torch.no_grad():
+            return {"val_accuracy": (model(held_ids).argmax(-1) == held_first).float().mean().item()}
+
+    return Recipe("first", config, lambda: FirstModel(config, vocabulary.size), batches=batches,
+                  batch_loss=batch_loss, validate=validate, monitor="val_accuracy", mode="max",
+                  vocabulary=vocabulary.to_json(), facts={}, describe=f"{config.strings} strings of a's and b's")
+
+
 def train(config: FirstConfig, out, *, resume: bool = False, device: str = "cpu", progress: bool = False) -> dict:
-    def prepare(config, run, resuming, target) -> Recipe:
-        vocabulary = Vocabulary("char", list(LETTERS))
-        data = torch.Generator().manual_seed(config.seed)
-        train_ids, train_first = strings(config.strings, config.length, data)
-        held_ids, held_first = strings(config.strings, config.length, data)
-
-        def batches(epoch, generator):
-            order = torch.randperm(len(train_ids), generator=generator)
-            return [(train_ids[part], train_first[part]) for part in order.split(config.batch_size)]
-
-        def batch_loss(model, batch):
-            ids, first = batch
-            logits = model(ids)
-            return torch.nn.functional.cross_entropy(logits, first), {
-                "count": len(first), "correct": int((logits.argmax(-1) == first).sum())}
-
-        def validate(model):
-            with torch.no_grad():
-                return {"val_accuracy": (model(held_ids).argmax(-1) == held_first).float().mean().item()}
-
-        return Recipe("first", config, lambda: FirstModel(config, vocabulary.size), batches=batches,
-                      batch_loss=batch_loss, validate=validate, monitor="val_accuracy", mode="max",
-                      vocabulary=vocabulary.to_json(), facts={}, describe=f"{config.strings} strings of a's and b's")
-
     trained = run_training("first", config, out, prepare, validate=check_config, resume=resume,
                            device=device, progress=progress, log=lambda *_: None)
     return {"history": trained.history, "best": best_epoch(trained.history)}
