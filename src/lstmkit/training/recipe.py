@@ -82,11 +82,13 @@ class Recipe:
 
 @dataclass
 class Trained:
-    """What run_training gives back: the history, the model holding the best weights, and where."""
+    """What run_training gives back: the history, the model holding the best weights, where, and the
+    recipe it was trained with (its config and vocabulary, for the task's predictor)."""
     history: list[dict]
     model: torch.nn.Module
     run: RunDirectory
     device: torch.device
+    recipe: Recipe
 
 
 def run_training(task: str, config, out, prepare: Callable[[Any, RunDirectory, bool, torch.device], Recipe], *,
@@ -100,7 +102,7 @@ def run_training(task: str, config, out, prepare: Callable[[Any, RunDirectory, b
     need_all(*NEEDS)
     recipe = prepare(config, run, resuming, target)
     history, model = train_recipe(recipe, run, resuming, target, progress=progress, log=log)
-    return Trained(history, model, run, target)
+    return Trained(history, model, run, target, recipe)
 
 
 def train_recipe(recipe: Recipe, run: RunDirectory, resuming: bool, target: torch.device, *, progress: bool = True,

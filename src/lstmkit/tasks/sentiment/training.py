@@ -84,7 +84,8 @@ def train(config: SentimentConfig, data_path, out, *, resume: bool = False, devi
               "validation": {"accuracy": best.get("val_accuracy"), "epoch": best.get("epoch")}}
     if "test" in splits and distributed.is_main():
         with distributed.all_cores():  # the other processes have finished
-            result["test"] = SentimentClassifier.load(trained.run.path, str(trained.device)).report(splits["test"])
+            members = [(trained.model, Vocabulary.from_json(trained.recipe.vocabulary), trained.recipe.config)]
+            result["test"] = SentimentClassifier(members).report(splits["test"])
     return result
 
 

@@ -17,7 +17,7 @@ from ...training.recipe import Recipe, best_epoch, run_training
 from .config import TranslateConfig, validate_config, with_defaults
 from .data import LanguageMix, encode_pairs, pair_batches, read_corpus
 from .model import Seq2Seq
-from .translator import Translator, group_references, load, read_vocabularies, score
+from .translator import Translator, group_references, read_vocabularies, score
 
 
 def batch_loss_on(languages: list[str], device, label_smoothing: float = 0.0):
@@ -79,12 +79,15 @@ def train(config: TranslateConfig, pairs_path, out, *, resume: bool = False, dev
           progress: bool = True, log=print) -> dict:
     """Trains on the pairs file (plus config.also) into the run directory `out`; the held-out
     validation and test pairs are written there (validation.tsv, test.tsv). -> {"history", "best",
-    "translator": the run's, as load() gives it}."""
+    "translator" of the best weights}."""
     config = with_defaults(config)
     trained = run_training("translate", config, out, partial(prepare, pairs_path=pairs_path, log=log),
                            validate=validate_config, resume=resume, device=device, progress=progress, log=log)
-    return {"history": trained.history, "best": best_epoch(trained.history),
-            "translator": load(trained.run.path, str(trained.device))}
+    recipe = trained.recipe
+    source, targets = read_vocabularies(recipe.vocabulary, recipe.facts["languages"])
+    translator = Translator(trained.model, recipe.config, source, targets, recipe.facts["max_source"],
+                            recipe.facts["max_output"])
+    return {"history": trained.history, "best": best_epoch(trained.history), "translator": translator}
 
 
 def _fit_vocabularies(config: TranslateConfig, train_parts: dict) -> tuple[Vocabulary, dict[str, Vocabulary]]:
