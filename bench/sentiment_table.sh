@@ -4,8 +4,8 @@
 # Each row: lstmkit sentiment train ... then evaluate --json; one line per run is appended to
 # runs/table/results.jsonl. One torch thread per run (unless OMP_NUM_THREADS says more) so that two rows can
 # run side by side on a 2-core machine. Row pretrained-shared reuses one vectors file for every seed
-# (pretrained trains word2vec inside each run, ~7 minutes more a run), and the best rows another; best-lm
-# starts every seed from one language model pretrained with the best rows' shape (LM_EPOCHS, default 3).
+# (pretrained trains word2vec inside each run, ~7 minutes more a run), and the best rows another; the best-lm
+# rows start every seed from one language model pretrained with the best rows' shape (LM_EPOCHS, default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/imdb/aclImdb.tar.gz}
@@ -29,6 +29,7 @@ declare -A ROWS=(
   [lstm-adversarial]="--preset lecture --adversarial 0.02"
   [best-adversarial]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
+  [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"
 )
 SEEDS=${SEEDS:-0 1 2}
 
@@ -44,7 +45,7 @@ for row in "${@:-${!ROWS[@]}}"; do
       > "$OUT/w2v128.log" 2>&1 && mv "$OUT/w2v128.txt.part" "$OUT/w2v128.txt"
   fi
   # the best rows' layers pretrained once as a language model (LM_EPOCHS epochs, resumable) for best-lm to start from
-  if [ "$row" = best-lm ]; then
+  if [[ "$row" = best-lm* ]]; then
     OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} $LSTMKIT sentiment pretrain --data "$DATA" --preset best --pretrained \
       "$OUT/w2v128.txt" --epochs "${LM_EPOCHS:-3}" --out "$OUT/lm" --quiet --resume >> "$OUT/lm.log" 2>&1
   fi
