@@ -29,6 +29,7 @@ declare -A ROWS=(
   [lstm-adversarial]="--preset lecture --adversarial 0.02"
   [best-adversarial]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
+  [best-lm-init]="--preset best --init-from $OUT/lm"
   [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"
 )
 SEEDS=${SEEDS:-0 1 2}
