@@ -28,6 +28,8 @@ ROWS = {  # row -> what it is, and the row whose one change it is (the lecture's
     "lstm-adversarial": ("LSTM(32) + adversarial training", "lstm"),
     "best": ("best recipe (--preset best)", None),
     "best-adversarial": ("best recipe + adversarial training", "best"),
+    "best-adversarial-plus": ("best recipe + adversarial training, weights averaged, 95% training, 60,000 words",
+                              "best-adversarial"),
     # the best recipe's layers pretrained as a language model (sentiment pretrain), then fine-tuned
     "best-lm": ("best recipe from the language model, ULMFiT's fine-tuning", "best"),
     "best-lm-init": ("best recipe from the language model", "best"),
