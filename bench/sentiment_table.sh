@@ -30,6 +30,8 @@ declare -A ROWS=(
   [best-adversarial]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02"
   # toward 93%: adversarial training, weights averaged, 95% of the training texts training, 60,000 words
   [best-adversarial-plus]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02 --ema 0.999 --val-split 0.05 --num-words 60000"
+  # and the frozen word2vec embedding trainable from epoch 21 on
+  [best-adversarial-unfreeze]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02 --ema 0.999 --val-split 0.05 --num-words 60000 --unfreeze-after 20"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
   [best-lm-init]="--preset best --init-from $OUT/lm"
   [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"
