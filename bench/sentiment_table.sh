@@ -13,6 +13,7 @@ OUT=${OUT:-runs/table}
 LSTMKIT=${LSTMKIT:-.venv/bin/lstmkit}
 mkdir -p "$OUT"
 
+BEST_PLUS="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02 --ema 0.999 --val-split 0.05 --num-words 60000"
 declare -A ROWS=(
   [lstm]="--preset lecture"
   [lstm-padded]="--preset lecture --batching padded"
@@ -29,9 +30,9 @@ declare -A ROWS=(
   [lstm-adversarial]="--preset lecture --adversarial 0.02"
   [best-adversarial]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02"
   # toward 93%: adversarial training, weights averaged, 95% of the training texts training, 60,000 words
-  [best-adversarial-plus]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02 --ema 0.999 --val-split 0.05 --num-words 60000"
+  [best-adversarial-plus]="$BEST_PLUS"
   # and the frozen word2vec embedding trainable from epoch 21 on
-  [best-adversarial-unfreeze]="--preset best --pretrained $OUT/w2v128.txt --adversarial 0.02 --ema 0.999 --val-split 0.05 --num-words 60000 --unfreeze-after 20"
+  [best-adversarial-unfreeze]="$BEST_PLUS --unfreeze-after 20"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
   [best-lm-init]="--preset best --init-from $OUT/lm"
   [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"
