@@ -33,8 +33,8 @@ def test_load_refuses_what_is_not_a_run_of_the_task(trained_runs, tmp_path):
         lstmkit.load(tmp_path)
     with pytest.raises(RunError, match="holds a 'textgen' run, not a sentiment one"):
         lstmkit.load(trained_runs["textgen"], task="sentiment")
-    with pytest.raises(SettingsError, match="^ensemble averages sentiment runs; .* is a textgen run"):
-        lstmkit.load(trained_runs["textgen"], ensemble=[trained_runs["textgen"]])
+    with pytest.raises(SettingsError, match="^ensemble averages sentiment or textgen runs; .* is a translate run"):
+        lstmkit.load(trained_runs["translate"], ensemble=[trained_runs["translate"]])
 
 
 def test_predict_is_what_the_command_prints(trained_runs, capsys):

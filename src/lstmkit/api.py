@@ -15,7 +15,8 @@ def load(run_dir, device: str = "cpu", *, ensemble=(), task: str | None = None):
 
     - sentiment -> `SentimentClassifier` (predict, explain, inspect); `ensemble`: more runs of the
       same classes whose probabilities are averaged with this one's;
-    - textgen -> `TextGenerator` (generate, sample, inspect);
+    - textgen -> `TextGenerator` (generate, sample, inspect); `ensemble`: more runs on the same
+      characters whose next-character probabilities are averaged with this one's;
     - translate -> `Translator` (translate, inspect).
 
     RunError (one line naming the file) if `run_dir` is not a complete run of lstmkit, or not one

@@ -104,6 +104,60 @@ def test_evaluate_gives_the_guides_keys(trained, text, run_cli):
     assert code == 0 and 0 < report["nats_per_char"] < 4 and report["bits_per_char"] > report["nats_per_char"]
 
 
+@pytest.fixture(scope="module")
+def another(text, tmp_path_factory):
+    """A second, smaller run on the same text, for ensembles."""
+    out = tmp_path_factory.mktemp("runs") / "another"
+    assert main(["textgen", "train", "--text", str(text), "--out", str(out), "--epochs", "1", "--hidden", "32",
+                 "--layers", "1", "--seed", "1", "--quiet"]) == 0
+    return out
+
+
+def test_an_ensemble_averages_its_runs_next_character_probabilities(trained, another, text, run_cli):
+    from lstmkit.tasks.textgen.generator import load_runs
+
+    ensemble, _, _ = load_runs([trained, another])
+    members = [load(trained)[0], load(another)[0]]
+    ids = torch.randint(0, members[0].vocab, (3, 40), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        averaged = sum(member(ids).softmax(-1) for member in members) / 2
+        assert torch.allclose(ensemble(ids).softmax(-1), averaged, atol=1e-6)
+        # its sampler's steps: the same averaged probabilities as the ensemble's forward pass
+        (first, states, _), context = ensemble.sampler().start(ids)
+        assert torch.allclose(first.softmax(-1), averaged[:, -1], atol=1e-5)
+        step = ensemble.sampler().step(ids[:, 0], states, context)
+        assert torch.allclose(step.logits.softmax(-1), ensemble(torch.cat([ids, ids[:, :1]], 1))[:, -1].softmax(-1),
+                              atol=1e-5)
+    alone = [json.loads(run_cli("textgen", "evaluate", run, "--text", text, "--json")[1])["nats_per_char"]
+             for run in (trained, another)]
+    code, out, err = run_cli("textgen", "evaluate", trained, "--ensemble", another, "--text", text, "--json")
+    report = json.loads(out)
+    # -ln of an average of probabilities is at most the average of their -ln (Jensen), position by position
+    assert code == 0 and report["runs"] == 2 and report["nats_per_char"] <= sum(alone) / 2 + 1e-6, err
+    assert "(2 runs averaged)" in run_cli("textgen", "evaluate", trained, "--ensemble", another, "--text", text)[1]
+    sample = ["textgen", "sample", trained, "--ensemble", another, "--length", 50, "--seed", 2, "--json"]
+    code, out, err = run_cli(*sample)
+    assert code == 0 and len(json.loads(out)[0]["sample"]) == 50 and run_cli(*sample)[1] == out, err
+    generator = lstmkit.load(trained, ensemble=[another])
+    assert generator.parameter_count() == sum(p.numel() for member in members for p in member.parameters())
+    assert len(generator.inspect("the will").layers) == 1  # the first run's layer
+
+
+def test_an_ensemble_of_runs_on_other_characters_is_a_clear_error(trained, tmp_path, run_cli):
+    def train(name, text, *options):
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+        assert run_cli("textgen", "train", "--text", tmp_path / f"{name}.txt", "--out", tmp_path / name, "--epochs", 1,
+                       "--hidden", 8, "--layers", 1, "--quiet", *options)[0] == 0
+        return tmp_path / name
+
+    digits = train("digits", "0123456789 " * 300)
+    code, _, err = run_cli("textgen", "sample", trained, "--ensemble", digits, "--length", 5)
+    assert code == 2 and f"{digits} was trained on other characters (11)" in err and "the same characters" in err, err
+    as_written = train("as-written", "0123456789 " * 300, "--no-lowercase")  # the same characters, read otherwise
+    code, _, err = run_cli("textgen", "evaluate", digits, "--ensemble", as_written, "--text", tmp_path / "digits.txt")
+    assert code == 2 and "reads text as written" in err and "the same way" in err, err
+
+
 def test_resume_continues(text, tmp_path, run_cli):
     args = ["textgen", "train", "--text", text, "--out", tmp_path / "r", "--hidden", 32, "--layers", 1, "--quiet"]
     assert run_cli(*args, "--epochs", 1)[0] == 0

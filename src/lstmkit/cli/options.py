@@ -47,6 +47,13 @@ def add_common(parser: argparse.ArgumentParser, *, device: bool = True, device_d
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def add_ensemble(parser: argparse.ArgumentParser, members: str) -> None:
+    """--ensemble RUN (repeatable): more runs (`members`: which ones) whose probabilities are
+    averaged with RUN's."""
+    parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
+                        help=f"another run {members} whose probabilities are averaged with RUN's (repeat for more)")
+
+
 def add_train_options(parser: argparse.ArgumentParser, presets: dict, preset_help: str = "default: lecture") -> None:
     """The options every task's `train` takes (guide §2b), and a flag for each setting its config
     declares (settings.py; the presets' class)."""

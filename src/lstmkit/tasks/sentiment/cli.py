@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ...cli.options import add_common, add_train_options, config_from, examples, print_json, print_report, read_inputs
+from ...cli.options import (add_common, add_ensemble, add_train_options, config_from, examples, print_json,
+                            print_report, read_inputs)
 from ...limits import flag_type
 from . import LIMITS
 from .readers import IMDB_URL
@@ -96,7 +97,7 @@ def add_verbs(verbs) -> None:
                                                 ("lstmkit sentiment evaluate runs/mine --data test.csv --json",
                                                  "your run on a labelled CSV, as JSON")))
     evaluate.add_argument("run", metavar="RUN")
-    _ensemble_option(evaluate)
+    add_ensemble(evaluate, "of the same classes")
     _data_options(evaluate)
     add_common(evaluate, as_json=True)
     evaluate.set_defaults(handler=_evaluate)
@@ -110,7 +111,7 @@ def add_verbs(verbs) -> None:
     predict.add_argument("texts", nargs="*", metavar="TEXT",
                          help="texts to classify; none or '-': one per line from --file or stdin")
     predict.add_argument("--file", metavar="FILE", help="one text per line ('-': standard input)")
-    _ensemble_option(predict)
+    add_ensemble(predict, "of the same classes")
     add_common(predict, as_json=True)
     predict.set_defaults(handler=_predict)
 
@@ -157,8 +158,3 @@ def _data_options(parser, required=True):
     parser.add_argument("--text-column", help="CSV/TSV/JSONL column with the text (default: text, or review)")
     parser.add_argument("--label-column", help="column with the label (default: label, or sentiment)")
 
-
-def _ensemble_option(parser) -> None:
-    parser.add_argument("--ensemble", action="append", default=[], metavar="RUN",
-                        help="another run of the same classes whose probabilities are averaged with RUN's "
-                             "(repeat for more)")

@@ -8,7 +8,8 @@ Two training modes:
   fast     every position of a window predicts its next character (many-to-many, truncated
            back-propagation through time): a window of 100 gives 100 targets for one pass
 Both are scored the same way on the held-out tail of the text: the mean of -ln p(next char | the
-60 characters before it) over every position (nats/char; bits/char = nats / ln 2).
+60 characters before it) (nats/char; bits/char = nats / ln 2), over every `stride`-th position
+after each epoch of training and over every position by `textgen evaluate`.
 """
 
 from ...limits import LIMITS as COMMON_LIMITS
@@ -22,7 +23,7 @@ TASK = Task(
     name="textgen", title="Generation", help="character-level text generation (the lecture's Nietzsche model)",
     load=lazy(f"{__name__}.generator", "open_generator"), add_commands=lazy(f"{__name__}.cli", "add_verbs"),
     more_commands=lazy(f"{__name__}.cli", "add_demo"), module=__name__, limits=LIMITS,
-    service=lazy(f"{__name__}.service", "service"), panel="panel")
+    service=lazy(f"{__name__}.service", "service"), panel="panel", ensemble=True)
 
 __getattr__ = lazy_exports(__name__, {
     "TextgenConfig": "config", "PRESETS": "config", "LECTURE_SEED": "config", "CONTEXT": "config",

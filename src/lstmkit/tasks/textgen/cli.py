@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from ...cli.options import add_common, add_train_options, config_from, examples, print_json
+from ...cli.options import add_common, add_ensemble, add_train_options, config_from, examples, print_json
 from ...limits import flag_type
 from ...training.run import RunDirectory
 from . import LIMITS
@@ -35,7 +35,7 @@ def _sample(args) -> None:
         print(("" if seed_shown else args.seed_text) + chars, end="", flush=True)
         seed_shown = True
 
-    generator = load(args.run, task="textgen")
+    generator = load(args.run, ensemble=args.ensemble, task="textgen")
     samples = generator.sample(args.seed_text, args.length, strategy=args.strategy, temperature=args.temperature,
                                top_k=args.top_k, top_p=args.top_p, num=args.num, seed=args.seed,
                                on_text=show if stream else None)
@@ -51,12 +51,13 @@ def _sample(args) -> None:
 def _evaluate(args) -> None:
     from .. import textgen
 
-    report = textgen.evaluate(args.run, args.text, device=args.device)
+    report = textgen.evaluate([args.run, *args.ensemble], args.text, device=args.device)
     if args.json:
         print_json(report)
     else:
+        ensemble = f" ({report['runs']} runs averaged)" if report["runs"] > 1 else ""
         print(f"{args.text}: {report['nats_per_char']:.4f} nats/char, {report['bits_per_char']:.4f} bits/char "
-              f"over {report['characters']:,} characters")
+              f"over {report['characters']:,} characters{ensemble}")
         if report["skipped_unknown_characters"]:
             print(f"skipped {report['skipped_unknown_characters']:,} characters the model never saw: "
                   f"{report['unknown']!r}")
@@ -92,6 +93,7 @@ def add_verbs(verbs) -> None:
                         help="draw among the likeliest characters that hold probability P")
     sample.add_argument("--num", type=flag_type("num", LIMITS), default=1, help="samples at once")
     sample.add_argument("--seed", type=flag_type("seed", LIMITS), help="random seed, for a reproducible sample")
+    add_ensemble(sample, "on the same characters")
     add_common(sample, device=False, as_json=True)
     sample.set_defaults(handler=_sample)
 
@@ -100,6 +102,7 @@ def add_verbs(verbs) -> None:
                                                  "how well the model predicts a text it did not see")))
     evaluate.add_argument("run", metavar="RUN")
     evaluate.add_argument("--text", required=True, metavar="FILE", help="a UTF-8 text to score")
+    add_ensemble(evaluate, "on the same characters")
     add_common(evaluate, as_json=True)
     evaluate.set_defaults(handler=_evaluate)
 

@@ -19,7 +19,8 @@ class TextgenConfig(TrainingConfig):  # frozen: the presets are values no traini
                                 "of a window", choices=("lecture", "fast"))
     lowercase: bool = setting(True, "lower-case the text (the lecture's preprocessing)")
     segment: int = setting(LECTURE_SEGMENT, "lecture mode: characters per sample", limit=whole(1, 1_000_000))
-    stride: int = setting(LECTURE_STRIDE, "lecture mode: characters between samples", limit=whole(1, 1_000_000))
+    stride: int = setting(LECTURE_STRIDE, "characters between lecture-mode samples, and between the held-out positions "
+                                          "scored after each epoch (1: every position)", limit=whole(1, 1_000_000))
     window: int = setting(100, "fast mode: characters per window (truncated back-propagation length)",
                           limit=whole(1, 1_000_000))
     embedding_dim: int = setting(0, "0: one-hot inputs", limit=LIMITS["embedding_dim"])

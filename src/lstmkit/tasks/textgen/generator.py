@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
+from ...errors import RunError
 from ...inspection import Inspection, inspect_layers
 from ...limits import check
 from ...generation.sampling import sample, sampled_tokens, sampling_options, stepwise
@@ -15,7 +17,7 @@ from ...text.vocabulary import Vocabulary
 from ...training.recipe import load_trained
 from .chars import read_text
 from .config import CONTEXT, TextgenConfig
-from .model import CharModel, held_out_nats, known_ids
+from .model import CharEnsemble, CharModel, held_out_nats, known_ids
 
 
 def load(run_path, device: str = "cpu") -> tuple[CharModel, Vocabulary, TextgenConfig]:
@@ -25,17 +27,38 @@ def load(run_path, device: str = "cpu") -> tuple[CharModel, Vocabulary, TextgenC
     return model, vocabulary, config
 
 
-class TextGenerator:
-    """A trained character model ready to write, with the weights as they are when it is made. Calls
-    only read them (each has its own state and random numbers): threads may share one generator."""
+def load_runs(run_paths, device: str = "cpu") -> tuple[CharModel | CharEnsemble, Vocabulary, TextgenConfig]:
+    """One run directory, or a list of them: an ensemble, whose runs must know the same characters
+    and read text the same way (lower-cased or not); the first run's vocabulary and config."""
+    paths = [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
+    loaded = [load(path, device) for path in paths]
+    first, (_, vocabulary, config) = paths[0], loaded[0]
+    for path, (_, other, other_config) in zip(paths[1:], loaded[1:]):
+        if other.kept != vocabulary.kept:
+            raise RunError(f"{path} was trained on other characters ({other.size}) than {first} ({vocabulary.size}); "
+                           f"an ensemble needs runs trained on the same characters (the same text)")
+        if other_config.lowercase != config.lowercase:
+            raise RunError(f"{path} reads text {'lower-cased' if other_config.lowercase else 'as written'} but "
+                           f"{first} does not; an ensemble needs runs that read text the same way")
+    model = loaded[0][0] if len(loaded) == 1 else CharEnsemble([member for member, _, _ in loaded])
+    return model, vocabulary, config
 
-    def __init__(self, model: CharModel, vocabulary: Vocabulary, config: TextgenConfig, name: str = "the model"):
+
+class TextGenerator:
+    """A trained character model (or an ensemble: several whose probabilities are averaged) ready to
+    write, with the weights as they are when it is made. Calls only read them (each has its own
+    state and random numbers): threads may share one generator."""
+
+    def __init__(self, model: CharModel | CharEnsemble, vocabulary: Vocabulary, config: TextgenConfig,
+                 name: str = "the model"):
         self.model, self.vocabulary, self.config, self.name = model, vocabulary, config, name
         self.sampler = model.sampler()  # its weight tables, laid out once for every call
 
     @classmethod
-    def load(cls, run_path, device: str = "cpu") -> "TextGenerator":
-        return cls(*load(run_path, device), name=str(run_path))
+    def load(cls, run_paths, device: str = "cpu") -> "TextGenerator":
+        """One run directory, or a list of them (an ensemble: see load_runs)."""
+        name = str(run_paths) if isinstance(run_paths, (str, Path)) else " + ".join(map(str, run_paths))
+        return cls(*load_runs(run_paths, device), name=name)
 
     def seed_ids(self, seed_text: str) -> torch.Tensor:
         """The seed text's ids; characters the model never saw are left out (with a warning), and a text
@@ -88,26 +111,28 @@ class TextGenerator:
 
     def inspect(self, text: str) -> Inspection:
         """Every LSTM layer's gates, candidate, cell state and output at each character of `text`
-        (characters the model never saw are left out)."""
+        (characters the model never saw are left out); of an ensemble, its first run's."""
         ids = self.seed_ids(text)
-        device = next(self.model.parameters()).device
-        x = self.model.input_table().to(device)[ids.to(device)][None]
-        return inspect_layers(self.model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
+        model = self.model.members[0] if isinstance(self.model, CharEnsemble) else self.model
+        device = next(model.parameters()).device
+        x = model.input_table().to(device)[ids.to(device)][None]
+        return inspect_layers(model.recurrent, x, [self.vocabulary.decode(ids[t: t + 1]) for t in range(len(ids))],
                               "LSTM")
 
 
-def evaluate(run_path, text_path, *, device: str = "auto") -> dict:
-    """nats/char and bits/char of a trained run on a whole text (60-character context)."""
-    model, vocabulary, config = load(run_path, device)
+def evaluate(run_paths, text_path, *, device: str = "auto") -> dict:
+    """nats/char and bits/char of a trained run (or an ensemble: a list of runs) on every position
+    of a text (60-character context)."""
+    model, vocabulary, config = load_runs(run_paths, device)
     text = read_text(text_path, lowercase=config.lowercase, min_chars=CONTEXT + 2)
     unknown = vocabulary.unknown(text)
     ids = known_ids(vocabulary, text)
     nats = held_out_nats(model, ids, next(model.parameters()).device)
-    return {"nats_per_char": nats, "bits_per_char": nats / math.log(2), "characters": len(ids),
+    runs = len(model.members) if isinstance(model, CharEnsemble) else 1
+    return {"nats_per_char": nats, "bits_per_char": nats / math.log(2), "characters": len(ids), "runs": runs,
             "skipped_unknown_characters": len(text) - len(ids), "unknown": "".join(unknown)}
 
 
 def open_generator(runs: list, device: str = "cpu") -> TextGenerator:
-    """lstmkit.load's: the generator of one run."""
-    (run_path,) = runs
-    return TextGenerator.load(run_path, device)
+    """lstmkit.load's: the generator of one run, or of an ensemble of several."""
+    return TextGenerator.load(runs[0] if len(runs) == 1 else runs, device)

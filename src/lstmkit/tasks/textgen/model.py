@@ -8,6 +8,7 @@ from torch import nn
 from ...errors import DataError
 from ...nn import LSTM, Dense, Embedding
 from ...nn.recurrent import sequence_dropout
+from ...generation.ensemble import EnsembleSteps, averaged_log_probabilities
 from ...generation.language_model import LanguageModelSteps
 from ...text.vocabulary import Vocabulary
 from .chars import segment_batches
@@ -48,8 +49,24 @@ class CharModel(nn.Module):
         return LanguageModelSteps(self.input_table(), list(self.recurrent), self.output)
 
 
-def held_out_nats(model: CharModel, ids: torch.Tensor, device, context: int = CONTEXT, stride: int = 1,
-                  batch_size: int = 1024) -> float:
+class CharEnsemble(nn.Module):
+    """Char models of one vocabulary whose next-character probabilities are averaged: ids (batch,
+    time) -> log of the averaged probabilities, in CharModel's shapes (logits whose softmax is the
+    average)."""
+
+    def __init__(self, members: list[CharModel]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, ids: torch.Tensor, last_only: bool = False) -> torch.Tensor:
+        return averaged_log_probabilities([member(ids, last_only) for member in self.members])
+
+    def sampler(self) -> EnsembleSteps:
+        return EnsembleSteps([member.sampler() for member in self.members])
+
+
+def held_out_nats(model: CharModel | CharEnsemble, ids: torch.Tensor, device, context: int = CONTEXT,
+                  stride: int = 1, batch_size: int = 1024) -> float:
     """Mean -ln p(next char | the `context` chars before it) over the positions of `ids`."""
     starts = torch.arange(0, len(ids) - context, stride)
     if len(starts) == 0:

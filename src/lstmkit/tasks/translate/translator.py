@@ -96,7 +96,7 @@ class Translator:
         return encoded
 
     def parameter_count(self) -> int:
-        """The weights it computes with (an ensemble's: all its members')."""
+        """The weights it computes with."""
         return sum(p.numel() for p in self.model.parameters())
 
     def inspect(self, sentence: str) -> Inspection:
