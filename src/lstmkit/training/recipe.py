@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import torch
@@ -134,6 +135,11 @@ def train_recipe(recipe: Recipe, run: RunDirectory, resuming: bool, target: torc
                   generator=generator, resume=resuming, scheduler=scheduler,
                   on_epoch_start=(lambda epoch: on_epoch_start(model, epoch)) if on_epoch_start else None)
     return history, model
+
+
+def run_list(run_paths) -> list:
+    """One run directory (a str or Path), or several (an ensemble), as a list."""
+    return [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
 
 
 def load_trained(run_path, task: str, config_class, read_vocabulary: Callable[[dict, RunDirectory], Any],

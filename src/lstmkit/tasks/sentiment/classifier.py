@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import torch
 
@@ -14,7 +13,7 @@ from ...metrics import classification_report
 from .readers import LabelledTexts, read_labelled
 from ...text.vocabulary import Vocabulary
 from ...text.words import words
-from ...training.recipe import load_trained
+from ...training.recipe import load_trained, run_list
 from ...training.run import RunDirectory
 from .config import SentimentConfig
 from .data import Prepared, batches_of, class_indices, encode_last
@@ -29,10 +28,6 @@ def load(run_path, device: str = "cpu") -> tuple[SentimentModel, Vocabulary, Sen
     return model, vocabulary, config
 
 
-def _run_list(run_paths) -> list:
-    return [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
-
-
 class SentimentClassifier:
     """Trained sentiment run(s) ready to label texts: one run, or several whose class probabilities
     are averaged (an ensemble). Calls only read the weights: threads may share one classifier."""
@@ -44,7 +39,7 @@ class SentimentClassifier:
     @classmethod
     def load(cls, run_paths, device: str = "cpu") -> "SentimentClassifier":
         """One run directory, or a list of them (all must know the same classes)."""
-        paths = _run_list(run_paths)
+        paths = run_list(run_paths)
         loaded = [load(path, device) for path in paths]
         for path, (_, _, config) in zip(paths[1:], loaded[1:]):
             if config.classes != loaded[0][2].classes:
@@ -144,7 +139,7 @@ def evaluate(run_paths, data_path, *, device="auto", text_column=None, label_col
 def _warn_if_trained_on(run_paths, data: LabelledTexts) -> None:
     """Scores on the very texts a run trained on are not held-out scores: say so."""
     fingerprint = data.fingerprint()
-    for path in _run_list(run_paths):
+    for path in run_list(run_paths):
         if RunDirectory(located(path)).load_config().get("training_texts") == fingerprint:
             warnings.warn(f"{data.source} has no test split and holds the texts {path} trained on, so these "
                           f"numbers are not held-out ones; evaluate on texts kept out of training (a separate "

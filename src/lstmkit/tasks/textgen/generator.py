@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 
@@ -14,7 +13,7 @@ from ...inspection import Inspection, inspect_layers
 from ...limits import check
 from ...generation.sampling import sample, sampled_tokens, sampling_options, stepwise
 from ...text.vocabulary import Vocabulary
-from ...training.recipe import load_trained
+from ...training.recipe import load_trained, run_list
 from .chars import read_text
 from .config import CONTEXT, TextgenConfig
 from .model import CharEnsemble, CharModel, held_out_nats, known_ids
@@ -30,7 +29,7 @@ def load(run_path, device: str = "cpu") -> tuple[CharModel, Vocabulary, TextgenC
 def load_runs(run_paths, device: str = "cpu") -> tuple[CharModel | CharEnsemble, Vocabulary, TextgenConfig]:
     """One run directory, or a list of them: an ensemble, whose runs must know the same characters
     and read text the same way (lower-cased or not); the first run's vocabulary and config."""
-    paths = [run_paths] if isinstance(run_paths, (str, Path)) else list(run_paths)
+    paths = run_list(run_paths)
     loaded = [load(path, device) for path in paths]
     first, (_, vocabulary, config) = paths[0], loaded[0]
     for path, (_, other, other_config) in zip(paths[1:], loaded[1:]):
@@ -57,8 +56,7 @@ class TextGenerator:
     @classmethod
     def load(cls, run_paths, device: str = "cpu") -> "TextGenerator":
         """One run directory, or a list of them (an ensemble: see load_runs)."""
-        name = str(run_paths) if isinstance(run_paths, (str, Path)) else " + ".join(map(str, run_paths))
-        return cls(*load_runs(run_paths, device), name=name)
+        return cls(*load_runs(run_paths, device), name=" + ".join(map(str, run_list(run_paths))))
 
     def seed_ids(self, seed_text: str) -> torch.Tensor:
         """The seed text's ids; characters the model never saw are left out (with a warning), and a text
