@@ -133,4 +133,4 @@ def evaluate(run_paths, text_path, *, device: str = "auto") -> dict:
 
 def open_generator(runs: list, device: str = "cpu") -> TextGenerator:
     """lstmkit.load's: the generator of one run, or of an ensemble of several."""
-    return TextGenerator.load(runs[0] if len(runs) == 1 else runs, device)
+    return TextGenerator.load(runs, device)
