@@ -41,8 +41,10 @@ browser:
 	  { echo "make: the browser tests need Chromium and apt-get could not install it: install chromium, or LSTMKIT_CHROMIUM=/path/to/chromium make test"; exit 1; }; \
 	else echo "make: the browser tests need Chromium: sudo apt-get install chromium (Debian, Ubuntu), or LSTMKIT_CHROMIUM=/path/to/chromium make test"; exit 1; fi
 
+# the suite in TEST_WORKERS processes (pytest-xdist), one test file to a process, each on one torch thread
+TEST_WORKERS ?= 2
 test: python browser $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The documentation site (mkdocs.yml) into site/: offline, --strict (a broken link or reference fails it). The CLI
 # reference, the settings tables and the tutorials are made as it builds (tools/docs_hooks.py); the tutorials run

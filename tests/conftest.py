@@ -8,6 +8,13 @@ from pathlib import Path
 
 import pytest
 
+# `make test` runs the suite in pytest-xdist workers: each on one torch thread, and so are the processes its
+# tests start (unless a test says otherwise), since OpenMP threads spin and two workers of two would stall each other
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+    torch.set_num_threads(1)
+
 from lstmkit.cli import main
 from lstmkit.data import nietzsche_path
 
