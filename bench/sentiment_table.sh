@@ -42,13 +42,13 @@ SEEDS=${SEEDS:-0 1 2}
 for row in "${@:-${!ROWS[@]}}"; do
   # the shared row's 32-d word2vec vectors, trained once (seed 0) on the unlabelled and training reviews
   if [ "$row" = pretrained-shared ] && [ ! -f "$OUT/w2v32.txt" ]; then
-    OMP_NUM_THREADS=1 $LSTMKIT sentiment vectors --data "$DATA" --dim 32 --seed 0 --out "$OUT/w2v32.txt.part" \
-      > "$OUT/w2v32.log" 2>&1 && mv "$OUT/w2v32.txt.part" "$OUT/w2v32.txt"
+    OMP_NUM_THREADS=1 $LSTMKIT sentiment vectors --data "$DATA" --dim 32 --seed 0 --out "$OUT/w2v32.txt" \
+      > "$OUT/w2v32.log" 2>&1
   fi
   # the best recipe's 128-d vectors, as docs/RESULTS.md measured it (lstmkit sentiment vectors --dim 128)
   if [[ "$row" = best* ]] && [ ! -f "$OUT/w2v128.txt" ]; then
-    OMP_NUM_THREADS=1 $LSTMKIT sentiment vectors --data "$DATA" --dim 128 --out "$OUT/w2v128.txt.part" \
-      > "$OUT/w2v128.log" 2>&1 && mv "$OUT/w2v128.txt.part" "$OUT/w2v128.txt"
+    OMP_NUM_THREADS=1 $LSTMKIT sentiment vectors --data "$DATA" --dim 128 --out "$OUT/w2v128.txt" \
+      > "$OUT/w2v128.log" 2>&1
   fi
   # the best rows' layers pretrained once as a language model (LM_EPOCHS epochs, resumable) for best-lm to start from
   if [[ "$row" = best-lm* ]]; then

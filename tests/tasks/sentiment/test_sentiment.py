@@ -98,11 +98,19 @@ def test_vectors_command_writes_vectors_that_train_loads(tmp_path, data, run_cli
     assert code == 0, err
     count, dim = (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[0].split()
     assert int(dim) == 8 and int(count) > 20
+    assert [path.name for path in tmp_path.iterdir()] == ["v.txt"]  # written beside, renamed, nothing left over
     code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 1, "--pretrained", tmp_path / "v.txt")
     assert code == 0, err
     from lstmkit.tasks.sentiment import load
 
     assert load(tmp_path / "run")[2].embedding_dim == 8
+
+
+def test_vectors_into_a_missing_folder_is_one_line_and_writes_nothing(tmp_path, data, run_cli):
+    code, out, err = run_cli("sentiment", "vectors", "--data", data, "--dim", 8, "--out", tmp_path / "no" / "v.txt")
+    assert code == 2 and f"--out {tmp_path / 'no' / 'v.txt'}: the folder {tmp_path / 'no'} does not exist" in err
+    assert len(err.strip().splitlines()) == 1 and "word2vec" not in out + err  # said before any training
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_glove_file_loads_into_the_embedding(tmp_path, data, run_cli):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from ...cli.options import (add_common, add_ensemble, add_train_options, config_from, examples, print_json,
                             print_report, read_inputs)
 from ...limits import flag_type
@@ -71,8 +74,17 @@ def _predict(args) -> None:
 def _vectors(args) -> None:
     from .. import sentiment
 
+    out = Path(args.out)
+    if not out.parent.is_dir():  # said before the minutes of training, not after
+        raise ValueError(f"--out {out}: the folder {out.parent} does not exist; expected a file in an existing folder")
     vectors = sentiment.pretrain_word_vectors(args.data, args.dim, unlabelled=args.unlabelled, seed=args.seed)
-    vectors.save_word2vec_format(args.out, binary=False)
+    # written beside and renamed: a stopped or failed save never leaves a truncated vectors file at --out
+    partial = out.with_name(f".{out.name}.part")
+    try:
+        vectors.save_word2vec_format(str(partial), binary=False)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"{len(vectors.key_to_index):,} word vectors of size {args.dim} saved in {args.out} "
           f"(use with train --pretrained {args.out})")
 
