@@ -3,6 +3,7 @@
 import io
 import json
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -111,6 +112,21 @@ def test_vectors_into_a_missing_folder_is_one_line_and_writes_nothing(tmp_path, 
     assert code == 2 and f"--out {tmp_path / 'no' / 'v.txt'}: the folder {tmp_path / 'no'} does not exist" in err
     assert len(err.strip().splitlines()) == 1 and "word2vec" not in out + err  # said before any training
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_vectors_save_that_fails_leaves_the_file_at_out_as_it_was(tmp_path, data, run_cli, monkeypatch):
+    from gensim.models import KeyedVectors
+
+    def half_a_save(vectors, path, binary):  # the disk fails halfway through the file
+        Path(path).write_text("3 8\ngood 0.1", encoding="utf-8")
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(KeyedVectors, "save_word2vec_format", half_a_save)
+    (tmp_path / "v.txt").write_text("earlier vectors", encoding="utf-8")
+    code, _, err = run_cli("sentiment", "vectors", "--data", data, "--dim", 8, "--out", tmp_path / "v.txt")
+    assert code == 1 and "Input/output error" in err
+    assert [path.name for path in tmp_path.iterdir()] == ["v.txt"]
+    assert (tmp_path / "v.txt").read_text(encoding="utf-8") == "earlier vectors"
 
 
 def test_glove_file_loads_into_the_embedding(tmp_path, data, run_cli):
