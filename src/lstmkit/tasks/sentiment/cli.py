@@ -99,7 +99,9 @@ def add_verbs(verbs) -> None:
     vectors.add_argument("--data", required=True, metavar="PATH", help=f"aclImdb .tar.gz or folder ({IMDB_URL})")
     vectors.add_argument("--unlabelled", metavar="PATH", help="where train/unsup is, if not in --data")
     vectors.add_argument("--dim", type=flag_type("dim", LIMITS), default=32, help="vector size (default 32)")
-    vectors.add_argument("--seed", type=flag_type("seed", LIMITS), default=0)
+    vectors.add_argument("--seed", type=flag_type("seed", LIMITS), default=0,
+                         help="word2vec's seed (default 0); its two worker threads still make the vectors of two "
+                              "runs differ a little")
     vectors.add_argument("--out", required=True, metavar="FILE", help="word2vec text file to write")
     vectors.set_defaults(handler=_vectors)
 
