@@ -33,6 +33,8 @@ declare -A ROWS=(
   [best-adversarial-plus]="$BEST_PLUS"
   # and the frozen word2vec embedding trainable from epoch 21 on
   [best-adversarial-unfreeze]="$BEST_PLUS --unfreeze-after 20"
+  # and the embedding, once trainable, at a tenth of the other layers' rate
+  [best-adversarial-unfreeze-slow]="$BEST_PLUS --unfreeze-after 20 --embedding-lr 2e-4"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
   [best-lm-init]="--preset best --init-from $OUT/lm"
   [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"

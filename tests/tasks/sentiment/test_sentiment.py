@@ -276,6 +276,17 @@ def test_unfreeze_after_makes_the_embedding_train(tmp_path, data, run_cli):
     assert not torch.equal(initial, model.embedding.weight)
 
 
+def test_embedding_lr_sets_the_rate_of_the_embedding_alone(tmp_path, data, run_cli):
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 2, "--freeze-embedding", "--unfreeze-after", 1,
+                         "--lr", 0.01, "--embedding-lr", 0.001)
+    assert code == 0, err
+    groups = torch.load(tmp_path / "run" / "trainer.pt")["optimizer"]["param_groups"]
+    assert [group["lr"] for group in groups] == pytest.approx([0.01, 0.01, 0.001])  # output, LSTM, embedding
+    code, _, err = train(run_cli, data, tmp_path / "frozen", "--freeze-embedding", "--embedding-lr", 0.001)
+    assert code == 2 and "Traceback" not in err
+    assert "--embedding-lr sets the rate of an embedding that trains, and this one is frozen throughout" in err
+
+
 def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, data, run_cli):
     code, out, err = train(run_cli, data, tmp_path / "run", "--monitor", "val_loss", "--lr", 0.05)
     history = RunDirectory(tmp_path / "run").load_history()

@@ -43,6 +43,10 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
                                       "norm (such as 0.02; 0: off)", limit=Limit(0, 1), metavar="SHARE")
     unfreeze_after: int | None = setting(None, "make a frozen embedding trainable from this epoch on",
                                          limit=whole(0, 100_000), metavar="EPOCHS")
+    embedding_lr: float | None = setting(None, "the embedding's learning rate whenever it trains (default: lr, "
+                                               "or discriminative_lr's): a pretrained embedding unfrozen at a "
+                                               "lower rate moves less far from its vectors",
+                                         limit=LIMITS["lr"], metavar="RATE")
     train_texts: int | None = setting(None, "train and validate on a seeded sample of this many labelled training "
                                             "texts (a learning curve); the vocabulary still counts them all",
                                       limit=whole(2, 1_000_000_000), metavar="N")
@@ -84,6 +88,9 @@ def validate_config(config: SentimentConfig) -> None:
     check_config(config)
     if config.gradual_unfreezing and config.init_from is None:
         raise SettingsError("gradual_unfreezing", "unfreezes the layers of a run to start from: give `init_from` too")
+    if config.embedding_lr is not None and config.freeze_embedding and config.unfreeze_after is None:
+        raise SettingsError("embedding_lr", "sets the rate of an embedding that trains, and this one is frozen "
+                                            "throughout: give `unfreeze_after` too, or drop `freeze_embedding`")
     if config.embedding_dim < 1:
         raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
                                              f"got {config.embedding_dim}")

@@ -31,7 +31,8 @@ LANGUAGE_MODEL = "sentiment-lm"  # the run's task in config.json
 CUTOFFS = (250, 1_000, 4_000, 16_000, 64_000, 256_000)  # the adaptive softmax's clusters' first ids
 VALIDATION_TEXTS = 1_000  # held out to pick the best epoch (at most a tenth of the texts)
 # settings a classifier has and a language model lacks
-CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "train_texts")
+CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "embedding_lr",
+                   "train_texts")
 
 
 class WordLanguageModel(nn.Module):

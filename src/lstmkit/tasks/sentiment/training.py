@@ -126,16 +126,19 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
         facts=facts, describe=f"{len(train_data):,} training / {len(validation_data):,} validation texts, classes "
                               f"{', '.join(config.classes)}; vocabulary {vocabulary.size:,}",
         on_epoch_start=on_epoch_start, optimizer_options={"adam_eps": ADAM_EPS},
-        parameter_groups=layer_rates(config) if config.discriminative_lr else None)
+        parameter_groups=layer_rates(config) if config.discriminative_lr or config.embedding_lr else None)
 
 
 def layer_rates(config: SentimentConfig):
     """model -> parameter groups: the output layer at config.lr, each layer below it (the recurrent
-    layers from the top, then the embedding) at the rate above divided by config.discriminative_lr."""
+    layers from the top, then the embedding) at the rate above divided by config.discriminative_lr
+    (1 when not given); the embedding at config.embedding_lr when given."""
     def groups(model: SentimentModel) -> list[dict]:
         layers = [model.output, *reversed(model.recurrent), model.embedding]
-        return [{"params": list(layer.parameters()), "lr": config.lr / config.discriminative_lr ** depth}
-                for depth, layer in enumerate(layers)]
+        rates = [config.lr / (config.discriminative_lr or 1) ** depth for depth in range(len(layers))]
+        if config.embedding_lr is not None:
+            rates[-1] = config.embedding_lr
+        return [{"params": list(layer.parameters()), "lr": rate} for layer, rate in zip(layers, rates)]
 
     return groups
 
