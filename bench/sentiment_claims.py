@@ -31,6 +31,8 @@ ROWS = {  # row -> what it is, and the row whose one change it is (the lecture's
     "best-adversarial-plus": ("best recipe + adversarial training, weights averaged, 95% training, 60,000 words",
                               "best-adversarial"),
     "best-adversarial-unfreeze": ("the same, the embedding trainable from epoch 21 on", "best-adversarial-plus"),
+    "best-adversarial-unfreeze-slow": ("the same, the unfrozen embedding at a tenth of the rate",
+                                       "best-adversarial-unfreeze"),
     # the best recipe's layers pretrained as a language model (sentiment pretrain), then fine-tuned
     "best-lm": ("best recipe from the language model, ULMFiT's fine-tuning", "best"),
     "best-lm-init": ("best recipe from the language model", "best"),
