@@ -35,6 +35,8 @@ declare -A ROWS=(
   [best-adversarial-unfreeze]="$BEST_PLUS --unfreeze-after 20"
   # and the embedding, once trainable, at a tenth of the other layers' rate
   [best-adversarial-unfreeze-slow]="$BEST_PLUS --unfreeze-after 20 --embedding-lr 2e-4"
+  # and once trainable, only the 10,000 most frequent words' vectors move (the rarer ones are often one film's names)
+  [best-adversarial-unfreeze-frequent]="$BEST_PLUS --unfreeze-after 20 --trainable-words 10000"
   [best-lm]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6"
   [best-lm-init]="--preset best --init-from $OUT/lm"
   [best-lm-adversarial]="--preset best --init-from $OUT/lm --gradual-unfreezing --discriminative-lr 2.6 --adversarial 0.02"

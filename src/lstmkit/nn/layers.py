@@ -32,6 +32,8 @@ class Embedding(nn.Embedding):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         super().__init__(num_embeddings, embedding_dim)
+        self.fixed_from: int | None = None  # rows from this id on never train (fix_rows_from)
+        self._fixed_rows_hooked = False
         if weights is not None:
             self.load_pretrained(weights)
         self.trainable = trainable
@@ -63,6 +65,7 @@ class Embedding(nn.Embedding):
     @trainable.setter
     def trainable(self, value: bool):
         self.weight.requires_grad_(bool(value))
+        self._hook_fixed_rows()
 
     def freeze(self) -> "Embedding":
         self.trainable = False
@@ -71,6 +74,25 @@ class Embedding(nn.Embedding):
     def unfreeze(self) -> "Embedding":
         self.trainable = True
         return self
+
+    def fix_rows_from(self, first: int) -> "Embedding":
+        """Rows first.. never move in training, even while the layer trains: their gradient is zeroed
+        (Adam, RMSprop and SGD without weight decay then leave them as they are)."""
+        self.fixed_from = first
+        self._hook_fixed_rows()
+        return self
+
+    def _hook_fixed_rows(self):
+        # torch hooks only a tensor that requires grad: hooked once the layer first trains
+        if self.fixed_from is None or not self.weight.requires_grad or self._fixed_rows_hooked:
+            return
+
+        def zero_fixed_rows(grad: torch.Tensor) -> torch.Tensor:
+            grad = grad.clone()
+            grad[self.fixed_from:] = 0
+            return grad
+        self.weight.register_hook(zero_fixed_rows)
+        self._fixed_rows_hooked = True
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if ids.is_floating_point():

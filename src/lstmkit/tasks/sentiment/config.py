@@ -47,6 +47,10 @@ class SentimentConfig(TrainingConfig):  # frozen: the presets are values no trai
                                                "or discriminative_lr's): a pretrained embedding unfrozen at a "
                                                "lower rate moves less far from its vectors",
                                          limit=LIMITS["lr"], metavar="RATE")
+    trainable_words: int | None = setting(None, "whenever the embedding trains, only the vectors of ids below this "
+                                                "(its most frequent words; padding and unknown included) move: the "
+                                                "rarer ones, often one film's names, keep their pretrained values",
+                                          limit=whole(1, 10_000_000), metavar="N")
     train_texts: int | None = setting(None, "train and validate on a seeded sample of this many labelled training "
                                             "texts (a learning curve); the vocabulary still counts them all",
                                       limit=whole(2, 1_000_000_000), metavar="N")
@@ -88,9 +92,10 @@ def validate_config(config: SentimentConfig) -> None:
     check_config(config)
     if config.gradual_unfreezing and config.init_from is None:
         raise SettingsError("gradual_unfreezing", "unfreezes the layers of a run to start from: give `init_from` too")
-    if config.embedding_lr is not None and config.freeze_embedding and config.unfreeze_after is None:
-        raise SettingsError("embedding_lr", "sets the rate of an embedding that trains, and this one is frozen "
-                                            "throughout: give `unfreeze_after` too, or drop `freeze_embedding`")
+    for name, what in (("embedding_lr", "sets the rate"), ("trainable_words", "picks the words")):
+        if getattr(config, name) is not None and config.freeze_embedding and config.unfreeze_after is None:
+            raise SettingsError(name, f"{what} of an embedding that trains, and this one is frozen throughout: "
+                                      f"give `unfreeze_after` too, or drop `freeze_embedding`")
     if config.embedding_dim < 1:
         raise SettingsError("embedding_dim", f"must be at least 1 (words go through an embedding), "
                                              f"got {config.embedding_dim}")

@@ -32,7 +32,7 @@ CUTOFFS = (250, 1_000, 4_000, 16_000, 64_000, 256_000)  # the adaptive softmax's
 VALIDATION_TEXTS = 1_000  # held out to pick the best epoch (at most a tenth of the texts)
 # settings a classifier has and a language model lacks
 CLASSIFIER_ONLY = ("init_from", "adversarial", "gradual_unfreezing", "discriminative_lr", "embedding_lr",
-                   "train_texts")
+                   "trainable_words", "train_texts")
 
 
 class WordLanguageModel(nn.Module):

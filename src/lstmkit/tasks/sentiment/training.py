@@ -99,6 +99,8 @@ def _recipe(config: SentimentConfig, vocabulary, pretrained, initial: dict | Non
         model = SentimentModel(config, vocabulary.size, len(config.classes))
         if pretrained is not None:
             model.embedding.load_pretrained(pretrained)
+        if config.trainable_words is not None:
+            model.embedding.fix_rows_from(config.trainable_words)
         if initial is not None:  # the output layer only where it says the same classes
             own = model.state_dict()
             taken = {name: tensor for name, tensor in initial["tensors"].items()
