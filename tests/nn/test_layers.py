@@ -89,6 +89,21 @@ def test_embedding_loads_pretrained_and_freezes():
     assert embedding.weight.grad is not None and embedding.trainable
 
 
+def test_embedding_fixed_rows_never_move_once_it_trains():
+    torch.manual_seed(0)
+    embedding = Embedding.from_pretrained(torch.randn(10, 4)).fix_rows_from(6)  # frozen at first, as unfreeze_after
+    before = embedding.weight.detach().clone()
+    optimizer = torch.optim.Adam(embedding.parameters(), lr=0.1)
+    embedding.unfreeze()
+    embedding.unfreeze()  # hooked once: a second hook would change nothing, and none may be missing
+    for _ in range(3):
+        optimizer.zero_grad()
+        embedding(torch.tensor([[0, 3, 5, 6, 9]])).square().sum().backward()
+        optimizer.step()
+    moved = (embedding.weight.detach() != before).any(dim=1)
+    assert moved[[0, 3, 5]].all() and not moved[6:].any() and not moved[[1, 2, 4]].any()  # unused rows: no gradient
+
+
 def test_embedding_rejects_bad_input():
     embedding = Embedding(10, 4)
     with pytest.raises(ValueError, match=r"token ids in \[0, 9\]"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 import lstmkit
 from lstmkit.cli import main
@@ -285,6 +286,20 @@ def test_embedding_lr_sets_the_rate_of_the_embedding_alone(tmp_path, data, run_c
     code, _, err = train(run_cli, data, tmp_path / "frozen", "--freeze-embedding", "--embedding-lr", 0.001)
     assert code == 2 and "Traceback" not in err
     assert "--embedding-lr sets the rate of an embedding that trains, and this one is frozen throughout" in err
+
+
+def test_trainable_words_keeps_the_rarer_words_vectors(tmp_path, data, run_cli):
+    frozen = ("--freeze-embedding", "--unfreeze-after", 1)
+    code, _, err = train(run_cli, data, tmp_path / "start", "--epochs", 1, *frozen)  # epoch 1: the embedding as made
+    assert code == 0, err
+    code, _, err = train(run_cli, data, tmp_path / "run", "--epochs", 3, *frozen, "--trainable-words", 20)
+    assert code == 0, err
+    start, trained = (load_file(tmp_path / run / "last.safetensors")["embedding.weight"] for run in ("start", "run"))
+    moved = (trained != start).any(dim=1)
+    assert moved[2:20].all() and not moved[20:].any()  # ids 2..19: the 18 most frequent words
+    code, _, err = train(run_cli, data, tmp_path / "frozen", "--freeze-embedding", "--trainable-words", 20)
+    assert code == 2 and "Traceback" not in err
+    assert "--trainable-words picks the words of an embedding that trains, and this one is frozen throughout" in err
 
 
 def test_monitor_val_loss_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, data, run_cli):
