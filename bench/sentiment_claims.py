@@ -33,6 +33,8 @@ ROWS = {  # row -> what it is, and the row whose one change it is (the lecture's
     "best-adversarial-unfreeze": ("the same, the embedding trainable from epoch 21 on", "best-adversarial-plus"),
     "best-adversarial-unfreeze-slow": ("the same, the unfrozen embedding at a tenth of the rate",
                                        "best-adversarial-unfreeze"),
+    "best-adversarial-unfreeze-frequent": ("the same, only the 10,000 most frequent words' vectors unfrozen",
+                                           "best-adversarial-unfreeze"),
     # the best recipe's layers pretrained as a language model (sentiment pretrain), then fine-tuned
     "best-lm": ("best recipe from the language model, ULMFiT's fine-tuning", "best"),
     "best-lm-init": ("best recipe from the language model", "best"),
