@@ -87,11 +87,9 @@ class Embedding(nn.Embedding):
         if self.fixed_from is None or not self.weight.requires_grad or self._fixed_rows_hooked:
             return
 
-        def zero_fixed_rows(grad: torch.Tensor) -> torch.Tensor:
-            grad = grad.clone()
-            grad[self.fixed_from:] = 0
-            return grad
-        self.weight.register_hook(zero_fixed_rows)
+        def zero_fixed_rows(weight: torch.Tensor):  # in place on .grad: no copy of the whole matrix a step
+            weight.grad[self.fixed_from:] = 0
+        self.weight.register_post_accumulate_grad_hook(zero_fixed_rows)
         self._fixed_rows_hooked = True
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
